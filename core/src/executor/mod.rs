@@ -1,0 +1,1 @@
+//! A single-threaded executor for `no_std` targets.

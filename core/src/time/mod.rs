@@ -1,0 +1,1 @@
+//! Time without an operating system: the hierarchical timer wheel.

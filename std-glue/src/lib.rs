@@ -1,0 +1,4 @@
+//! # minirt
+//!
+//! A small async runtime you can read end to end.
+#![warn(missing_docs)]
