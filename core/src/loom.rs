@@ -15,6 +15,10 @@ mod imp {
         };
     }
 
+    pub(crate) mod sync {
+        pub(crate) use alloc::sync::Arc;
+    }
+
     /// A `core::cell::UnsafeCell` with loom's closure-based accessors.
     #[derive(Debug)]
     #[repr(transparent)]
@@ -54,6 +58,10 @@ mod imp {
         pub(crate) use loom::sync::atomic::{
             fence, AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering,
         };
+    }
+
+    pub(crate) mod sync {
+        pub(crate) use loom::sync::Arc;
     }
 
     pub(crate) use loom::cell::UnsafeCell;

@@ -1,0 +1,1 @@
+//! The blocking thread pool behind `spawn_blocking`.
