@@ -9,12 +9,14 @@
 
 #[cfg(not(loom))]
 mod imp {
+    #[allow(unused_imports)]
     pub(crate) mod atomic {
         pub(crate) use core::sync::atomic::{
             fence, AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering,
         };
     }
 
+    #[allow(unused_imports)]
     pub(crate) mod sync {
         pub(crate) use alloc::sync::Arc;
     }
@@ -54,12 +56,14 @@ mod imp {
 
 #[cfg(loom)]
 mod imp {
+    #[allow(unused_imports)]
     pub(crate) mod atomic {
         pub(crate) use loom::sync::atomic::{
             fence, AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering,
         };
     }
 
+    #[allow(unused_imports)]
     pub(crate) mod sync {
         pub(crate) use loom::sync::Arc;
     }

@@ -1,1 +1,5 @@
 //! Future combinators.
+
+mod yield_now;
+
+pub use yield_now::{yield_now, YieldNow};

@@ -1,1 +1,268 @@
-//! Raw tasks.
+//! Raw tasks: one allocation per spawned future, shared by its wakers, its
+//! [`JoinHandle`] and its executor.
+//!
+//! # Layout
+//!
+//! A task is a single `Box` holding, in order: the [header](header) (atomic
+//! state word, vtable pointer, intrusive queue link, owner key, join waker),
+//! the executor's [`Schedule`] value, and a *stage* that holds the future,
+//! then its output, then nothing. The future and its output share the stage,
+//! so an empty `async {}` task costs the header plus a small enum.
+//!
+//! # References
+//!
+//! Every pointer to a task is a counted reference: the executor's owned
+//! [`Task`], a queued [`Notified`], the [`JoinHandle`], any [`AbortHandle`],
+//! and every `Waker`. The last one to go frees the allocation.
+//!
+//! # Ownership: who may touch what, when
+//!
+//! 1. **The stage** (future or output) is touched only by whoever holds the
+//!    `RUNNING` bit — the executor thread polling the task, or the thread
+//!    cancelling it — until the task is `COMPLETE`.
+//! 2. Once `COMPLETE`, the output belongs to the `JoinHandle` if
+//!    `JOIN_INTEREST` was set at that moment (it takes it or drops it), and to
+//!    the task side otherwise (it drops it right away).
+//! 3. **The join waker slot** belongs to the `JoinHandle` while `JOIN_WAKER`
+//!    is clear; it may write it, then set the bit to lend it to the task side,
+//!    which only reads it (to wake on completion). The handle takes it back
+//!    by clearing the bit, which fails once the task is complete; after
+//!    completing, the task side clears the bit itself, and if the handle was
+//!    dropped meanwhile it empties the slot.
+//! 4. **`queue_next`** belongs to whichever holder of the task's `Notified`
+//!    pushes it into an intrusive queue; `NOTIFIED` guarantees there is at
+//!    most one such queue entry.
+//! 5. **`owner_key`** belongs to the executor's owned-task list and is read
+//!    and written only under that list's lock.
+//! 6. The **state word** is shared by all and changes only through the named
+//!    transitions in [`state`].
+//!
+//! # Cancellation
+//!
+//! `abort()` sets `CANCELLED` and queues the task; the executor that pops it
+//! drops the future instead of polling it (destructors run as if a panic
+//! unwound through the suspended `.await`), stores `JoinError::Cancelled`
+//! and only then wakes the `JoinHandle`.
+//!
+//! ```
+//! use minirt_core::executor::LocalExecutor;
+//!
+//! struct Guard<'a>(&'a core::cell::Cell<bool>);
+//! impl Drop for Guard<'_> {
+//!     fn drop(&mut self) { self.0.set(true); }
+//! }
+//!
+//! static DROPPED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+//! let ex = LocalExecutor::new();
+//! let handle = ex.spawn(async {
+//!     struct G;
+//!     impl Drop for G { fn drop(&mut self) { DROPPED.store(true, std::sync::atomic::Ordering::SeqCst); } }
+//!     let _g = G;
+//!     core::future::pending::<()>().await;
+//! });
+//! ex.run_until_idle();           // the task is now parked at `.await`
+//! handle.abort();
+//! let err = ex.block_on(handle, || {}).unwrap_err();
+//! assert!(err.is_cancelled() && DROPPED.load(std::sync::atomic::Ordering::SeqCst));
+//! ```
+
+mod error;
+mod harness;
+mod header;
+mod join;
+mod queue;
+mod schedule;
+pub(crate) mod state;
+mod waker;
+
+use core::future::Future;
+use core::marker::PhantomData;
+use core::mem;
+use core::ptr::NonNull;
+
+pub use error::{JoinError, PanicPayload};
+pub use join::{AbortHandle, JoinHandle};
+pub use queue::NotifiedQueue;
+pub use schedule::Schedule;
+
+use harness::Cell;
+use header::Header;
+
+/// The executor's owning reference to a task, kept in its list of live
+/// tasks so shutdown can cancel everything it spawned.
+pub struct Task<S: 'static> {
+    raw: NonNull<Header>,
+    _scheduler: PhantomData<S>,
+}
+
+// SAFETY: `Task` only reaches the task through the atomic state word and the
+// vtable; whether the *future* may move between threads is the spawner's
+// promise (see `spawn_unchecked`), enforced by executors.
+unsafe impl<S> Send for Task<S> {}
+// SAFETY: as above.
+unsafe impl<S> Sync for Task<S> {}
+
+/// A task that was woken and must be run: the run-queue reference.
+///
+/// Executors get these from [`Schedule::schedule`] and at spawn time, and
+/// call [`run`](Notified::run) on them. Dropping one without running it just
+/// releases the reference (what a runtime does with its queues at shutdown).
+pub struct Notified<S: 'static>(Task<S>);
+
+impl<S: 'static> Task<S> {
+    /// # Safety
+    ///
+    /// `raw` is a task with scheduler type `S`, and the caller transfers one
+    /// reference to the new value.
+    pub(crate) unsafe fn from_raw(raw: NonNull<Header>) -> Self {
+        Task {
+            raw,
+            _scheduler: PhantomData,
+        }
+    }
+
+    fn header(&self) -> &Header {
+        // SAFETY: we hold a reference.
+        unsafe { self.raw.as_ref() }
+    }
+
+    /// An address that identifies the task while it is alive.
+    pub fn addr(&self) -> usize {
+        self.raw.as_ptr() as usize
+    }
+
+    /// The key this task has in its executor's owned list.
+    ///
+    /// # Safety
+    ///
+    /// Only the executor that owns the task may call this, under the lock
+    /// (or on the thread) that guards its owned list.
+    pub unsafe fn owner_key(&self) -> usize {
+        // SAFETY: the caller guarantees exclusive access to the field.
+        self.header().owner_key.with(|p| unsafe { *p })
+    }
+
+    /// Records this task's key in its executor's owned list.
+    ///
+    /// # Safety
+    ///
+    /// As for [`owner_key`](Self::owner_key).
+    pub unsafe fn set_owner_key(&self, key: usize) {
+        // SAFETY: the caller guarantees exclusive access to the field.
+        self.header().owner_key.with_mut(|p| unsafe { *p = key });
+    }
+
+    /// Cancels the task at runtime shutdown: if nobody is polling it, its
+    /// future is dropped right here, on the calling thread; if it is being
+    /// polled, it is dropped when that poll ends. Consumes this reference.
+    ///
+    /// The executor must have removed the task from its owned list first
+    /// (its [`Schedule::release`] then returns `None`).
+    pub fn shutdown(self) {
+        let raw = self.raw;
+        mem::forget(self);
+        // SAFETY: we give up our reference, as `shutdown` expects.
+        unsafe { (raw.as_ref().vtable.shutdown)(raw) }
+    }
+}
+
+impl<S: 'static> Drop for Task<S> {
+    fn drop(&mut self) {
+        if self.header().state.ref_dec() {
+            // SAFETY: that was the last reference.
+            unsafe { (self.header().vtable.dealloc)(self.raw) }
+        }
+    }
+}
+
+impl<S: 'static> Notified<S> {
+    /// # Safety
+    ///
+    /// As for `Task::from_raw`, and the reference is a queue reference.
+    pub(crate) unsafe fn from_raw(raw: NonNull<Header>) -> Self {
+        // SAFETY: forwarded from the caller.
+        Notified(unsafe { Task::from_raw(raw) })
+    }
+
+    pub(crate) fn into_raw(self) -> NonNull<Header> {
+        let raw = self.0.raw;
+        mem::forget(self);
+        raw
+    }
+
+    /// Polls the task once (or drops its future if it was aborted).
+    pub fn run(self) {
+        let raw = self.into_raw();
+        // SAFETY: we hand our queue reference to `poll`, which consumes it.
+        unsafe { (raw.as_ref().vtable.poll)(raw) }
+    }
+
+    /// An address that identifies the task while it is alive.
+    pub fn addr(&self) -> usize {
+        self.0.addr()
+    }
+}
+
+/// Creates a task for a `Send + 'static` future.
+///
+/// Returns the executor's owned [`Task`] (to keep in its list of live tasks,
+/// or drop if it keeps none), the first [`Notified`] (to queue) and the
+/// [`JoinHandle`] (for the spawner). This is the one allocation of the task.
+///
+/// ```
+/// # use minirt_core::task::{self, Notified, Schedule, Task};
+/// # struct Inline;
+/// # impl Schedule for Inline {
+/// #     fn schedule(&self, task: Notified<Self>) { task.run() }
+/// #     fn release(&self, _: &Task<Self>) -> Option<Task<Self>> { None }
+/// # }
+/// let (owned, notified, handle) = task::spawn(async { "done" }, Inline);
+/// drop(owned);
+/// notified.run();
+/// assert!(handle.is_finished());
+/// ```
+pub fn spawn<F, S>(future: F, scheduler: S) -> (Task<S>, Notified<S>, JoinHandle<F::Output>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule + Send + Sync,
+{
+    // SAFETY: the future and its output are Send and 'static, which is all
+    // `spawn_unchecked` asks beyond what the types already guarantee.
+    unsafe { spawn_unchecked(future, scheduler) }
+}
+
+/// Creates a task without checking `Send` or `'static`.
+///
+/// This is how `spawn_local` (non-`Send` futures) and scopes (futures that
+/// borrow from a blocked stack frame) are built.
+///
+/// # Safety
+///
+/// - If `F` or `F::Output` is not `Send`, the executor must run, cancel and
+///   shut down the task only on the thread that created it, and the task's
+///   `Notified` and owned `Task` must stay on that thread (wakers may still
+///   be used anywhere: they only touch the state word and `schedule`).
+/// - If `F` is not `'static`, the task must be completed or shut down, and
+///   its output taken or dropped, before anything it borrows is invalidated.
+pub unsafe fn spawn_unchecked<F, S>(
+    future: F,
+    scheduler: S,
+) -> (Task<S>, Notified<S>, JoinHandle<F::Output>)
+where
+    F: Future,
+    S: Schedule,
+{
+    let raw = Cell::allocate(future, scheduler);
+    // SAFETY: the allocation starts with three references, one for each.
+    unsafe {
+        (
+            Task::from_raw(raw),
+            Notified::from_raw(raw),
+            JoinHandle::from_raw(raw),
+        )
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests;

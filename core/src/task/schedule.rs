@@ -1,0 +1,63 @@
+//! The `Schedule` trait: what the task core asks of an executor.
+
+use super::error::PanicPayload;
+use super::{Notified, Task};
+
+/// Implemented by executors; stored in every task they spawn.
+///
+/// The task core knows nothing about threads. When a task is woken it calls
+/// [`schedule`](Schedule::schedule) with a [`Notified`] the executor must
+/// eventually [`run`](Notified::run) (or drop, at shutdown); when a task
+/// completes it calls [`release`](Schedule::release) so the executor can
+/// forget it. A waker may be called on any thread, so `schedule` must be
+/// callable from any thread too.
+///
+/// # Example
+///
+/// A toy executor whose queue is a global list:
+///
+/// ```
+/// use std::sync::Mutex;
+/// use minirt_core::task::{self, Notified, Schedule, Task};
+///
+/// static QUEUE: Mutex<Vec<Notified<Global>>> = Mutex::new(Vec::new());
+///
+/// struct Global;
+/// impl Schedule for Global {
+///     fn schedule(&self, task: Notified<Self>) {
+///         QUEUE.lock().unwrap().push(task);
+///     }
+///     fn release(&self, _task: &Task<Self>) -> Option<Task<Self>> {
+///         None // this toy keeps no list of live tasks
+///     }
+/// }
+///
+/// let (owned, notified, handle) = task::spawn(async { 7 }, Global);
+/// drop(owned);
+/// notified.run();
+/// assert!(handle.is_finished());
+/// ```
+pub trait Schedule: Sized + 'static {
+    /// Queues a woken task. Called from any thread a waker is used on.
+    fn schedule(&self, task: Notified<Self>);
+
+    /// The task completed: remove it from the executor's list of live tasks
+    /// and return the [`Task`] reference that list held, if it held one.
+    fn release(&self, task: &Task<Self>) -> Option<Task<Self>>;
+
+    /// A task asked to be polled again right away (it woke itself during its
+    /// poll, as `yield_now` does). Defaults to [`schedule`](Schedule::schedule).
+    fn yield_now(&self, task: Notified<Self>) {
+        self.schedule(task);
+    }
+
+    /// Runs `f`, catching a panic if the platform can unwind.
+    ///
+    /// The default, for `no_std` targets where a panic aborts, just calls
+    /// `f`. The `minirt` runtimes use `std::panic::catch_unwind`, which is
+    /// how a panicking task becomes a [`JoinError`](super::JoinError)
+    /// instead of killing a worker.
+    fn unwind<R>(&self, f: impl FnOnce() -> R) -> Result<R, PanicPayload> {
+        Ok(f())
+    }
+}

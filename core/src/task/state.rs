@@ -1,0 +1,556 @@
+//! The task's atomic state word and every transition it can make.
+//!
+//! One `usize` holds six flag bits and, above them, the reference count:
+//!
+//! | bit | name | set while |
+//! | --- | --- | --- |
+//! | 0 | `RUNNING` | some thread has exclusive access to the stage (polling it, or dropping it to cancel) |
+//! | 1 | `COMPLETE` | the future is gone and the stage holds (or held) the output; final |
+//! | 2 | `NOTIFIED` | the task sits in a run queue, or must be put back there when its poll ends |
+//! | 3 | `CANCELLED` | `abort()` or shutdown asked for the future to be dropped instead of polled |
+//! | 4 | `JOIN_INTEREST` | a `JoinHandle` exists; it owns the output once `COMPLETE` |
+//! | 5 | `JOIN_WAKER` | the join waker slot holds a waker the task side may read |
+//! | 6.. | refcount | one per `Task`, `Notified`, `JoinHandle`, `AbortHandle` and `Waker` |
+//!
+//! Every change goes through a named `transition_*` method below that returns
+//! a `#[must_use]` value telling the caller what it now owes (submit to a
+//! queue, deallocate, drop the output, ...). No other code touches the word.
+//!
+//! A new task starts as `NOTIFIED | JOIN_INTEREST` with three references: the
+//! scheduler's owned-list [`Task`](super::Task), the run-queue
+//! [`Notified`](super::Notified) and the [`JoinHandle`](super::JoinHandle).
+
+use core::fmt;
+
+use crate::loom::atomic::{AtomicUsize, Ordering::*};
+
+const RUNNING: usize = 1 << 0;
+const COMPLETE: usize = 1 << 1;
+const NOTIFIED: usize = 1 << 2;
+const CANCELLED: usize = 1 << 3;
+const JOIN_INTEREST: usize = 1 << 4;
+const JOIN_WAKER: usize = 1 << 5;
+const REF_SHIFT: usize = 6;
+const REF_ONE: usize = 1 << REF_SHIFT;
+/// Refcounts above this are a leak of handles; we stop before the word wraps.
+const REF_MAX: usize = usize::MAX >> 1;
+
+/// The initial state: queued, awaited, three references.
+const INITIAL: usize = NOTIFIED | JOIN_INTEREST | (3 * REF_ONE);
+
+/// The atomic state word of one task.
+pub(crate) struct State {
+    val: AtomicUsize,
+}
+
+/// A copy of the state word at one instant.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Snapshot(usize);
+
+/// What the executor must do after trying to start a poll.
+#[must_use]
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum TransitionToRunning {
+    /// `RUNNING` is ours: poll the future.
+    Success,
+    /// `RUNNING` is ours, but the task was aborted: drop the future instead.
+    Cancelled,
+    /// Someone else owns the stage or it is complete; our queue reference was
+    /// released and nothing else is to be done.
+    Failed,
+    /// As `Failed`, and that was the last reference: deallocate.
+    Dealloc,
+}
+
+/// What the executor must do after a poll returned `Pending`.
+#[must_use]
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum TransitionToIdle {
+    /// The task is idle; the poll's reference was released.
+    Ok,
+    /// A wake arrived during the poll: the poll's reference now belongs to a
+    /// new `Notified` that must be submitted.
+    OkNotified,
+    /// The task is idle and that was the last reference: deallocate.
+    OkDealloc,
+    /// Aborted during the poll: we still hold `RUNNING`; drop the future.
+    Cancelled,
+}
+
+/// What a waker must do after notifying.
+#[must_use]
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum TransitionToNotified {
+    /// Nothing: already queued, running (it will requeue itself) or complete.
+    DoNothing,
+    /// The task went from idle to queued: submit the `Notified` we now hold.
+    Submit,
+    /// The waker's reference was the last one: deallocate.
+    Dealloc,
+}
+
+/// What the `JoinHandle` owes after it is dropped.
+#[must_use]
+pub(crate) struct JoinHandleDropped {
+    /// The task is complete, so the handle owns the output and must drop it.
+    pub(crate) drop_output: bool,
+    /// The join-waker slot belongs to the handle again and must be cleared.
+    pub(crate) drop_waker: bool,
+}
+
+impl State {
+    /// A fresh state word (see [`INITIAL`]).
+    pub(crate) fn new() -> State {
+        State {
+            val: AtomicUsize::new(INITIAL),
+        }
+    }
+
+    /// Loads the current state.
+    pub(crate) fn load(&self) -> Snapshot {
+        Snapshot(self.val.load(Acquire))
+    }
+
+    /// Applies `f` in a CAS loop until it returns `None` or succeeds; returns
+    /// `f`'s second value from the winning iteration.
+    fn fetch_update_action<T>(&self, mut f: impl FnMut(Snapshot) -> (T, Option<Snapshot>)) -> T {
+        let mut curr = self.load();
+        loop {
+            let (action, next) = f(curr);
+            let Some(next) = next else { return action };
+            match self
+                .val
+                .compare_exchange_weak(curr.0, next.0, AcqRel, Acquire)
+            {
+                Ok(_) => return action,
+                Err(actual) => curr = Snapshot(actual),
+            }
+        }
+    }
+
+    /// An executor popped a `Notified` and wants to poll the task.
+    pub(crate) fn transition_to_running(&self) -> TransitionToRunning {
+        self.fetch_update_action(|curr| {
+            if curr.is_running() || curr.is_complete() {
+                // Shutdown claimed the task while it sat in the queue; the
+                // queue's reference is ours to release.
+                let next = curr.ref_dec();
+                let action = if next.ref_count() == 0 {
+                    TransitionToRunning::Dealloc
+                } else {
+                    TransitionToRunning::Failed
+                };
+                return (action, Some(next));
+            }
+            debug_assert!(
+                curr.is_notified(),
+                "polling a task that was not notified: {curr:?}"
+            );
+            let next = Snapshot((curr.0 | RUNNING) & !NOTIFIED);
+            let action = if curr.is_cancelled() {
+                TransitionToRunning::Cancelled
+            } else {
+                TransitionToRunning::Success
+            };
+            (action, Some(next))
+        })
+    }
+
+    /// The poll returned `Pending`; give up `RUNNING`.
+    pub(crate) fn transition_to_idle(&self) -> TransitionToIdle {
+        self.fetch_update_action(|curr| {
+            debug_assert!(
+                curr.is_running(),
+                "idle transition while not running: {curr:?}"
+            );
+            if curr.is_cancelled() {
+                return (TransitionToIdle::Cancelled, None);
+            }
+            let next = Snapshot(curr.0 & !RUNNING);
+            if next.is_notified() {
+                // The poll's reference becomes the new queue reference.
+                (TransitionToIdle::OkNotified, Some(next))
+            } else {
+                let next = next.ref_dec();
+                let action = if next.ref_count() == 0 {
+                    TransitionToIdle::OkDealloc
+                } else {
+                    TransitionToIdle::Ok
+                };
+                (action, Some(next))
+            }
+        })
+    }
+
+    /// The output is stored: `RUNNING` -> `COMPLETE`. Returns the state
+    /// before the change so the caller can see join interest and waker.
+    pub(crate) fn transition_to_complete(&self) -> Snapshot {
+        let prev = Snapshot(self.val.fetch_xor(RUNNING | COMPLETE, AcqRel));
+        debug_assert!(
+            prev.is_running() && !prev.is_complete(),
+            "complete from {prev:?}"
+        );
+        prev
+    }
+
+    /// Releases `count` references at the end of a task's life; returns
+    /// `true` if the caller must deallocate.
+    pub(crate) fn transition_to_terminal(&self, count: usize) -> bool {
+        let prev = Snapshot(self.val.fetch_sub(count * REF_ONE, AcqRel));
+        debug_assert!(
+            prev.ref_count() >= count,
+            "releasing {count} references of {}",
+            prev.ref_count()
+        );
+        prev.ref_count() == count
+    }
+
+    /// A waker is woken by value: its reference is consumed.
+    pub(crate) fn transition_to_notified_by_val(&self) -> TransitionToNotified {
+        self.fetch_update_action(|curr| {
+            if curr.is_running() {
+                // The poller will requeue; it holds a reference, so ours can
+                // never be the last.
+                let next = Snapshot(curr.0 | NOTIFIED).ref_dec();
+                debug_assert!(next.ref_count() > 0);
+                (TransitionToNotified::DoNothing, Some(next))
+            } else if curr.is_complete() || curr.is_notified() {
+                let next = curr.ref_dec();
+                let action = if next.ref_count() == 0 {
+                    TransitionToNotified::Dealloc
+                } else {
+                    TransitionToNotified::DoNothing
+                };
+                (action, Some(next))
+            } else {
+                // Idle -> queued; our reference moves into the Notified.
+                (
+                    TransitionToNotified::Submit,
+                    Some(Snapshot(curr.0 | NOTIFIED)),
+                )
+            }
+        })
+    }
+
+    /// A waker is woken by reference: a new reference is taken if the task
+    /// must be queued.
+    pub(crate) fn transition_to_notified_by_ref(&self) -> TransitionToNotified {
+        self.fetch_update_action(|curr| {
+            if curr.is_complete() || curr.is_notified() {
+                (TransitionToNotified::DoNothing, None)
+            } else if curr.is_running() {
+                (
+                    TransitionToNotified::DoNothing,
+                    Some(Snapshot(curr.0 | NOTIFIED)),
+                )
+            } else {
+                (
+                    TransitionToNotified::Submit,
+                    Some(Snapshot(curr.0 | NOTIFIED).ref_inc()),
+                )
+            }
+        })
+    }
+
+    /// `abort()`: mark cancelled and make sure an executor looks at the task.
+    /// Returns `true` if the caller must submit a new `Notified` (a reference
+    /// was taken for it).
+    #[must_use]
+    pub(crate) fn transition_to_notified_and_cancel(&self) -> bool {
+        self.fetch_update_action(|curr| {
+            if curr.is_complete() || curr.is_cancelled() {
+                (false, None)
+            } else if curr.is_running() {
+                // transition_to_idle will see CANCELLED and drop the future.
+                (false, Some(Snapshot(curr.0 | NOTIFIED | CANCELLED)))
+            } else if curr.is_notified() {
+                // Already queued: the executor will see CANCELLED on pop.
+                (false, Some(Snapshot(curr.0 | CANCELLED)))
+            } else {
+                (
+                    true,
+                    Some(Snapshot(curr.0 | NOTIFIED | CANCELLED).ref_inc()),
+                )
+            }
+        })
+    }
+
+    /// Runtime shutdown: mark cancelled and, if nobody is polling it, claim
+    /// `RUNNING` so the caller can drop the future right now. Returns `true`
+    /// if the caller now owns the stage.
+    #[must_use]
+    pub(crate) fn transition_to_shutdown(&self) -> bool {
+        self.fetch_update_action(|curr| {
+            if curr.is_running() || curr.is_complete() {
+                (false, Some(Snapshot(curr.0 | CANCELLED)))
+            } else {
+                (true, Some(Snapshot(curr.0 | CANCELLED | RUNNING)))
+            }
+        })
+    }
+
+    /// The `JoinHandle` is being dropped.
+    pub(crate) fn transition_to_join_handle_dropped(&self) -> JoinHandleDropped {
+        self.fetch_update_action(|curr| {
+            debug_assert!(curr.is_join_interested());
+            let mut next = curr.0 & !JOIN_INTEREST;
+            if !curr.is_complete() {
+                // Take the waker slot back; the task will not read it once it
+                // sees JOIN_INTEREST gone.
+                next &= !JOIN_WAKER;
+            }
+            let next = Snapshot(next);
+            let owed = JoinHandleDropped {
+                drop_output: curr.is_complete(),
+                drop_waker: !next.is_join_waker_set(),
+            };
+            (owed, Some(next))
+        })
+    }
+
+    /// The `JoinHandle` stored a waker and hands the slot to the task side.
+    /// Fails with the current state if the task completed meanwhile (the slot
+    /// then stays the handle's).
+    pub(crate) fn set_join_waker(&self) -> Result<Snapshot, Snapshot> {
+        self.fetch_update_action(|curr| {
+            debug_assert!(curr.is_join_interested() && !curr.is_join_waker_set());
+            if curr.is_complete() {
+                (Err(curr), None)
+            } else {
+                let next = Snapshot(curr.0 | JOIN_WAKER);
+                (Ok(next), Some(next))
+            }
+        })
+    }
+
+    /// The `JoinHandle` wants its waker slot back to store a different waker.
+    /// Fails if the task completed meanwhile.
+    pub(crate) fn unset_join_waker(&self) -> Result<Snapshot, Snapshot> {
+        self.fetch_update_action(|curr| {
+            debug_assert!(curr.is_join_interested() && curr.is_join_waker_set());
+            if curr.is_complete() {
+                (Err(curr), None)
+            } else {
+                let next = Snapshot(curr.0 & !JOIN_WAKER);
+                (Ok(next), Some(next))
+            }
+        })
+    }
+
+    /// After waking the join waker on completion, the task side gives the
+    /// slot back. Returns the new state: if `JOIN_INTEREST` is gone, the
+    /// handle was dropped meanwhile and the task must clear the slot itself.
+    pub(crate) fn unset_join_waker_after_complete(&self) -> Snapshot {
+        let prev = Snapshot(self.val.fetch_and(!JOIN_WAKER, AcqRel));
+        debug_assert!(prev.is_complete() && prev.is_join_waker_set());
+        Snapshot(prev.0 & !JOIN_WAKER)
+    }
+
+    /// Takes one more reference (cloning a waker or handle).
+    pub(crate) fn ref_inc(&self) {
+        let prev = self.val.fetch_add(REF_ONE, Relaxed);
+        if prev > REF_MAX {
+            // Billions of leaked wakers; continuing would wrap the count and
+            // free a live task. Refuse loudly.
+            panic!("minirt: task reference count overflow");
+        }
+    }
+
+    /// Drops one reference; returns `true` if it was the last.
+    pub(crate) fn ref_dec(&self) -> bool {
+        let prev = Snapshot(self.val.fetch_sub(REF_ONE, AcqRel));
+        debug_assert!(prev.ref_count() >= 1, "reference count underflow: {prev:?}");
+        prev.ref_count() == 1
+    }
+}
+
+impl Snapshot {
+    pub(crate) fn is_running(self) -> bool {
+        self.0 & RUNNING != 0
+    }
+    pub(crate) fn is_complete(self) -> bool {
+        self.0 & COMPLETE != 0
+    }
+    pub(crate) fn is_notified(self) -> bool {
+        self.0 & NOTIFIED != 0
+    }
+    pub(crate) fn is_cancelled(self) -> bool {
+        self.0 & CANCELLED != 0
+    }
+    pub(crate) fn is_join_interested(self) -> bool {
+        self.0 & JOIN_INTEREST != 0
+    }
+    pub(crate) fn is_join_waker_set(self) -> bool {
+        self.0 & JOIN_WAKER != 0
+    }
+    pub(crate) fn ref_count(self) -> usize {
+        self.0 >> REF_SHIFT
+    }
+    fn ref_inc(self) -> Snapshot {
+        Snapshot(self.0 + REF_ONE)
+    }
+    fn ref_dec(self) -> Snapshot {
+        debug_assert!(self.ref_count() > 0, "reference count underflow: {self:?}");
+        Snapshot(self.0 - REF_ONE)
+    }
+}
+
+impl fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Snapshot")
+            .field("running", &self.is_running())
+            .field("complete", &self.is_complete())
+            .field("notified", &self.is_notified())
+            .field("cancelled", &self.is_cancelled())
+            .field("join_interest", &self.is_join_interested())
+            .field("join_waker", &self.is_join_waker_set())
+            .field("refs", &self.ref_count())
+            .finish()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    fn running() -> State {
+        let s = State::new();
+        assert_eq!(s.transition_to_running(), TransitionToRunning::Success);
+        s
+    }
+
+    #[test]
+    fn initial_state() {
+        let s = State::new().load();
+        assert!(s.is_notified() && s.is_join_interested());
+        assert!(!s.is_running() && !s.is_complete() && !s.is_cancelled());
+        assert_eq!(s.ref_count(), 3);
+    }
+
+    #[test]
+    fn poll_then_idle_releases_the_poll_reference() {
+        let s = running();
+        assert!(s.load().is_running() && !s.load().is_notified());
+        assert_eq!(s.transition_to_idle(), TransitionToIdle::Ok);
+        assert_eq!(s.load().ref_count(), 2);
+    }
+
+    #[test]
+    fn wake_while_running_requeues_after_the_poll() {
+        let s = running();
+        s.ref_inc(); // a waker
+        assert_eq!(
+            s.transition_to_notified_by_val(),
+            TransitionToNotified::DoNothing
+        );
+        assert_eq!(s.transition_to_idle(), TransitionToIdle::OkNotified);
+        let snap = s.load();
+        assert!(snap.is_notified() && !snap.is_running());
+        assert_eq!(snap.ref_count(), 3);
+    }
+
+    #[test]
+    fn wake_by_ref_of_idle_task_takes_a_reference() {
+        let s = running();
+        assert_eq!(s.transition_to_idle(), TransitionToIdle::Ok);
+        assert_eq!(
+            s.transition_to_notified_by_ref(),
+            TransitionToNotified::Submit
+        );
+        assert_eq!(s.load().ref_count(), 3);
+        // A second wake while queued is absorbed.
+        assert_eq!(
+            s.transition_to_notified_by_ref(),
+            TransitionToNotified::DoNothing
+        );
+        assert_eq!(s.load().ref_count(), 3);
+    }
+
+    #[test]
+    fn wake_after_complete_only_drops_the_waker() {
+        let s = running();
+        s.ref_inc();
+        let prev = s.transition_to_complete();
+        assert!(prev.is_join_interested());
+        assert_eq!(
+            s.transition_to_notified_by_val(),
+            TransitionToNotified::DoNothing
+        );
+        assert!(!s.load().is_notified());
+    }
+
+    #[test]
+    fn last_waker_deallocates_a_complete_task() {
+        let s = running();
+        s.ref_inc(); // waker
+        let _ = s.transition_to_complete();
+        let dropped = s.transition_to_join_handle_dropped();
+        assert!(dropped.drop_output && dropped.drop_waker);
+        assert!(!s.transition_to_terminal(3)); // poll ref + owned ref + handle ref
+        assert_eq!(
+            s.transition_to_notified_by_val(),
+            TransitionToNotified::Dealloc
+        );
+    }
+
+    #[test]
+    fn abort_idle_task_submits_it_once() {
+        let s = running();
+        assert_eq!(s.transition_to_idle(), TransitionToIdle::Ok);
+        assert!(s.transition_to_notified_and_cancel());
+        assert!(!s.transition_to_notified_and_cancel());
+        assert_eq!(s.transition_to_running(), TransitionToRunning::Cancelled);
+    }
+
+    #[test]
+    fn abort_during_poll_cancels_at_idle() {
+        let s = running();
+        assert!(!s.transition_to_notified_and_cancel());
+        assert_eq!(s.transition_to_idle(), TransitionToIdle::Cancelled);
+        assert!(s.load().is_running());
+    }
+
+    #[test]
+    fn abort_after_complete_is_a_no_op() {
+        let s = running();
+        let _ = s.transition_to_complete();
+        assert!(!s.transition_to_notified_and_cancel());
+        assert!(!s.load().is_cancelled());
+    }
+
+    #[test]
+    fn shutdown_claims_idle_and_queued_tasks_only() {
+        let queued = State::new();
+        assert!(queued.transition_to_shutdown());
+        // The stale queue entry then fails to run and releases its ref.
+        assert_eq!(queued.transition_to_running(), TransitionToRunning::Failed);
+
+        let busy = running();
+        assert!(!busy.transition_to_shutdown());
+        assert_eq!(busy.transition_to_idle(), TransitionToIdle::Cancelled);
+    }
+
+    #[test]
+    fn join_waker_handshake() {
+        let s = running();
+        assert!(s.set_join_waker().is_ok());
+        assert!(s.unset_join_waker().is_ok());
+        assert!(s.set_join_waker().is_ok());
+        let prev = s.transition_to_complete();
+        assert!(prev.is_join_waker_set());
+        // The handle can no longer take the slot back.
+        assert!(s.unset_join_waker().is_err());
+        let after = s.unset_join_waker_after_complete();
+        assert!(after.is_join_interested() && !after.is_join_waker_set());
+    }
+
+    #[test]
+    fn dropping_the_handle_before_completion_reclaims_the_waker_slot() {
+        let s = running();
+        assert!(s.set_join_waker().is_ok());
+        let dropped = s.transition_to_join_handle_dropped();
+        assert!(!dropped.drop_output && dropped.drop_waker);
+        let prev = s.transition_to_complete();
+        assert!(!prev.is_join_interested() && !prev.is_join_waker_set());
+    }
+}

@@ -1,0 +1,116 @@
+//! Tests of the raw task through a minimal scheduler.
+use super::*;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use std::sync::Mutex;
+
+/// A scheduler whose queue is a shared vector, so tests run tasks by hand.
+#[derive(Clone, Default)]
+struct Manual(Arc<Mutex<Vec<Notified<Manual>>>>);
+
+impl Schedule for Manual {
+    fn schedule(&self, task: Notified<Self>) {
+        self.0.lock().unwrap().push(task);
+    }
+    fn release(&self, _task: &Task<Self>) -> Option<Task<Self>> {
+        None
+    }
+}
+
+impl Manual {
+    fn run_all(&self) -> usize {
+        let tasks: Vec<_> = core::mem::take(&mut *self.0.lock().unwrap());
+        let n = tasks.len();
+        for t in tasks {
+            t.run();
+        }
+        n
+    }
+}
+
+#[test]
+fn empty_task_allocation_is_small() {
+    // Header + scheduler (one pointer) + stage of an empty future.
+    let size = core::mem::size_of::<harness::Cell<core::future::Ready<()>, Manual>>();
+    assert!(size <= 96, "task cell grew to {size} bytes");
+}
+
+#[test]
+fn join_handle_dropped_before_completion_lets_task_drop_output() {
+    let s = Manual::default();
+    let out = Arc::new(());
+    let o = out.clone();
+    let (owned, notified, handle) = spawn(async move { o }, s.clone());
+    drop(owned);
+    drop(handle);
+    notified.run();
+    assert_eq!(
+        Arc::strong_count(&out),
+        1,
+        "the output was dropped by the task"
+    );
+}
+
+#[test]
+fn join_handle_dropped_after_completion_drops_output() {
+    let s = Manual::default();
+    let out = Arc::new(());
+    let o = out.clone();
+    let (owned, notified, handle) = spawn(async move { o }, s.clone());
+    drop(owned);
+    notified.run();
+    assert_eq!(Arc::strong_count(&out), 2);
+    drop(handle);
+    assert_eq!(Arc::strong_count(&out), 1);
+}
+
+#[test]
+fn shutdown_of_a_queued_task_cancels_it_and_the_stale_entry_is_harmless() {
+    let s = Manual::default();
+    let (owned, notified, handle) = spawn(async { 1 }, s.clone());
+    owned.shutdown();
+    assert!(handle.is_finished());
+    notified.run(); // must not poll
+    let waker = futures_noop();
+    let mut cx = core::task::Context::from_waker(&waker);
+    let mut handle = handle;
+    match core::pin::Pin::new(&mut handle).poll(&mut cx) {
+        core::task::Poll::Ready(Err(e)) => assert!(e.is_cancelled()),
+        _ => panic!("expected a cancelled task"),
+    }
+    assert_eq!(s.run_all(), 0);
+}
+
+#[test]
+fn join_waker_is_woken_on_completion_and_replaced_when_it_changes() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    struct Count(AtomicUsize);
+    impl alloc::task::Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let s = Manual::default();
+    let (owned, notified, mut handle) = spawn(
+        core::future::poll_fn(|_| core::task::Poll::Ready(3)),
+        s.clone(),
+    );
+    drop(owned);
+    let first = Arc::new(Count(AtomicUsize::new(0)));
+    let second = Arc::new(Count(AtomicUsize::new(0)));
+    let w1 = core::task::Waker::from(first.clone());
+    let w2 = core::task::Waker::from(second.clone());
+    let pending = core::pin::Pin::new(&mut handle).poll(&mut core::task::Context::from_waker(&w1));
+    assert!(pending.is_pending());
+    let pending = core::pin::Pin::new(&mut handle).poll(&mut core::task::Context::from_waker(&w2));
+    assert!(pending.is_pending());
+    notified.run();
+    assert_eq!(first.0.load(Ordering::SeqCst), 0);
+    assert_eq!(second.0.load(Ordering::SeqCst), 1);
+    let ready = core::pin::Pin::new(&mut handle).poll(&mut core::task::Context::from_waker(&w2));
+    assert!(matches!(ready, core::task::Poll::Ready(Ok(3))));
+}
+
+fn futures_noop() -> core::task::Waker {
+    core::task::Waker::noop().clone()
+}
