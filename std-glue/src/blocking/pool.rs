@@ -143,7 +143,7 @@ impl<J: Job> Pool<J> {
             return Err(job);
         }
         match state.transition_to_queued(job, self.shared.config.max_threads) {
-            Dispatch::WakeIdleThread => {
+            Dispatch::HandToIdle => {
                 drop(state);
                 // One claimed thread, one wakeup: the other idle threads sleep on.
                 self.shared.job_ready.notify_one();
@@ -160,7 +160,7 @@ impl<J: Job> Pool<J> {
                     // Otherwise a busy thread takes it when its job is done.
                 }
             }
-            Dispatch::WaitForBusyThread => {}
+            Dispatch::QueueForBusy => {}
         }
         Ok(())
     }

@@ -45,12 +45,12 @@ pub(super) struct State<J> {
 #[must_use]
 pub(super) enum Dispatch {
     /// An idle thread was claimed; wake exactly one waiter.
-    WakeIdleThread,
+    HandToIdle,
     /// No idle thread and room to grow: start a thread with this number.
     StartThread(u64),
     /// No idle thread and already at `max_threads`: the job waits for the
     /// first thread that finishes its current job.
-    WaitForBusyThread,
+    QueueForBusy,
 }
 
 /// Why a thread came back from its idle wait.
@@ -96,7 +96,7 @@ impl<J> State<J> {
         if self.idle > 0 {
             self.idle -= 1;
             self.notified += 1;
-            Dispatch::WakeIdleThread
+            Dispatch::HandToIdle
         } else if self.live < max_threads {
             self.live += 1;
             self.unfinished += 1;
@@ -104,7 +104,7 @@ impl<J> State<J> {
             self.next_thread_number += 1;
             Dispatch::StartThread(number)
         } else {
-            Dispatch::WaitForBusyThread
+            Dispatch::QueueForBusy
         }
     }
 
