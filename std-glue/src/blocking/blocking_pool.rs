@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::config::{PoolConfig, DEFAULT_NAME};
 use super::handle::{job_with_handle, BlockingHandle};
-use super::Pool;
+use super::{Pool, PoolMetrics};
 
 /// The job type of a [`BlockingPool`].
 type BoxedJob = Box<dyn FnOnce() + Send + 'static>;
@@ -118,6 +118,16 @@ impl BlockingPool {
     /// Closures waiting for a thread (all `max_threads` are busy).
     pub fn queued(&self) -> usize {
         self.pool.queued()
+    }
+
+    /// Threads running a closure (or woken for one).
+    pub fn busy_threads(&self) -> usize {
+        self.pool.busy_threads()
+    }
+
+    /// All counters at one instant.
+    pub fn metrics(&self) -> PoolMetrics {
+        self.pool.metrics()
     }
 }
 

@@ -65,4 +65,4 @@ pub use blocking_pool::{BlockingPool, BlockingPoolBuilder};
 pub use config::{PoolConfig, ThreadHook, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_THREADS, DEFAULT_NAME};
 pub use handle::{BlockingCancelled, BlockingHandle};
 pub use job::Job;
-pub use pool::Pool;
+pub use pool::{Pool, PoolMetrics};

@@ -244,6 +244,36 @@ impl<J: Job> Pool<J> {
         self.shared.lock().queue.len()
     }
 
+    /// Threads running a job, or woken for one and about to take it.
+    ///
+    /// With [`queued`](Pool::queued) this tells whether blocking work is
+    /// pending: both zero means none is (what a mock clock's auto-advance
+    /// must check before jumping ahead).
+    pub fn busy_threads(&self) -> usize {
+        let state = self.shared.lock();
+        state.live - state.idle
+    }
+
+    /// All counters, read at one instant (under one lock acquisition), so
+    /// they are consistent with each other.
+    ///
+    /// ```
+    /// use minirt::blocking::{Pool, PoolConfig};
+    ///
+    /// let pool: Pool<fn()> = Pool::new(PoolConfig::default());
+    /// let metrics = pool.metrics();
+    /// assert_eq!((metrics.live_threads, metrics.queued), (0, 0));
+    /// ```
+    pub fn metrics(&self) -> PoolMetrics {
+        let state = self.shared.lock();
+        PoolMetrics {
+            live_threads: state.live,
+            idle_threads: state.idle,
+            busy_threads: state.live - state.idle,
+            queued: state.queue.len(),
+        }
+    }
+
     /// The settings this pool was created with.
     pub fn config(&self) -> &PoolConfig {
         &self.shared.config
@@ -269,6 +299,19 @@ impl<J: Job> fmt::Debug for Pool<J> {
             .field("shut_down", &state.shutting_down)
             .finish()
     }
+}
+
+/// A snapshot of a pool's counters; see [`Pool::metrics`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PoolMetrics {
+    /// Threads that take jobs: busy or idle ([`Pool::live_threads`]).
+    pub live_threads: usize,
+    /// Threads waiting for a job ([`Pool::idle_threads`]).
+    pub idle_threads: usize,
+    /// Threads running a job or about to ([`Pool::busy_threads`]).
+    pub busy_threads: usize,
+    /// Jobs waiting for a thread ([`Pool::queued`]).
+    pub queued: usize,
 }
 
 /// The runtime shares a pool between threads through an `Arc`.

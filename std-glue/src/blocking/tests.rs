@@ -117,9 +117,15 @@ fn grows_to_the_limit_and_not_beyond() {
         recv(&started_rx, "one of the first three jobs to start");
     }
     // All three threads block on the gate: nothing else can start.
-    assert_eq!(pool.live_threads(), 3);
-    assert_eq!(pool.idle_threads(), 0);
-    assert_eq!(pool.queued(), 2);
+    assert_eq!(
+        pool.metrics(),
+        PoolMetrics {
+            live_threads: 3,
+            idle_threads: 0,
+            busy_threads: 3,
+            queued: 2,
+        }
+    );
     assert_eq!(counts.started(), 3);
     assert!(started_rx.try_recv().is_err(), "a fourth job started");
 
@@ -172,6 +178,7 @@ fn idle_threads_are_reused_and_one_job_claims_one_thread() {
     assert_eq!(counts.started(), 4);
     assert_eq!(pool.live_threads(), 4);
     assert_eq!(pool.idle_threads(), 3);
+    assert_eq!(pool.busy_threads(), 1);
 
     second_gate.open();
     assert!(pool.shutdown(None));
@@ -606,6 +613,8 @@ fn counters_of_a_blocking_pool_track_its_threads() {
     wait_until("the thread is idle", || pool.idle_threads() == 1);
     assert_eq!(pool.live_threads(), 1);
     assert_eq!(pool.queued(), 0);
+    assert_eq!(pool.busy_threads(), 0);
+    assert_eq!(pool.metrics().idle_threads, 1);
     assert_eq!(counts.started(), 1);
     assert!(clone.shutdown(None));
     assert_eq!(pool.live_threads(), 0);
