@@ -1,0 +1,191 @@
+//! The counters and queue shared by a pool's threads, behind one mutex.
+//!
+//! Every field is read and written with the pool's mutex held, so the
+//! invariants below hold whenever a thread holds the lock:
+//!
+//! 1. `idle + notified` equals the number of threads blocked in the idle wait
+//!    (inside `Condvar::wait_timeout` or about to re-enter it).
+//! 2. `idle + notified <= live <= max_threads`.
+//! 3. `live <= unfinished`: a thread stops counting as `live` the moment it
+//!    decides to leave, but stays `unfinished` until its `on_thread_stop` hook
+//!    has returned.
+//! 4. `in_shutdown <= unfinished`.
+//! 5. once `shutting_down` is set it is never cleared, and `queue` stays empty.
+
+use std::collections::VecDeque;
+
+/// What the pool knows about its jobs and threads.
+pub(super) struct State<J> {
+    /// Jobs submitted but not yet taken by a thread, oldest first.
+    pub(super) queue: VecDeque<J>,
+    /// Threads that will still take jobs: started and not yet decided to exit.
+    /// This, not `unfinished`, is what the growth rule compares to the maximum,
+    /// so a thread busy running its stop hook never blocks a new one.
+    pub(super) live: usize,
+    /// Threads waiting for a job that no submitter has claimed yet.
+    pub(super) idle: usize,
+    /// Idle threads claimed by a submitter (`notify_one` sent) that have not
+    /// woken up yet. Lets a waking thread tell a real hand-off from a spurious
+    /// or timed-out wakeup.
+    pub(super) notified: usize,
+    /// Threads started and not yet completely finished (stop hook included).
+    /// `shutdown` waits for this to reach zero.
+    pub(super) unfinished: usize,
+    /// Unfinished pool threads that called `shutdown` on this pool from inside
+    /// a job. They will exit as soon as that job returns, so a `shutdown` on
+    /// one of them must not wait for them (it would wait for itself).
+    pub(super) in_shutdown: usize,
+    /// Set by `shutdown`; no job is accepted afterwards.
+    pub(super) shutting_down: bool,
+    /// Number given to the next thread's name.
+    pub(super) next_thread_number: u64,
+}
+
+/// What `submit` must do after queueing a job.
+#[must_use]
+pub(super) enum Dispatch {
+    /// An idle thread was claimed; wake exactly one waiter.
+    HandToIdle,
+    /// No idle thread and room to grow: start a thread with this number.
+    StartThread(u64),
+    /// No idle thread and already at `max_threads`: the job waits for the
+    /// first thread that finishes its current job.
+    QueueForBusy,
+}
+
+/// Why a thread came back from its idle wait.
+#[must_use]
+pub(super) enum IdleWake {
+    /// A submitter claimed this thread (or another waiter's claim, which is
+    /// the same): look at the queue again.
+    Claimed,
+    /// Nothing to do and either the keep-alive ran out or the pool is shutting
+    /// down: the thread leaves the idle set and exits.
+    Exit,
+    /// Spurious wakeup: keep waiting until the same deadline.
+    KeepWaiting,
+}
+
+impl<J> State<J> {
+    pub(super) fn new() -> Self {
+        State {
+            queue: VecDeque::new(),
+            live: 0,
+            idle: 0,
+            notified: 0,
+            unfinished: 0,
+            in_shutdown: 0,
+            shutting_down: false,
+            next_thread_number: 0,
+        }
+    }
+
+    /// Queues `job` and applies the growth rule (see [`Dispatch`]):
+    ///
+    /// * an idle thread exists → claim one (no thread is started);
+    /// * otherwise, fewer than `max_threads` live → start a thread;
+    /// * otherwise → the job waits in the queue.
+    ///
+    /// A job never waits for a *busy* thread while the pool may still grow:
+    /// blocking jobs can run for an unbounded time, and one job may wait for
+    /// another that is still queued, so waiting for a busy thread could
+    /// deadlock or serialize unrelated work.
+    pub(super) fn transition_to_queued(&mut self, job: J, max_threads: usize) -> Dispatch {
+        debug_assert!(!self.shutting_down, "job queued after shutdown began");
+        self.queue.push_back(job);
+        if self.idle > 0 {
+            self.idle -= 1;
+            self.notified += 1;
+            Dispatch::HandToIdle
+        } else if self.live < max_threads {
+            self.live += 1;
+            self.unfinished += 1;
+            let number = self.next_thread_number;
+            self.next_thread_number += 1;
+            Dispatch::StartThread(number)
+        } else {
+            Dispatch::QueueForBusy
+        }
+    }
+
+    /// Undoes the bookkeeping of `Dispatch::StartThread` after the OS refused
+    /// to start the thread.
+    pub(super) fn thread_start_failed(&mut self) {
+        debug_assert!(self.live > 0 && self.unfinished > 0);
+        self.live -= 1;
+        self.unfinished -= 1;
+    }
+
+    /// A thread with nothing to run enters the idle set.
+    pub(super) fn transition_to_idle(&mut self) {
+        debug_assert!(
+            self.idle + self.notified < self.live,
+            "idle {} + notified {} must stay below live {} before a thread goes idle",
+            self.idle,
+            self.notified,
+            self.live
+        );
+        self.idle += 1;
+    }
+
+    /// Decides what an idle thread does after a wakeup. A pending claim is
+    /// honoured before anything else, so a job handed to the idle set is never
+    /// stranded by the thread that was woken for it timing out instead.
+    pub(super) fn transition_from_idle(&mut self, keep_alive_expired: bool) -> IdleWake {
+        if self.notified > 0 {
+            self.notified -= 1;
+            IdleWake::Claimed
+        } else if self.shutting_down || keep_alive_expired {
+            debug_assert!(self.idle > 0, "an unclaimed waiter must be counted idle");
+            self.idle -= 1;
+            IdleWake::Exit
+        } else {
+            IdleWake::KeepWaiting
+        }
+    }
+
+    /// A thread stops taking jobs. Must be called with the lock held at the
+    /// moment the thread sees nothing to do, so a submitter never counts it.
+    pub(super) fn transition_to_leaving(&mut self) {
+        debug_assert!(self.live > 0);
+        self.live -= 1;
+    }
+
+    /// A thread has finished completely (stop hook included).
+    pub(super) fn transition_to_finished(&mut self, was_in_shutdown: bool) {
+        debug_assert!(
+            self.unfinished > self.live,
+            "a finishing thread must have left `live`"
+        );
+        self.unfinished -= 1;
+        if was_in_shutdown {
+            self.in_shutdown -= 1;
+        }
+    }
+
+    /// A pool thread called `shutdown` from inside a job (counted once per
+    /// thread): waiters stop waiting for it.
+    pub(super) fn pool_thread_entered_shutdown(&mut self) {
+        self.in_shutdown += 1;
+        debug_assert!(self.in_shutdown <= self.unfinished);
+    }
+
+    /// How many threads a `shutdown` call still has to wait for. A caller on
+    /// one of the pool's own threads does not wait for the threads (itself
+    /// included) that are inside `shutdown` too; they exit once their job
+    /// returns, which cannot happen while they wait for each other.
+    pub(super) fn threads_to_wait_for(&self, caller_is_pool_thread: bool) -> usize {
+        if caller_is_pool_thread {
+            self.unfinished - self.in_shutdown
+        } else {
+            self.unfinished
+        }
+    }
+
+    /// Stops accepting jobs; returns the queued ones for the caller to drop
+    /// outside the lock (their destructors may do anything).
+    pub(super) fn transition_to_shutting_down(&mut self) -> VecDeque<J> {
+        self.shutting_down = true;
+        std::mem::take(&mut self.queue)
+    }
+}

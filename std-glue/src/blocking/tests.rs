@@ -1,0 +1,621 @@
+//! Behaviour of the pool, checked through its counters. Threads are ordered
+//! with gates, channels and barriers; the only polling is `wait_until`, a
+//! wait-for-condition with a generous deadline for things (threads exiting)
+//! that have no event to wait on.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Barrier, Condvar, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::*;
+
+/// Long enough that no test waits this long unless something is broken.
+const PATIENCE: Duration = Duration::from_secs(20);
+/// A keep-alive no test outlives, so threads stay put.
+const FOREVER: Duration = Duration::from_secs(3600);
+
+/// A latch jobs block on until the test opens it.
+struct Gate {
+    open: Mutex<bool>,
+    opened: Condvar,
+}
+
+impl Gate {
+    fn new() -> Arc<Gate> {
+        Arc::new(Gate {
+            open: Mutex::new(false),
+            opened: Condvar::new(),
+        })
+    }
+
+    fn open(&self) {
+        *self.open.lock().unwrap() = true;
+        self.opened.notify_all();
+    }
+
+    fn wait(&self) {
+        let mut open = self.open.lock().unwrap();
+        while !*open {
+            open = self.opened.wait(open).unwrap();
+        }
+    }
+}
+
+/// Polls `condition` until it holds; panics naming `what` after `PATIENCE`.
+fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + PATIENCE;
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// Thread start and stop counts, fed by the pool's hooks.
+#[derive(Clone, Default)]
+struct ThreadCounts {
+    started: Arc<AtomicUsize>,
+    stopped: Arc<AtomicUsize>,
+}
+
+impl ThreadCounts {
+    fn config(&self, max_threads: usize, keep_alive: Duration) -> PoolConfig {
+        let started = Arc::clone(&self.started);
+        let stopped = Arc::clone(&self.stopped);
+        PoolConfig {
+            name: "test-pool".to_string(),
+            max_threads,
+            keep_alive,
+            on_thread_start: Some(Arc::new(move || {
+                started.fetch_add(1, Ordering::SeqCst);
+            })),
+            on_thread_stop: Some(Arc::new(move || {
+                stopped.fetch_add(1, Ordering::SeqCst);
+            })),
+            ..PoolConfig::default()
+        }
+    }
+
+    fn started(&self) -> usize {
+        self.started.load(Ordering::SeqCst)
+    }
+
+    fn stopped(&self) -> usize {
+        self.stopped.load(Ordering::SeqCst)
+    }
+}
+
+type BoxedJob = Box<dyn FnOnce() + Send + 'static>;
+
+/// Submits a job that reports on `started`, then blocks on `gate`.
+fn submit_gated(pool: &Pool<BoxedJob>, gate: &Arc<Gate>, started: &mpsc::Sender<()>) {
+    let gate = Arc::clone(gate);
+    let started = started.clone();
+    let submitted = pool.submit(Box::new(move || {
+        started.send(()).unwrap();
+        gate.wait();
+    }));
+    assert!(submitted.is_ok(), "pool refused a job before shutdown");
+}
+
+fn recv<T>(rx: &mpsc::Receiver<T>, what: &str) -> T {
+    rx.recv_timeout(PATIENCE)
+        .unwrap_or_else(|e| panic!("no message for {what}: {e}"))
+}
+
+#[test]
+fn grows_to_the_limit_and_not_beyond() {
+    let counts = ThreadCounts::default();
+    let pool: Pool<BoxedJob> = Pool::new(counts.config(3, FOREVER));
+    let gate = Gate::new();
+    let (started_tx, started_rx) = mpsc::channel();
+
+    for _ in 0..5 {
+        submit_gated(&pool, &gate, &started_tx);
+    }
+    for _ in 0..3 {
+        recv(&started_rx, "one of the first three jobs to start");
+    }
+    // All three threads block on the gate: nothing else can start.
+    assert_eq!(
+        pool.metrics(),
+        PoolMetrics {
+            live_threads: 3,
+            idle_threads: 0,
+            busy_threads: 3,
+            queued: 2,
+        }
+    );
+    assert_eq!(counts.started(), 3);
+    assert!(started_rx.try_recv().is_err(), "a fourth job started");
+
+    gate.open();
+    for _ in 0..2 {
+        recv(&started_rx, "the queued jobs to start");
+    }
+    assert!(pool.shutdown(None));
+    assert_eq!(
+        counts.started(),
+        3,
+        "the queued jobs must reuse the 3 threads"
+    );
+    assert_eq!(counts.stopped(), 3);
+    assert_eq!(pool.live_threads(), 0);
+}
+
+#[test]
+fn idle_threads_are_reused_and_one_job_claims_one_thread() {
+    let counts = ThreadCounts::default();
+    let pool: Pool<BoxedJob> = Pool::new(counts.config(8, FOREVER));
+    let (done_tx, done_rx) = mpsc::channel();
+
+    // One job at a time: the same thread serves all of them.
+    for i in 0..20 {
+        let done = done_tx.clone();
+        assert!(pool.submit(Box::new(move || done.send(i).unwrap())).is_ok());
+        assert_eq!(recv(&done_rx, "a sequential job"), i);
+        wait_until("the thread is idle again", || pool.idle_threads() == 1);
+    }
+    assert_eq!(counts.started(), 1);
+
+    // Four at once: the idle thread takes one, three more are started.
+    let gate = Gate::new();
+    let (started_tx, started_rx) = mpsc::channel();
+    for _ in 0..4 {
+        submit_gated(&pool, &gate, &started_tx);
+    }
+    for _ in 0..4 {
+        recv(&started_rx, "four parallel jobs to start");
+    }
+    assert_eq!(counts.started(), 4);
+    gate.open();
+    wait_until("all four threads are idle", || pool.idle_threads() == 4);
+
+    // One more job claims exactly one idle thread and starts none.
+    let second_gate = Gate::new();
+    submit_gated(&pool, &second_gate, &started_tx);
+    recv(&started_rx, "the job given to an idle thread");
+    assert_eq!(counts.started(), 4);
+    assert_eq!(pool.live_threads(), 4);
+    assert_eq!(pool.idle_threads(), 3);
+    assert_eq!(pool.busy_threads(), 1);
+
+    second_gate.open();
+    assert!(pool.shutdown(None));
+}
+
+#[test]
+fn idle_threads_exit_after_keep_alive() {
+    let counts = ThreadCounts::default();
+    let pool: Pool<BoxedJob> = Pool::new(counts.config(4, Duration::from_millis(50)));
+    let gate = Gate::new();
+    let (started_tx, started_rx) = mpsc::channel();
+    for _ in 0..3 {
+        submit_gated(&pool, &gate, &started_tx);
+    }
+    for _ in 0..3 {
+        recv(&started_rx, "three jobs to start");
+    }
+    assert_eq!(pool.live_threads(), 3);
+    gate.open();
+
+    wait_until("idle threads time out", || pool.live_threads() == 0);
+    wait_until("their stop hooks run", || counts.stopped() == 3);
+    assert_eq!(pool.idle_threads(), 0);
+
+    // The pool grows again on demand.
+    let (done_tx, done_rx) = mpsc::channel();
+    assert!(pool
+        .submit(Box::new(move || done_tx.send(()).unwrap()))
+        .is_ok());
+    recv(&done_rx, "a job after the pool shrank to zero");
+    assert_eq!(counts.started(), 4);
+    assert!(pool.shutdown(None));
+}
+
+#[test]
+fn zero_keep_alive_still_runs_every_job() {
+    let pool: Pool<BoxedJob> = Pool::new(PoolConfig {
+        max_threads: 2,
+        keep_alive: Duration::ZERO,
+        ..PoolConfig::default()
+    });
+    let (done_tx, done_rx) = mpsc::channel();
+    for i in 0..50 {
+        let done = done_tx.clone();
+        assert!(pool.submit(Box::new(move || done.send(i).unwrap())).is_ok());
+    }
+    let mut seen: Vec<i32> = (0..50).map(|_| recv(&done_rx, "a job")).collect();
+    seen.sort_unstable();
+    assert_eq!(seen, (0..50).collect::<Vec<_>>());
+    wait_until("threads exit at once", || pool.live_threads() == 0);
+    assert!(pool.shutdown(None));
+}
+
+/// Counts its drops that happen without `run` having been called.
+struct DropUnrunCounter {
+    dropped_unrun: Arc<AtomicUsize>,
+    ran: Arc<AtomicUsize>,
+    armed: bool,
+}
+
+impl DropUnrunCounter {
+    fn job(dropped_unrun: &Arc<AtomicUsize>, ran: &Arc<AtomicUsize>) -> BoxedJob {
+        let mut counter = DropUnrunCounter {
+            dropped_unrun: Arc::clone(dropped_unrun),
+            ran: Arc::clone(ran),
+            armed: true,
+        };
+        Box::new(move || {
+            counter.armed = false;
+            counter.ran.fetch_add(1, Ordering::SeqCst);
+        })
+    }
+}
+
+impl Drop for DropUnrunCounter {
+    fn drop(&mut self) {
+        if self.armed {
+            self.dropped_unrun.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+#[test]
+fn queued_jobs_are_dropped_not_run_at_shutdown() {
+    let pool: Pool<BoxedJob> = Pool::new(ThreadCounts::default().config(1, FOREVER));
+    let gate = Gate::new();
+    let (started_tx, started_rx) = mpsc::channel();
+    submit_gated(&pool, &gate, &started_tx);
+    recv(&started_rx, "the blocking job to start");
+
+    let dropped_unrun = Arc::new(AtomicUsize::new(0));
+    let ran = Arc::new(AtomicUsize::new(0));
+    for _ in 0..3 {
+        assert!(pool
+            .submit(DropUnrunCounter::job(&dropped_unrun, &ran))
+            .is_ok());
+    }
+    assert_eq!(pool.queued(), 3);
+
+    // The running job holds the only thread, so a zero wait cannot succeed.
+    assert!(!pool.shutdown(Some(Duration::ZERO)));
+    assert_eq!(dropped_unrun.load(Ordering::SeqCst), 3);
+    assert_eq!(pool.queued(), 0);
+    assert!(pool.is_shut_down());
+
+    let refused = pool.submit(DropUnrunCounter::job(&dropped_unrun, &ran));
+    assert!(refused.is_err(), "a job was accepted after shutdown");
+    drop(refused);
+    assert_eq!(dropped_unrun.load(Ordering::SeqCst), 4);
+
+    gate.open();
+    assert!(pool.shutdown(None));
+    assert_eq!(ran.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn shutdown_waits_for_the_running_job() {
+    let pool: Arc<Pool<BoxedJob>> = Arc::new(Pool::new(PoolConfig::default()));
+    let gate = Gate::new();
+    let finished = Arc::new(AtomicBool::new(false));
+    let (started_tx, started_rx) = mpsc::channel();
+    {
+        let gate = Arc::clone(&gate);
+        let finished = Arc::clone(&finished);
+        let submitted = pool.submit(Box::new(move || {
+            started_tx.send(()).unwrap();
+            gate.wait();
+            finished.store(true, Ordering::SeqCst);
+        }));
+        assert!(submitted.is_ok());
+    }
+    recv(&started_rx, "the job to start");
+
+    let shutting_down = {
+        let pool = Arc::clone(&pool);
+        let finished = Arc::clone(&finished);
+        thread::spawn(move || {
+            let all_exited = pool.shutdown(None);
+            (all_exited, finished.load(Ordering::SeqCst))
+        })
+    };
+    wait_until("shutdown has begun", || pool.is_shut_down());
+    assert!(!finished.load(Ordering::SeqCst));
+    gate.open();
+
+    let (all_exited, finished_before_return) = shutting_down.join().unwrap();
+    assert!(all_exited);
+    assert!(
+        finished_before_return,
+        "shutdown(None) returned before the running job finished"
+    );
+    assert_eq!(pool.live_threads(), 0);
+}
+
+#[test]
+fn shutdown_timeout_gives_up_on_a_stuck_job() {
+    let pool: Pool<BoxedJob> = Pool::new(PoolConfig::default());
+    let gate = Gate::new();
+    let (started_tx, started_rx) = mpsc::channel();
+    submit_gated(&pool, &gate, &started_tx);
+    recv(&started_rx, "the stuck job to start");
+
+    assert!(!pool.shutdown(Some(Duration::from_millis(50))));
+    assert_eq!(pool.live_threads(), 1, "the stuck thread is still there");
+
+    gate.open();
+    assert!(pool.shutdown(None), "a second shutdown waits again");
+    assert_eq!(pool.live_threads(), 0);
+}
+
+#[test]
+fn a_panicking_job_does_not_kill_its_thread() {
+    let counts = ThreadCounts::default();
+    let pool: Pool<BoxedJob> = Pool::new(counts.config(1, FOREVER));
+    assert!(pool
+        .submit(Box::new(|| panic!("deliberate panic in a pool job")))
+        .is_ok());
+    let (done_tx, done_rx) = mpsc::channel();
+    assert!(pool
+        .submit(Box::new(move || done_tx.send(()).unwrap()))
+        .is_ok());
+    recv(&done_rx, "the job after the panicking one");
+    assert_eq!(counts.started(), 1, "the thread should have survived");
+    assert_eq!(pool.live_threads(), 1);
+    assert!(pool.shutdown(None));
+}
+
+#[test]
+fn shutdown_on_a_pool_thread_does_not_wait_for_itself() {
+    let pool: Arc<Pool<BoxedJob>> = Arc::new(Pool::new(PoolConfig::default()));
+    let (result_tx, result_rx) = mpsc::channel();
+    let inner = Arc::clone(&pool);
+    assert!(pool
+        .submit(Box::new(move || result_tx
+            .send(inner.shutdown(None))
+            .unwrap()))
+        .is_ok());
+    assert!(recv(&result_rx, "shutdown called inside a job to return"));
+    assert!(pool.shutdown(None));
+}
+
+#[test]
+fn shutdown_on_a_pool_thread_waits_for_the_other_threads() {
+    let pool: Arc<Pool<BoxedJob>> = Arc::new(Pool::new(PoolConfig::default()));
+    let gate = Gate::new();
+    let other_finished = Arc::new(AtomicBool::new(false));
+    let (started_tx, started_rx) = mpsc::channel();
+    {
+        let gate = Arc::clone(&gate);
+        let other_finished = Arc::clone(&other_finished);
+        let submitted = pool.submit(Box::new(move || {
+            started_tx.send(()).unwrap();
+            gate.wait();
+            other_finished.store(true, Ordering::SeqCst);
+        }));
+        assert!(submitted.is_ok());
+    }
+    recv(&started_rx, "the other job to start");
+
+    let (result_tx, result_rx) = mpsc::channel();
+    {
+        let inner = Arc::clone(&pool);
+        let other_finished = Arc::clone(&other_finished);
+        let submitted = pool.submit(Box::new(move || {
+            let all_exited = inner.shutdown(None);
+            result_tx
+                .send((all_exited, other_finished.load(Ordering::SeqCst)))
+                .unwrap();
+        }));
+        assert!(submitted.is_ok());
+    }
+    wait_until("the inner shutdown has begun", || pool.is_shut_down());
+    gate.open();
+    assert_eq!(recv(&result_rx, "the inner shutdown"), (true, true));
+    assert!(pool.shutdown(None));
+}
+
+#[test]
+fn two_jobs_shutting_down_their_pool_do_not_wait_for_each_other() {
+    let pool: Arc<Pool<BoxedJob>> = Arc::new(Pool::new(PoolConfig::default()));
+    let both_running = Arc::new(Barrier::new(2));
+    let (result_tx, result_rx) = mpsc::channel();
+    for _ in 0..2 {
+        let inner = Arc::clone(&pool);
+        let both_running = Arc::clone(&both_running);
+        let result_tx = result_tx.clone();
+        let submitted = pool.submit(Box::new(move || {
+            both_running.wait();
+            result_tx.send(inner.shutdown(None)).unwrap();
+        }));
+        assert!(submitted.is_ok());
+    }
+    assert!(recv(&result_rx, "the first inner shutdown"));
+    assert!(recv(&result_rx, "the second inner shutdown"));
+    assert!(pool.shutdown(None));
+}
+
+#[test]
+fn dropping_the_last_handle_inside_a_job_does_not_block() {
+    let counts = ThreadCounts::default();
+    let pool: Arc<Pool<BoxedJob>> = Arc::new(Pool::new(counts.config(4, FOREVER)));
+    let gate = Gate::new();
+    let (started_tx, started_rx) = mpsc::channel();
+    let (done_tx, done_rx) = mpsc::channel();
+    {
+        let inner = Arc::clone(&pool);
+        let gate = Arc::clone(&gate);
+        let submitted = pool.submit(Box::new(move || {
+            started_tx.send(()).unwrap();
+            gate.wait();
+            drop(inner); // the last handle: Pool::drop runs on its own thread
+            done_tx.send(()).unwrap();
+        }));
+        assert!(submitted.is_ok());
+    }
+    recv(&started_rx, "the job to start");
+    drop(pool);
+    gate.open();
+    recv(&done_rx, "the job that dropped its own pool");
+    // Despite the keep-alive, the dropped pool's thread leaves.
+    wait_until("the pool thread exits", || counts.stopped() == 1);
+}
+
+#[test]
+fn dropping_the_pool_does_not_wait_but_running_jobs_finish() {
+    let pool: Pool<BoxedJob> = Pool::new(PoolConfig::default());
+    let gate = Gate::new();
+    let (started_tx, started_rx) = mpsc::channel();
+    let (done_tx, done_rx) = mpsc::channel();
+    {
+        let gate = Arc::clone(&gate);
+        let submitted = pool.submit(Box::new(move || {
+            started_tx.send(()).unwrap();
+            gate.wait();
+            done_tx.send(()).unwrap();
+        }));
+        assert!(submitted.is_ok());
+    }
+    recv(&started_rx, "the job to start");
+    drop(pool); // would hang here if Drop waited: the job is still gated
+    gate.open();
+    recv(&done_rx, "the detached job to finish");
+}
+
+/// A job type of the runtime's kind: not a closure.
+struct Numbered {
+    number: usize,
+    done: mpsc::Sender<usize>,
+}
+
+impl Job for Numbered {
+    fn run(self) {
+        self.done.send(self.number).unwrap();
+    }
+}
+
+#[test]
+fn custom_job_types_run_and_come_back_when_refused() {
+    let pool: Pool<Numbered> = Pool::new(PoolConfig::default());
+    let (done_tx, done_rx) = mpsc::channel();
+    let job = Numbered {
+        number: 7,
+        done: done_tx.clone(),
+    };
+    assert!(pool.submit(job).is_ok());
+    assert_eq!(recv(&done_rx, "the custom job"), 7);
+
+    assert!(pool.shutdown(None));
+    let refused = pool.submit(Numbered {
+        number: 8,
+        done: done_tx,
+    });
+    assert_eq!(refused.err().map(|job| job.number), Some(8));
+}
+
+#[test]
+fn threads_are_named_after_the_pool() {
+    let pool = BlockingPool::builder().name("db").build().unwrap();
+    let name = pool
+        .spawn(|| thread::current().name().map(str::to_owned))
+        .join()
+        .unwrap();
+    assert_eq!(name.as_deref(), Some("db-0"));
+    assert_eq!(pool.name(), "db");
+}
+
+#[test]
+fn builder_rejects_zero_threads_and_empty_names() {
+    let err = BlockingPool::builder().max_threads(0).build().unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    assert!(err.to_string().contains("max_threads"), "{err}");
+
+    let err = BlockingPool::builder().name("").build().unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    assert!(err.to_string().contains("name"), "{err}");
+
+    let pool = BlockingPool::builder()
+        .name("ok")
+        .max_threads(1)
+        .keep_alive(Duration::from_millis(10))
+        .stack_size(256 * 1024)
+        .build()
+        .unwrap();
+    assert_eq!(pool.spawn(|| 1 + 1).join().unwrap(), 2);
+}
+
+#[test]
+#[should_panic(expected = "max_threads must be at least 1")]
+fn pool_new_panics_on_zero_threads() {
+    let _pool: Pool<BoxedJob> = Pool::new(PoolConfig {
+        max_threads: 0,
+        ..PoolConfig::default()
+    });
+}
+
+#[test]
+fn blocking_handle_reports_values_panics_and_cancellation() {
+    let pool = BlockingPool::builder()
+        .name("handles")
+        .max_threads(1)
+        .build()
+        .unwrap();
+    assert_eq!(pool.spawn(|| "value").join().unwrap(), "value");
+
+    let payload = pool
+        .spawn(|| -> u8 { panic!("deliberate panic in a spawned closure") })
+        .join()
+        .unwrap_err();
+    assert_eq!(
+        payload.downcast_ref::<&str>(),
+        Some(&"deliberate panic in a spawned closure")
+    );
+
+    let gate = Gate::new();
+    let running = {
+        let gate = Arc::clone(&gate);
+        pool.spawn(move || gate.wait())
+    };
+    let queued = pool.spawn(|| 5);
+    wait_until("the second closure is queued behind the first", || {
+        pool.queued() == 1 && pool.idle_threads() == 0
+    });
+    assert!(!pool.shutdown(Some(Duration::ZERO)));
+    let err = queued.join().unwrap_err();
+    assert!(err.is::<BlockingCancelled>());
+
+    gate.open();
+    running.join().unwrap();
+    assert!(pool.shutdown(None));
+    assert!(pool
+        .spawn(|| 6)
+        .join()
+        .unwrap_err()
+        .is::<BlockingCancelled>());
+}
+
+#[test]
+fn counters_of_a_blocking_pool_track_its_threads() {
+    let counts = ThreadCounts::default();
+    let started = Arc::clone(&counts.started);
+    let pool = BlockingPool::builder()
+        .name("counted")
+        .max_threads(2)
+        .keep_alive(FOREVER)
+        .on_thread_start(move || {
+            started.fetch_add(1, Ordering::SeqCst);
+        })
+        .build()
+        .unwrap();
+    let clone = pool.clone();
+    clone.spawn(|| ()).join().unwrap();
+    wait_until("the thread is idle", || pool.idle_threads() == 1);
+    assert_eq!(pool.live_threads(), 1);
+    assert_eq!(pool.queued(), 0);
+    assert_eq!(pool.busy_threads(), 0);
+    assert_eq!(pool.metrics().idle_threads, 1);
+    assert_eq!(counts.started(), 1);
+    assert!(clone.shutdown(None));
+    assert_eq!(pool.live_threads(), 0);
+}

@@ -1,0 +1,189 @@
+//! The life of one pool thread: start hook, run jobs, wait idle, leave.
+//!
+//! ```text
+//!   start ──► on_thread_start ──► ┌─► run queued jobs ──┐
+//!                                 │                     ▼
+//!                                 │   queue empty, not shutting down
+//!                                 │                     │
+//!                                 └── claimed ◄── idle wait ── keep-alive over
+//!                                                       │      or shutting down
+//!                                                       ▼
+//!                                   leave `live` ──► on_thread_stop ──► finished
+//! ```
+
+use std::cell::Cell;
+use std::io;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::{Arc, MutexGuard};
+use std::thread;
+use std::time::Instant;
+
+use super::config::ThreadHook;
+use super::pool::Shared;
+use super::state::{IdleWake, State};
+use super::Job;
+
+/// Which pool the current thread works for, if any.
+#[derive(Clone, Copy)]
+struct PoolThread {
+    /// [`Shared::id`] of the pool.
+    pool_id: u64,
+    /// This thread called `shutdown` on its own pool and is counted in
+    /// `State::in_shutdown`.
+    in_shutdown: bool,
+}
+
+thread_local! {
+    static POOL_THREAD: Cell<Option<PoolThread>> = const { Cell::new(None) };
+}
+
+/// Is the calling thread one of the threads of pool `pool_id`?
+pub(super) fn current_thread_is_in(pool_id: u64) -> bool {
+    POOL_THREAD.with(|t| t.get().is_some_and(|t| t.pool_id == pool_id))
+}
+
+/// Marks the calling thread, a thread of pool `pool_id`, as having called
+/// `shutdown`. Returns `true` only the first time, so the thread is counted
+/// once in `State::in_shutdown` however often it calls `shutdown`.
+pub(super) fn mark_current_thread_in_shutdown(pool_id: u64) -> bool {
+    POOL_THREAD.with(|t| match t.get() {
+        Some(me) if me.pool_id == pool_id && !me.in_shutdown => {
+            t.set(Some(PoolThread {
+                in_shutdown: true,
+                ..me
+            }));
+            true
+        }
+        _ => false,
+    })
+}
+
+/// Starts pool thread number `number`. Called with the pool lock held, after
+/// `State::transition_to_queued` counted the thread as live.
+pub(super) fn start_thread<J: Job>(shared: &Arc<Shared<J>>, number: u64) -> io::Result<()> {
+    let mut builder = thread::Builder::new().name(format!("{}-{}", shared.config.name, number));
+    if let Some(size) = shared.config.stack_size {
+        builder = builder.stack_size(size);
+    }
+    let shared = Arc::clone(shared);
+    builder.spawn(move || thread_main(shared)).map(drop)
+}
+
+fn thread_main<J: Job>(shared: Arc<Shared<J>>) {
+    let _finished = FinishOnDrop::register(&shared);
+    run_hook(shared.config.on_thread_start.as_ref());
+    work_loop(&shared);
+    run_hook(shared.config.on_thread_stop.as_ref());
+}
+
+/// Runs jobs until the keep-alive expires or the pool shuts down, then takes
+/// the thread out of `live` (with the lock held, so no submitter counts on a
+/// thread that is leaving).
+fn work_loop<J: Job>(shared: &Shared<J>) {
+    let mut state = shared.lock();
+    loop {
+        if let Some(job) = state.queue.pop_front() {
+            drop(state);
+            run_job(job);
+            state = shared.lock();
+            continue;
+        }
+        if state.shutting_down {
+            break;
+        }
+        state.transition_to_idle();
+        let (relocked, wake) = wait_while_idle(shared, state);
+        state = relocked;
+        match wake {
+            IdleWake::Claimed => continue,
+            IdleWake::Exit => break,
+            IdleWake::KeepWaiting => unreachable!("wait_while_idle loops on KeepWaiting"),
+        }
+    }
+    state.transition_to_leaving();
+}
+
+/// Waits on `job_ready` until claimed, shut down, or idle for `keep_alive`.
+/// Spurious wakeups do not restart the keep-alive: the deadline is fixed once.
+fn wait_while_idle<'a, J>(
+    shared: &'a Shared<J>,
+    mut state: MutexGuard<'a, State<J>>,
+) -> (MutexGuard<'a, State<J>>, IdleWake) {
+    // `None` when keep_alive is too large to add to now: wait without limit.
+    let deadline = Instant::now().checked_add(shared.config.keep_alive);
+    loop {
+        let expired = match deadline {
+            None => {
+                state = shared.wait_for_job(state, None);
+                false
+            }
+            Some(deadline) => {
+                let remaining = deadline.saturating_duration_since(Instant::now());
+                if !remaining.is_zero() {
+                    state = shared.wait_for_job(state, Some(remaining));
+                }
+                Instant::now() >= deadline
+            }
+        };
+        match state.transition_from_idle(expired) {
+            IdleWake::KeepWaiting => continue,
+            wake => return (state, wake),
+        }
+    }
+}
+
+/// Runs one job, keeping the thread alive if it panics. The runtime's own
+/// jobs catch their panics to report them on the `JoinHandle`; this catch is
+/// for raw closures. The panic message has already been printed by the panic
+/// hook, as for any thread.
+fn run_job<J: Job>(job: J) {
+    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| job.run())) {
+        drop_panic_payload(payload);
+    }
+}
+
+/// Drops a panic payload whose destructor may itself panic; a second payload
+/// is leaked rather than risk a panic loop.
+fn drop_panic_payload(payload: Box<dyn std::any::Any + Send>) {
+    if let Err(second) = panic::catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+        std::mem::forget(second);
+    }
+}
+
+/// Runs a start/stop hook; a panicking hook must not leave the counters
+/// claiming a thread that no longer exists, so its panic is caught.
+fn run_hook(hook: Option<&ThreadHook>) {
+    if let Some(hook) = hook {
+        if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| hook())) {
+            drop_panic_payload(payload);
+        }
+    }
+}
+
+/// Registers the thread as a pool thread for its lifetime and, when dropped
+/// (after the stop hook), counts it as finished and wakes `shutdown` waiters.
+struct FinishOnDrop<'a, J> {
+    shared: &'a Shared<J>,
+}
+
+impl<'a, J> FinishOnDrop<'a, J> {
+    fn register(shared: &'a Shared<J>) -> Self {
+        POOL_THREAD.with(|t| {
+            t.set(Some(PoolThread {
+                pool_id: shared.id,
+                in_shutdown: false,
+            }))
+        });
+        FinishOnDrop { shared }
+    }
+}
+
+impl<J> Drop for FinishOnDrop<'_, J> {
+    fn drop(&mut self) {
+        let was_in_shutdown = POOL_THREAD
+            .with(|t| t.take())
+            .is_some_and(|me| me.in_shutdown);
+        self.shared.lock().transition_to_finished(was_in_shutdown);
+        self.shared.thread_finished.notify_all();
+    }
+}
