@@ -1,6 +1,40 @@
 //! # minirt
 //!
-//! A small async runtime you can read end to end.
+//! A small async runtime you can read end to end: run a few things
+//! concurrently from ordinary synchronous code, or build a whole service on
+//! its work-stealing scheduler.
+//!
+//! ```
+//! // From synchronous code: run async work on this thread.
+//! let answer = minirt::block_on(async {
+//!     let a = minirt::spawn(async { 20 });
+//!     let b = minirt::spawn(async { 22 });
+//!     a.await.unwrap() + b.await.unwrap()
+//! });
+//! assert_eq!(answer, 42);
+//! ```
+//!
+//! The crate is a facade over `minirt-core` (the `no_std` task core, timer
+//! wheel, sync primitives and combinators), `minirt-reactor` (I/O) and the
+//! runtimes defined here; everything is reachable as `minirt::...`.
 #![warn(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod blocking;
+mod entry;
+pub mod runtime;
+
+pub use entry::{block_on, spawn, spawn_blocking, spawn_local};
+pub use minirt_core::future::yield_now;
+pub use runtime::{Builder, Handle, Runtime, RuntimeMetrics};
+pub use task::{AbortHandle, JoinError, JoinHandle};
+
+/// Tasks: handles to spawned work and why a task produced no output.
+pub mod task {
+    pub use minirt_core::task::{AbortHandle, JoinError, JoinHandle, PanicPayload};
+}
+
+/// Future combinators (re-exported from `minirt-core`).
+pub mod future {
+    pub use minirt_core::future::*;
+}

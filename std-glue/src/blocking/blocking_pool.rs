@@ -6,11 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::config::{PoolConfig, DEFAULT_NAME};
-use super::handle::{job_with_handle, BlockingHandle};
+use super::task::{spawn_blocking_on, BlockingJob};
 use super::{Pool, PoolMetrics};
-
-/// The job type of a [`BlockingPool`].
-type BoxedJob = Box<dyn FnOnce() + Send + 'static>;
+use minirt_core::task::JoinHandle;
 
 /// A named pool for blocking closures, with its own thread limit and
 /// keep-alive (ayo's `aside_in("notifications")`).
@@ -22,7 +20,7 @@ type BoxedJob = Box<dyn FnOnce() + Send + 'static>;
 ///
 /// Cloning gives another handle to the same pool. When the last clone is
 /// dropped the pool shuts down *without waiting*: closures not yet started
-/// are dropped (their handles report [`BlockingCancelled`](super::BlockingCancelled)),
+/// are dropped (their handles report a cancelled `JoinError`),
 /// running ones finish on their own. Call [`shutdown`](BlockingPool::shutdown)
 /// to wait.
 ///
@@ -42,13 +40,13 @@ type BoxedJob = Box<dyn FnOnce() + Send + 'static>;
 ///     // A synchronous database query would go here.
 ///     vec!["alice", "bob"]
 /// });
-/// assert_eq!(rows.join().unwrap(), ["alice", "bob"]);
+/// assert_eq!(minirt::block_on(rows).unwrap(), ["alice", "bob"]);
 /// assert!(db.live_threads() <= 4);
 /// # Ok::<(), std::io::Error>(())
 /// ```
 #[derive(Clone, Debug)]
 pub struct BlockingPool {
-    pool: Arc<Pool<BoxedJob>>,
+    pool: Arc<Pool<BlockingJob>>,
 }
 
 impl BlockingPool {
@@ -62,8 +60,11 @@ impl BlockingPool {
     /// Runs `f` on one of the pool's threads and returns a handle to its
     /// result.
     ///
-    /// If the pool has shut down, `f` is dropped without running and the
-    /// handle reports [`BlockingCancelled`](super::BlockingCancelled).
+    /// The returned [`JoinHandle`] can be awaited from async code, aborted
+    /// (which prevents `f` from running if it has not started yet) or
+    /// dropped to detach. A panic in `f` is reported on the handle. If the
+    /// pool has shut down, `f` is dropped without running and the handle
+    /// reports a cancelled [`JoinError`](minirt_core::task::JoinError).
     ///
     /// # Example
     ///
@@ -72,22 +73,15 @@ impl BlockingPool {
     ///
     /// let pool = BlockingPool::builder().name("hash").build()?;
     /// let handle = pool.spawn(|| (1..=10u64).product::<u64>());
-    /// assert_eq!(handle.join().unwrap(), 3_628_800);
+    /// assert_eq!(minirt::block_on(handle).unwrap(), 3_628_800);
     /// # Ok::<(), std::io::Error>(())
     /// ```
-    // Integration note: this is the one function to change when `spawn`
-    // returns the runtime's `JoinHandle<R>` (swap `job_with_handle` for the
-    // runtime's blocking-task constructor and the job type above).
-    pub fn spawn<F, R>(&self, f: F) -> BlockingHandle<R>
+    pub fn spawn<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        let (job, handle) = job_with_handle(f);
-        // On `Err` the job is dropped here, which drops the result sender, so
-        // the handle reports cancellation.
-        let _ = self.pool.submit(Box::new(job));
-        handle
+        spawn_blocking_on(&self.pool, crate::runtime::context::try_current(), f)
     }
 
     /// Shuts the pool down for every clone and waits for its threads, at

@@ -44,7 +44,13 @@
 //!
 //! let pool = BlockingPool::builder().name("resize").max_threads(2).build()?;
 //! let handles: Vec<_> = (1..=4u32).map(|n| pool.spawn(move || n * n)).collect();
-//! let squares: Vec<u32> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+//! let squares: Vec<u32> = minirt::block_on(async {
+//!     let mut out = Vec::new();
+//!     for h in handles {
+//!         out.push(h.await.unwrap());
+//!     }
+//!     out
+//! });
 //! assert_eq!(squares, [1, 4, 9, 16]);
 //! assert!(pool.live_threads() <= 2);
 //! # Ok::<(), std::io::Error>(())
@@ -52,10 +58,10 @@
 
 mod blocking_pool;
 mod config;
-mod handle;
 mod job;
 mod pool;
 mod state;
+pub(crate) mod task;
 mod worker;
 
 #[cfg(test)]
@@ -63,6 +69,5 @@ mod tests;
 
 pub use blocking_pool::{BlockingPool, BlockingPoolBuilder};
 pub use config::{PoolConfig, ThreadHook, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_THREADS, DEFAULT_NAME};
-pub use handle::{BlockingCancelled, BlockingHandle};
 pub use job::Job;
 pub use pool::{Pool, PoolMetrics};

@@ -88,7 +88,11 @@ impl ThreadCounts {
 type BoxedJob = Box<dyn FnOnce() + Send + 'static>;
 
 /// Submits a job that reports on `started`, then blocks on `gate`.
-fn submit_gated(pool: &Pool<BoxedJob>, gate: &Arc<Gate>, started: &mpsc::Sender<()>) {
+fn submit_gated(
+    pool: &Pool<Box<dyn FnOnce() + Send>>,
+    gate: &Arc<Gate>,
+    started: &mpsc::Sender<()>,
+) {
     let gate = Arc::clone(gate);
     let started = started.clone();
     let submitted = pool.submit(Box::new(move || {
@@ -106,7 +110,7 @@ fn recv<T>(rx: &mpsc::Receiver<T>, what: &str) -> T {
 #[test]
 fn grows_to_the_limit_and_not_beyond() {
     let counts = ThreadCounts::default();
-    let pool: Pool<BoxedJob> = Pool::new(counts.config(3, FOREVER));
+    let pool: Pool<Box<dyn FnOnce() + Send>> = Pool::new(counts.config(3, FOREVER));
     let gate = Gate::new();
     let (started_tx, started_rx) = mpsc::channel();
 
@@ -146,7 +150,7 @@ fn grows_to_the_limit_and_not_beyond() {
 #[test]
 fn idle_threads_are_reused_and_one_job_claims_one_thread() {
     let counts = ThreadCounts::default();
-    let pool: Pool<BoxedJob> = Pool::new(counts.config(8, FOREVER));
+    let pool: Pool<Box<dyn FnOnce() + Send>> = Pool::new(counts.config(8, FOREVER));
     let (done_tx, done_rx) = mpsc::channel();
 
     // One job at a time: the same thread serves all of them.
@@ -187,7 +191,8 @@ fn idle_threads_are_reused_and_one_job_claims_one_thread() {
 #[test]
 fn idle_threads_exit_after_keep_alive() {
     let counts = ThreadCounts::default();
-    let pool: Pool<BoxedJob> = Pool::new(counts.config(4, Duration::from_millis(50)));
+    let pool: Pool<Box<dyn FnOnce() + Send>> =
+        Pool::new(counts.config(4, Duration::from_millis(50)));
     let gate = Gate::new();
     let (started_tx, started_rx) = mpsc::channel();
     for _ in 0..3 {
@@ -215,7 +220,7 @@ fn idle_threads_exit_after_keep_alive() {
 
 #[test]
 fn zero_keep_alive_still_runs_every_job() {
-    let pool: Pool<BoxedJob> = Pool::new(PoolConfig {
+    let pool: Pool<Box<dyn FnOnce() + Send>> = Pool::new(PoolConfig {
         max_threads: 2,
         keep_alive: Duration::ZERO,
         ..PoolConfig::default()
@@ -263,7 +268,8 @@ impl Drop for DropUnrunCounter {
 
 #[test]
 fn queued_jobs_are_dropped_not_run_at_shutdown() {
-    let pool: Pool<BoxedJob> = Pool::new(ThreadCounts::default().config(1, FOREVER));
+    let pool: Pool<Box<dyn FnOnce() + Send>> =
+        Pool::new(ThreadCounts::default().config(1, FOREVER));
     let gate = Gate::new();
     let (started_tx, started_rx) = mpsc::channel();
     submit_gated(&pool, &gate, &started_tx);
@@ -296,7 +302,7 @@ fn queued_jobs_are_dropped_not_run_at_shutdown() {
 
 #[test]
 fn shutdown_waits_for_the_running_job() {
-    let pool: Arc<Pool<BoxedJob>> = Arc::new(Pool::new(PoolConfig::default()));
+    let pool: Arc<Pool<Box<dyn FnOnce() + Send>>> = Arc::new(Pool::new(PoolConfig::default()));
     let gate = Gate::new();
     let finished = Arc::new(AtomicBool::new(false));
     let (started_tx, started_rx) = mpsc::channel();
@@ -335,7 +341,7 @@ fn shutdown_waits_for_the_running_job() {
 
 #[test]
 fn shutdown_timeout_gives_up_on_a_stuck_job() {
-    let pool: Pool<BoxedJob> = Pool::new(PoolConfig::default());
+    let pool: Pool<Box<dyn FnOnce() + Send>> = Pool::new(PoolConfig::default());
     let gate = Gate::new();
     let (started_tx, started_rx) = mpsc::channel();
     submit_gated(&pool, &gate, &started_tx);
@@ -352,7 +358,7 @@ fn shutdown_timeout_gives_up_on_a_stuck_job() {
 #[test]
 fn a_panicking_job_does_not_kill_its_thread() {
     let counts = ThreadCounts::default();
-    let pool: Pool<BoxedJob> = Pool::new(counts.config(1, FOREVER));
+    let pool: Pool<Box<dyn FnOnce() + Send>> = Pool::new(counts.config(1, FOREVER));
     assert!(pool
         .submit(Box::new(|| panic!("deliberate panic in a pool job")))
         .is_ok());
@@ -368,7 +374,7 @@ fn a_panicking_job_does_not_kill_its_thread() {
 
 #[test]
 fn shutdown_on_a_pool_thread_does_not_wait_for_itself() {
-    let pool: Arc<Pool<BoxedJob>> = Arc::new(Pool::new(PoolConfig::default()));
+    let pool: Arc<Pool<Box<dyn FnOnce() + Send>>> = Arc::new(Pool::new(PoolConfig::default()));
     let (result_tx, result_rx) = mpsc::channel();
     let inner = Arc::clone(&pool);
     assert!(pool
@@ -382,7 +388,7 @@ fn shutdown_on_a_pool_thread_does_not_wait_for_itself() {
 
 #[test]
 fn shutdown_on_a_pool_thread_waits_for_the_other_threads() {
-    let pool: Arc<Pool<BoxedJob>> = Arc::new(Pool::new(PoolConfig::default()));
+    let pool: Arc<Pool<Box<dyn FnOnce() + Send>>> = Arc::new(Pool::new(PoolConfig::default()));
     let gate = Gate::new();
     let other_finished = Arc::new(AtomicBool::new(false));
     let (started_tx, started_rx) = mpsc::channel();
@@ -418,7 +424,7 @@ fn shutdown_on_a_pool_thread_waits_for_the_other_threads() {
 
 #[test]
 fn two_jobs_shutting_down_their_pool_do_not_wait_for_each_other() {
-    let pool: Arc<Pool<BoxedJob>> = Arc::new(Pool::new(PoolConfig::default()));
+    let pool: Arc<Pool<Box<dyn FnOnce() + Send>>> = Arc::new(Pool::new(PoolConfig::default()));
     let both_running = Arc::new(Barrier::new(2));
     let (result_tx, result_rx) = mpsc::channel();
     for _ in 0..2 {
@@ -439,7 +445,7 @@ fn two_jobs_shutting_down_their_pool_do_not_wait_for_each_other() {
 #[test]
 fn dropping_the_last_handle_inside_a_job_does_not_block() {
     let counts = ThreadCounts::default();
-    let pool: Arc<Pool<BoxedJob>> = Arc::new(Pool::new(counts.config(4, FOREVER)));
+    let pool: Arc<Pool<Box<dyn FnOnce() + Send>>> = Arc::new(Pool::new(counts.config(4, FOREVER)));
     let gate = Gate::new();
     let (started_tx, started_rx) = mpsc::channel();
     let (done_tx, done_rx) = mpsc::channel();
@@ -464,7 +470,7 @@ fn dropping_the_last_handle_inside_a_job_does_not_block() {
 
 #[test]
 fn dropping_the_pool_does_not_wait_but_running_jobs_finish() {
-    let pool: Pool<BoxedJob> = Pool::new(PoolConfig::default());
+    let pool: Pool<Box<dyn FnOnce() + Send>> = Pool::new(PoolConfig::default());
     let gate = Gate::new();
     let (started_tx, started_rx) = mpsc::channel();
     let (done_tx, done_rx) = mpsc::channel();
@@ -519,7 +525,7 @@ fn threads_are_named_after_the_pool() {
     let pool = BlockingPool::builder().name("db").build().unwrap();
     let name = pool
         .spawn(|| thread::current().name().map(str::to_owned))
-        .join()
+        .wait()
         .unwrap();
     assert_eq!(name.as_deref(), Some("db-0"));
     assert_eq!(pool.name(), "db");
@@ -542,13 +548,13 @@ fn builder_rejects_zero_threads_and_empty_names() {
         .stack_size(256 * 1024)
         .build()
         .unwrap();
-    assert_eq!(pool.spawn(|| 1 + 1).join().unwrap(), 2);
+    assert_eq!(pool.spawn(|| 1 + 1).wait().unwrap(), 2);
 }
 
 #[test]
 #[should_panic(expected = "max_threads must be at least 1")]
 fn pool_new_panics_on_zero_threads() {
-    let _pool: Pool<BoxedJob> = Pool::new(PoolConfig {
+    let _pool: Pool<Box<dyn FnOnce() + Send>> = Pool::new(PoolConfig {
         max_threads: 0,
         ..PoolConfig::default()
     });
@@ -561,12 +567,13 @@ fn blocking_handle_reports_values_panics_and_cancellation() {
         .max_threads(1)
         .build()
         .unwrap();
-    assert_eq!(pool.spawn(|| "value").join().unwrap(), "value");
+    assert_eq!(pool.spawn(|| "value").wait().unwrap(), "value");
 
     let payload = pool
         .spawn(|| -> u8 { panic!("deliberate panic in a spawned closure") })
-        .join()
-        .unwrap_err();
+        .wait()
+        .unwrap_err()
+        .into_panic();
     assert_eq!(
         payload.downcast_ref::<&str>(),
         Some(&"deliberate panic in a spawned closure")
@@ -582,17 +589,13 @@ fn blocking_handle_reports_values_panics_and_cancellation() {
         pool.queued() == 1 && pool.idle_threads() == 0
     });
     assert!(!pool.shutdown(Some(Duration::ZERO)));
-    let err = queued.join().unwrap_err();
-    assert!(err.is::<BlockingCancelled>());
+    let err = queued.wait().unwrap_err();
+    assert!(err.is_cancelled());
 
     gate.open();
-    running.join().unwrap();
+    running.wait().unwrap();
     assert!(pool.shutdown(None));
-    assert!(pool
-        .spawn(|| 6)
-        .join()
-        .unwrap_err()
-        .is::<BlockingCancelled>());
+    assert!(pool.spawn(|| 6).wait().unwrap_err().is_cancelled());
 }
 
 #[test]
@@ -609,7 +612,7 @@ fn counters_of_a_blocking_pool_track_its_threads() {
         .build()
         .unwrap();
     let clone = pool.clone();
-    clone.spawn(|| ()).join().unwrap();
+    clone.spawn(|| ()).wait().unwrap();
     wait_until("the thread is idle", || pool.idle_threads() == 1);
     assert_eq!(pool.live_threads(), 1);
     assert_eq!(pool.queued(), 0);
@@ -618,4 +621,15 @@ fn counters_of_a_blocking_pool_track_its_threads() {
     assert_eq!(counts.started(), 1);
     assert!(clone.shutdown(None));
     assert_eq!(pool.live_threads(), 0);
+}
+
+/// Blocks the test thread until a task's `JoinHandle` resolves.
+trait Wait<R> {
+    fn wait(self) -> Result<R, minirt_core::task::JoinError>;
+}
+
+impl<R> Wait<R> for minirt_core::task::JoinHandle<R> {
+    fn wait(self) -> Result<R, minirt_core::task::JoinError> {
+        crate::block_on(self)
+    }
 }

@@ -1,0 +1,107 @@
+//! Blocking closures as minirt tasks, so `spawn_blocking` returns the same
+//! [`JoinHandle`] as `spawn`: awaitable, abortable before it starts, and
+//! reporting panics as [`JoinError`](minirt_core::task::JoinError)s.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use minirt_core::task::{self, JoinHandle, Notified, PanicPayload, Schedule, Task};
+
+use super::{Job, Pool};
+use crate::runtime::{context, Handle};
+
+/// A queued blocking closure: the task's run-queue reference plus its owned
+/// reference, so that dropping an unstarted job (pool shutdown) cancels the
+/// task instead of leaving its `JoinHandle` waiting forever.
+pub struct BlockingJob {
+    notified: Option<Notified<BlockingSchedule>>,
+    owned: Option<Task<BlockingSchedule>>,
+}
+
+impl Job for BlockingJob {
+    fn run(mut self) {
+        if let Some(notified) = self.notified.take() {
+            notified.run();
+        }
+    }
+}
+
+impl Drop for BlockingJob {
+    fn drop(&mut self) {
+        let owned = self
+            .owned
+            .take()
+            .expect("owned reference present until drop");
+        if self.notified.take().is_some() {
+            // Never started: cancel it (drops the closure, completes the
+            // JoinHandle with `Cancelled`).
+            owned.shutdown();
+        }
+    }
+}
+
+/// The scheduler of blocking tasks. A blocking task is polled exactly once
+/// and never waits, so it is never rescheduled; `schedule` only exists to
+/// satisfy the trait and runs the task inline if it ever is.
+pub struct BlockingSchedule;
+
+impl Schedule for BlockingSchedule {
+    fn schedule(&self, task: Notified<Self>) {
+        debug_assert!(false, "blocking tasks are never rescheduled");
+        task.run();
+    }
+
+    fn release(&self, _task: &Task<Self>) -> Option<Task<Self>> {
+        None
+    }
+
+    fn unwind<R>(&self, f: impl FnOnce() -> R) -> Result<R, PanicPayload> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+    }
+}
+
+/// A future that runs a closure the first time it is polled.
+struct BlockingTask<F> {
+    func: Option<F>,
+    handle: Option<Handle>,
+}
+
+impl<F> Unpin for BlockingTask<F> {}
+
+impl<F: FnOnce() -> R, R> Future for BlockingTask<F> {
+    type Output = R;
+
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<R> {
+        let func = self.func.take().expect("blocking task polled twice");
+        // Inside the closure, `minirt::spawn` and `Handle::current` reach the
+        // runtime that spawned it.
+        let _current = self.handle.take().map(context::set_current);
+        Poll::Ready(func())
+    }
+}
+
+/// Queues `func` on `pool` as a task; `handle` becomes the current runtime
+/// inside it.
+pub(crate) fn spawn_blocking_on<F, R>(
+    pool: &Pool<BlockingJob>,
+    handle: Option<Handle>,
+    func: F,
+) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    let future = BlockingTask {
+        func: Some(func),
+        handle,
+    };
+    let (owned, notified, join) = task::spawn(future, BlockingSchedule);
+    let job = BlockingJob {
+        notified: Some(notified),
+        owned: Some(owned),
+    };
+    // On `Err` the pool is shutting down: dropping the job cancels the task.
+    let _ = pool.submit(job);
+    join
+}

@@ -1,0 +1,203 @@
+//! `Builder`: every knob of a runtime, validated in one place.
+
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::Runtime;
+use crate::blocking::{PoolConfig, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_THREADS};
+
+/// A hook run on each runtime thread as it starts or stops.
+pub(crate) type ThreadHook = Arc<dyn Fn() + Send + Sync + 'static>;
+
+/// Configures and builds a [`Runtime`].
+///
+/// Setters only record values; [`build`](Builder::build) validates them and
+/// returns an `io::Error` of kind `InvalidInput` whose message names the
+/// offending setting.
+///
+/// ```
+/// use minirt::Builder;
+///
+/// let rt = Builder::multi_thread()
+///     .worker_threads(2)
+///     .thread_name("app-worker")
+///     .max_blocking_threads(16)
+///     .build()?;
+/// assert_eq!(rt.block_on(async { 40 + 2 }), 42);
+///
+/// let err = Builder::multi_thread().worker_threads(0).build().unwrap_err();
+/// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+/// assert!(err.to_string().contains("worker_threads"));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct Builder {
+    pub(crate) kind: Kind,
+    pub(crate) worker_threads: Option<usize>,
+    pub(crate) thread_name: String,
+    pub(crate) thread_stack_size: Option<usize>,
+    pub(crate) on_thread_start: Option<ThreadHook>,
+    pub(crate) on_thread_stop: Option<ThreadHook>,
+    pub(crate) max_blocking_threads: usize,
+    pub(crate) blocking_keep_alive: Duration,
+}
+
+/// Which scheduler a [`Builder`] builds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    CurrentThread,
+    MultiThread,
+}
+
+/// The environment variable that overrides the default worker count.
+pub const WORKER_THREADS_ENV: &str = "MINIRT_WORKER_THREADS";
+
+impl Builder {
+    /// A builder for the current-thread runtime: every task runs on the
+    /// thread that calls `block_on`; no worker threads are started.
+    pub fn current_thread() -> Builder {
+        Builder::with_kind(Kind::CurrentThread)
+    }
+
+    /// A builder for the work-stealing multi-thread runtime (the default of
+    /// [`Runtime::new`]).
+    pub fn multi_thread() -> Builder {
+        Builder::with_kind(Kind::MultiThread)
+    }
+
+    fn with_kind(kind: Kind) -> Builder {
+        Builder {
+            kind,
+            worker_threads: None,
+            thread_name: "minirt-worker".to_owned(),
+            thread_stack_size: None,
+            on_thread_start: None,
+            on_thread_stop: None,
+            max_blocking_threads: DEFAULT_MAX_THREADS,
+            blocking_keep_alive: DEFAULT_KEEP_ALIVE,
+        }
+    }
+
+    /// Number of worker threads of the multi-thread runtime. Defaults to the
+    /// `MINIRT_WORKER_THREADS` environment variable if set, else
+    /// `std::thread::available_parallelism()`. Must be at least 1. Ignored
+    /// by the current-thread runtime.
+    pub fn worker_threads(mut self, n: usize) -> Builder {
+        self.worker_threads = Some(n);
+        self
+    }
+
+    /// Name prefix of the runtime's threads (workers are `NAME-0`, ...;
+    /// blocking threads `NAME-blocking-0`, ...). Must not be empty.
+    pub fn thread_name(mut self, name: impl Into<String>) -> Builder {
+        self.thread_name = name.into();
+        self
+    }
+
+    /// Stack size in bytes of the runtime's threads (at least 16 KiB).
+    pub fn thread_stack_size(mut self, bytes: usize) -> Builder {
+        self.thread_stack_size = Some(bytes);
+        self
+    }
+
+    /// Runs `f` on every runtime thread (workers and blocking threads) when
+    /// it starts.
+    pub fn on_thread_start(mut self, f: impl Fn() + Send + Sync + 'static) -> Builder {
+        self.on_thread_start = Some(Arc::new(f));
+        self
+    }
+
+    /// Runs `f` on every runtime thread just before it exits.
+    pub fn on_thread_stop(mut self, f: impl Fn() + Send + Sync + 'static) -> Builder {
+        self.on_thread_stop = Some(Arc::new(f));
+        self
+    }
+
+    /// Upper bound on threads of the blocking pool (default 512, at least 1).
+    pub fn max_blocking_threads(mut self, n: usize) -> Builder {
+        self.max_blocking_threads = n;
+        self
+    }
+
+    /// How long an idle blocking thread waits for work before exiting
+    /// (default 10 s).
+    pub fn blocking_keep_alive(mut self, d: Duration) -> Builder {
+        self.blocking_keep_alive = d;
+        self
+    }
+
+    /// Validates the settings and starts the runtime.
+    pub fn build(self) -> io::Result<Runtime> {
+        Runtime::from_builder(self.validate()?)
+    }
+
+    fn validate(mut self) -> io::Result<Builder> {
+        if self.kind == Kind::MultiThread {
+            let n = match self.worker_threads {
+                Some(n) => n,
+                None => default_worker_threads()?,
+            };
+            if n == 0 {
+                return Err(invalid("worker_threads must be at least 1 (got 0)"));
+            }
+            self.worker_threads = Some(n);
+        }
+        if self.thread_name.is_empty() {
+            return Err(invalid("thread_name must not be empty"));
+        }
+        if let Some(size) = self.thread_stack_size {
+            if size < 16 * 1024 {
+                return Err(invalid(&format!(
+                    "thread_stack_size must be at least 16384 bytes (got {size})"
+                )));
+            }
+        }
+        if self.max_blocking_threads == 0 {
+            return Err(invalid("max_blocking_threads must be at least 1 (got 0)"));
+        }
+        Ok(self)
+    }
+
+    pub(crate) fn blocking_config(&self) -> PoolConfig {
+        PoolConfig {
+            name: format!("{}-blocking", self.thread_name),
+            max_threads: self.max_blocking_threads,
+            keep_alive: self.blocking_keep_alive,
+            stack_size: self.thread_stack_size,
+            on_thread_start: self.on_thread_start.clone(),
+            on_thread_stop: self.on_thread_stop.clone(),
+        }
+    }
+}
+
+fn default_worker_threads() -> io::Result<usize> {
+    match std::env::var(WORKER_THREADS_ENV) {
+        Ok(value) => value.trim().parse::<usize>().map_err(|_| {
+            invalid(&format!(
+                "{WORKER_THREADS_ENV} must be a positive integer (got {value:?})"
+            ))
+        }),
+        Err(_) => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+    }
+}
+
+fn invalid(msg: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("minirt::Builder: {msg}"),
+    )
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("kind", &self.kind)
+            .field("worker_threads", &self.worker_threads)
+            .field("thread_name", &self.thread_name)
+            .field("thread_stack_size", &self.thread_stack_size)
+            .field("max_blocking_threads", &self.max_blocking_threads)
+            .field("blocking_keep_alive", &self.blocking_keep_alive)
+            .finish_non_exhaustive()
+    }
+}

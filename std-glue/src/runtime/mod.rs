@@ -1,0 +1,265 @@
+//! Runtimes: the current-thread scheduler behind `minirt::block_on`, the
+//! work-stealing multi-thread scheduler, and the [`Handle`] tasks use to
+//! reach them.
+
+mod builder;
+pub(crate) mod context;
+pub(crate) mod current_thread;
+mod metrics;
+pub(crate) mod park;
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use minirt_core::task::JoinHandle;
+
+use crate::blocking::task::{spawn_blocking_on, BlockingJob};
+use crate::blocking::Pool;
+
+pub use builder::{Builder, WORKER_THREADS_ENV};
+pub use metrics::RuntimeMetrics;
+
+use builder::Kind;
+
+/// A runtime: a scheduler for tasks, a blocking pool, and (as they land)
+/// timers and I/O.
+///
+/// Build one with [`Runtime::new`] (multi-thread, work stealing) or a
+/// [`Builder`]. Most programs that only need to run a few things from
+/// synchronous code can use [`minirt::block_on`](crate::block_on) instead,
+/// which keeps a current-thread runtime per thread.
+///
+/// Dropping the runtime shuts it down: every task still alive is cancelled
+/// (its future dropped, destructors run), then the blocking pool waits for
+/// closures already running.
+///
+/// ```
+/// let rt = minirt::Runtime::new()?;
+/// let handle = rt.spawn(async { "from a worker" });
+/// assert_eq!(rt.block_on(handle).unwrap(), "from a worker");
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct Runtime {
+    handle: Handle,
+    /// Bound on how long dropping waits for blocking work.
+    shutdown_timeout: Option<Duration>,
+}
+
+/// A cheap, cloneable reference to a runtime, usable from any thread.
+///
+/// ```
+/// let rt = minirt::Runtime::new()?;
+/// let handle = rt.handle().clone();
+/// let join = std::thread::spawn(move || handle.spawn(async { 1 }))
+///     .join()
+///     .unwrap();
+/// assert_eq!(rt.block_on(join).unwrap(), 1);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Handle {
+    pub(crate) inner: Arc<HandleInner>,
+}
+
+pub(crate) struct HandleInner {
+    pub(crate) scheduler: SchedulerHandle,
+    pub(crate) blocking: Pool<BlockingJob>,
+}
+
+pub(crate) enum SchedulerHandle {
+    CurrentThread(Arc<current_thread::Shared>),
+}
+
+impl Runtime {
+    /// A multi-thread runtime with default settings.
+    pub fn new() -> io::Result<Runtime> {
+        Builder::multi_thread().build()
+    }
+
+    /// Same as [`Builder::multi_thread`].
+    pub fn builder() -> Builder {
+        Builder::multi_thread()
+    }
+
+    pub(crate) fn from_builder(builder: Builder) -> io::Result<Runtime> {
+        let blocking = Pool::new(builder.blocking_config());
+        let scheduler = match builder.kind {
+            Kind::CurrentThread => SchedulerHandle::CurrentThread(current_thread::Shared::new()),
+            Kind::MultiThread => SchedulerHandle::CurrentThread(current_thread::Shared::new()),
+        };
+        let handle = Handle {
+            inner: Arc::new(HandleInner {
+                scheduler,
+                blocking,
+            }),
+        };
+        Ok(Runtime {
+            handle,
+            shutdown_timeout: None,
+        })
+    }
+
+    /// Runs `future` to completion on the calling thread, with this runtime
+    /// current (so `minirt::spawn` inside it spawns here).
+    ///
+    /// # Panics
+    ///
+    /// If called from inside a runtime (a task, or another `block_on`): that
+    /// would block a thread other tasks depend on. Use `.await` instead.
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _entered = context::enter_runtime("Runtime::block_on");
+        let _current = context::set_current(self.handle.clone());
+        match &self.handle.inner.scheduler {
+            SchedulerHandle::CurrentThread(ct) => ct.block_on(future),
+        }
+    }
+
+    /// Spawns a task on this runtime; see [`Handle::spawn`].
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.handle.spawn(future)
+    }
+
+    /// Runs a blocking closure on this runtime's blocking pool; see
+    /// [`crate::spawn_blocking`].
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.handle.spawn_blocking(f)
+    }
+
+    /// Runs all `futures` concurrently on this runtime and returns their
+    /// outputs in input order.
+    pub fn run<I>(&self, futures: I) -> Vec<<I::Item as Future>::Output>
+    where
+        I: IntoIterator,
+        I::Item: Future,
+    {
+        todo!("join_all lands with the combinators")
+    }
+
+    /// The runtime's handle.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// Counters describing what the runtime has done so far.
+    pub fn metrics(&self) -> RuntimeMetrics {
+        self.handle.metrics()
+    }
+
+    /// Shuts down, waiting at most `timeout` for running blocking closures
+    /// (tasks are always cancelled right away). Threads still busy after
+    /// the timeout are detached.
+    pub fn shutdown_timeout(mut self, timeout: Duration) {
+        self.shutdown_timeout = Some(timeout);
+        drop(self);
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        // Destructors of cancelled tasks may call `minirt::spawn`; let them
+        // find this (closed) runtime rather than panic.
+        let _current = context::set_current(self.handle.clone());
+        match &self.handle.inner.scheduler {
+            SchedulerHandle::CurrentThread(ct) => ct.shutdown(),
+        }
+        self.handle.inner.blocking.shutdown(self.shutdown_timeout);
+    }
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime")
+            .field("flavor", &self.handle.flavor())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Handle {
+    /// The handle of the runtime the calling thread is inside.
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime; see [`try_current`](Handle::try_current).
+    #[track_caller]
+    pub fn current() -> Handle {
+        match Handle::try_current() {
+            Some(handle) => handle,
+            None => panic!("{}", NO_RUNTIME),
+        }
+    }
+
+    /// The handle of the runtime the calling thread is inside, if any.
+    pub fn try_current() -> Option<Handle> {
+        context::try_current()
+    }
+
+    /// Spawns a `Send` task; it starts running right away on the runtime's
+    /// threads (or, for a current-thread runtime, at its next `block_on`).
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        match &self.inner.scheduler {
+            SchedulerHandle::CurrentThread(ct) => ct.spawn(future),
+        }
+    }
+
+    /// Runs a blocking closure on the runtime's blocking pool.
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        spawn_blocking_on(&self.inner.blocking, Some(self.clone()), f)
+    }
+
+    /// Counters describing what the runtime has done so far.
+    pub fn metrics(&self) -> RuntimeMetrics {
+        metrics::collect(self)
+    }
+
+    fn flavor(&self) -> &'static str {
+        match &self.inner.scheduler {
+            SchedulerHandle::CurrentThread(_) => "current_thread",
+        }
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle")
+            .field("flavor", &self.flavor())
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) const NO_RUNTIME: &str = "there is no minirt runtime on this thread: call this from \
+     inside `minirt::block_on(...)`, `Runtime::block_on`, or a task spawned on a runtime";
+
+/// Spawns a `!Send` task on the current-thread runtime driving this thread.
+pub(crate) fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    context::with_current(|handle| match handle.map(|h| &h.inner.scheduler) {
+        Some(SchedulerHandle::CurrentThread(ct)) if ct.is_core_thread() => ct.spawn_local(future),
+        _ => panic!(
+            "minirt::spawn_local needs a current-thread runtime driven by this thread: call it \
+             inside `minirt::block_on(...)` or a current-thread `Runtime::block_on`"
+        ),
+    })
+}
