@@ -32,8 +32,9 @@
 //! 4. **`queue_next`** belongs to whichever holder of the task's `Notified`
 //!    pushes it into an intrusive queue; `NOTIFIED` guarantees there is at
 //!    most one such queue entry.
-//! 5. **`owner_key`** belongs to the executor's owned-task list and is read
-//!    and written only under that list's lock.
+//! 5. **`owner_key`** belongs to the executor's owned-task list: written
+//!    once, before the task is first queued (so the queue's release/acquire
+//!    publishes it), and only read afterwards.
 //! 6. The **state word** is shared by all and changes only through the named
 //!    transitions in [`state`].
 //!
@@ -135,8 +136,9 @@ impl<S: 'static> Task<S> {
     ///
     /// # Safety
     ///
-    /// Only the executor that owns the task may call this, under the lock
-    /// (or on the thread) that guards its owned list.
+    /// Only the executor that owns the task may call this, after its
+    /// `set_owner_key` happened-before (for example because the task was
+    /// queued after the key was set).
     pub unsafe fn owner_key(&self) -> usize {
         // SAFETY: the caller guarantees exclusive access to the field.
         self.header().owner_key.with(|p| unsafe { *p })
@@ -146,7 +148,8 @@ impl<S: 'static> Task<S> {
     ///
     /// # Safety
     ///
-    /// As for [`owner_key`](Self::owner_key).
+    /// Only the executor that owns the task may call this, once, before the
+    /// task is first queued.
     pub unsafe fn set_owner_key(&self, key: usize) {
         // SAFETY: the caller guarantees exclusive access to the field.
         self.header().owner_key.with_mut(|p| unsafe { *p = key });

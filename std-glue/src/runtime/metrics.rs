@@ -51,6 +51,18 @@ pub(super) fn collect(handle: &Handle) -> RuntimeMetrics {
             m.polls = ct.polls.load(Relaxed);
             m.parks = ct.parks.load(Relaxed);
         }
+        SchedulerHandle::MultiThread(mt) => {
+            m.workers = mt.num_workers();
+            m.tasks_spawned = mt.remote_spawns.load(Relaxed);
+            m.injector_depth = mt.injector_depth();
+            for w in mt.worker_metrics.iter() {
+                m.tasks_spawned += w.spawned.load(Relaxed);
+                m.polls += w.polls.load(Relaxed);
+                m.steals += w.steals.load(Relaxed);
+                m.parks += w.parks.load(Relaxed);
+                m.lifo_hits += w.lifo_hits.load(Relaxed);
+            }
+        }
     }
     m
 }

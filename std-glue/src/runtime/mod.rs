@@ -6,6 +6,7 @@ mod builder;
 pub(crate) mod context;
 pub(crate) mod current_thread;
 mod metrics;
+pub(crate) mod multi_thread;
 pub(crate) mod park;
 
 use std::fmt;
@@ -44,6 +45,8 @@ use builder::Kind;
 /// ```
 pub struct Runtime {
     handle: Handle,
+    /// The worker threads of a multi-thread runtime, joined on drop.
+    workers: Option<multi_thread::Workers>,
     /// Bound on how long dropping waits for blocking work.
     shutdown_timeout: Option<Duration>,
 }
@@ -71,6 +74,7 @@ pub(crate) struct HandleInner {
 
 pub(crate) enum SchedulerHandle {
     CurrentThread(Arc<current_thread::Shared>),
+    MultiThread(Arc<multi_thread::Shared>),
 }
 
 impl Runtime {
@@ -86,20 +90,32 @@ impl Runtime {
 
     pub(crate) fn from_builder(builder: Builder) -> io::Result<Runtime> {
         let blocking = Pool::new(builder.blocking_config());
-        let scheduler = match builder.kind {
-            Kind::CurrentThread => SchedulerHandle::CurrentThread(current_thread::Shared::new()),
-            Kind::MultiThread => SchedulerHandle::CurrentThread(current_thread::Shared::new()),
-        };
-        let handle = Handle {
+        let make_handle = |scheduler| Handle {
             inner: Arc::new(HandleInner {
                 scheduler,
                 blocking,
             }),
         };
-        Ok(Runtime {
-            handle,
-            shutdown_timeout: None,
-        })
+        match builder.kind {
+            Kind::CurrentThread => {
+                let scheduler = SchedulerHandle::CurrentThread(current_thread::Shared::new());
+                Ok(Runtime {
+                    handle: make_handle(scheduler),
+                    workers: None,
+                    shutdown_timeout: None,
+                })
+            }
+            Kind::MultiThread => {
+                let (handle, _shared, workers) = multi_thread::Shared::start(&builder, |shared| {
+                    make_handle(SchedulerHandle::MultiThread(shared))
+                })?;
+                Ok(Runtime {
+                    handle,
+                    workers: Some(workers),
+                    shutdown_timeout: None,
+                })
+            }
+        }
     }
 
     /// Runs `future` to completion on the calling thread, with this runtime
@@ -115,6 +131,7 @@ impl Runtime {
         let _current = context::set_current(self.handle.clone());
         match &self.handle.inner.scheduler {
             SchedulerHandle::CurrentThread(ct) => ct.block_on(future),
+            SchedulerHandle::MultiThread(mt) => mt.block_on(future),
         }
     }
 
@@ -173,6 +190,11 @@ impl Drop for Runtime {
         let _current = context::set_current(self.handle.clone());
         match &self.handle.inner.scheduler {
             SchedulerHandle::CurrentThread(ct) => ct.shutdown(),
+            SchedulerHandle::MultiThread(mt) => {
+                if let Some(workers) = self.workers.take() {
+                    workers.shutdown(mt);
+                }
+            }
         }
         self.handle.inner.blocking.shutdown(self.shutdown_timeout);
     }
@@ -214,6 +236,7 @@ impl Handle {
     {
         match &self.inner.scheduler {
             SchedulerHandle::CurrentThread(ct) => ct.spawn(future),
+            SchedulerHandle::MultiThread(mt) => mt.spawn(future),
         }
     }
 
@@ -234,6 +257,7 @@ impl Handle {
     fn flavor(&self) -> &'static str {
         match &self.inner.scheduler {
             SchedulerHandle::CurrentThread(_) => "current_thread",
+            SchedulerHandle::MultiThread(_) => "multi_thread",
         }
     }
 }

@@ -1,0 +1,303 @@
+//! The work-stealing multi-thread scheduler.
+//!
+//! # Queues
+//!
+//! Each worker owns a `crossbeam_deque::Worker` (FIFO) and a **LIFO slot**;
+//! the others can steal from its deque (never from its slot). Spawns and
+//! wakes from outside the runtime go to a shared `Injector`.
+//!
+//! - **LIFO slot.** A task woken (or spawned) by the running task goes into
+//!   the slot, and runs right after the current poll — the message-passing
+//!   case, where the receiver should run while the message is hot in cache.
+//!   The task it displaces goes to the back of the deque. **Bound:** a
+//!   worker runs at most [`MAX_LIFO_POLLS`] tasks in a row from the slot;
+//!   the next one is moved to the deque, so two tasks ping-ponging cannot
+//!   starve the rest of the queue.
+//! - **Fairness.** Every [`INJECTOR_INTERVAL`]-th task is taken from the
+//!   injector first even when the local deque has work, so remote spawns and
+//!   wakes are not starved by a busy worker.
+//! - **Stealing.** An idle worker becomes a *searcher* (at most half of the
+//!   workers search at once), starts at a random victim, and steals half of
+//!   its deque in one batch (`steal_batch_and_pop`); then the injector.
+//! - **Parking.** See [`idle`] for the protocol and why no wake-up is lost.
+//!
+//! # Shutdown protocol
+//!
+//! 1. `Runtime::drop` sets `closed` and unparks every worker.
+//! 2. A worker that sees `closed` leaves its run loop; it then closes and
+//!    drains its share of the owned-task shards (shard `i` for every
+//!    `i % workers == index`) and calls `Task::shutdown` on each task: idle
+//!    tasks are dropped right there, on a worker thread; a task being polled
+//!    by another worker is dropped by that worker when its poll returns.
+//! 3. It drops its LIFO slot and deque entries, and repeats 2–3 until both
+//!    are empty (destructors may wake or spawn tasks; spawns into a closed
+//!    shard are cancelled on the spot).
+//! 4. `Runtime::drop` joins the workers (unless it runs on one of them — it
+//!    then only signals, since a thread cannot join itself), and drops what
+//!    is left in the injector: by then every entry refers to a completed
+//!    task.
+//! 5. Finally the blocking pool waits for running closures (bounded by
+//!    `shutdown_timeout`).
+
+mod idle;
+mod owned;
+mod worker;
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread;
+
+use crossbeam_deque::{Injector, Stealer, Worker};
+use minirt_core::task::{self, JoinHandle, Notified, PanicPayload, Schedule, Task};
+
+use super::builder::Builder;
+use super::Handle;
+use idle::Idle;
+use owned::OwnedTasks;
+
+/// At most this many tasks run in a row from a worker's LIFO slot.
+pub(crate) const MAX_LIFO_POLLS: u32 = 3;
+
+/// Every this-many ticks a worker takes from the injector first. Prime, so
+/// it does not fall into step with other periodic work.
+pub(crate) const INJECTOR_INTERVAL: u32 = 61;
+
+/// State shared by the workers, the runtime, handles and tasks.
+pub(crate) struct Shared {
+    injector: Injector<Notified<Scheduler>>,
+    stealers: Box<[Stealer<Notified<Scheduler>>]>,
+    unparkers: Box<[parking::Unparker]>,
+    idle: Idle,
+    owned: OwnedTasks,
+    /// Set at shutdown (step 1).
+    closed: AtomicBool,
+    /// Per-worker counters, written only by their worker.
+    pub(crate) worker_metrics: Box<[WorkerMetrics]>,
+    /// Tasks spawned from outside the workers.
+    pub(crate) remote_spawns: AtomicU64,
+    /// Rotates remote spawns over the owned-task shards.
+    remote_shard: AtomicU64,
+}
+
+/// Counters of one worker. Only that worker writes them (load + store, no
+/// read-modify-write), so they cost a plain store on the hot path.
+#[derive(Default)]
+pub(crate) struct WorkerMetrics {
+    pub(crate) spawned: AtomicU64,
+    pub(crate) polls: AtomicU64,
+    pub(crate) steals: AtomicU64,
+    pub(crate) parks: AtomicU64,
+    pub(crate) lifo_hits: AtomicU64,
+}
+
+fn bump(counter: &AtomicU64, by: u64) {
+    counter.store(counter.load(Relaxed).wrapping_add(by), Relaxed);
+}
+
+/// The [`Schedule`] value stored in each task.
+pub(crate) struct Scheduler(Arc<Shared>);
+
+impl Schedule for Scheduler {
+    fn schedule(&self, task: Notified<Self>) {
+        self.0.schedule(task, false);
+    }
+
+    fn yield_now(&self, task: Notified<Self>) {
+        self.0.schedule(task, true);
+    }
+
+    fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
+        self.0.owned.remove(task)
+    }
+
+    fn unwind<R>(&self, f: impl FnOnce() -> R) -> Result<R, PanicPayload> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+    }
+}
+
+/// The threads of a running multi-thread runtime.
+pub(crate) struct Workers {
+    threads: Vec<thread::JoinHandle<()>>,
+}
+
+impl Shared {
+    /// Starts the workers. `make_handle` builds the handle each worker makes
+    /// current (it refers back to the returned `Shared`).
+    pub(crate) fn start(
+        builder: &Builder,
+        make_handle: impl FnOnce(Arc<Shared>) -> Handle,
+    ) -> std::io::Result<(Handle, Arc<Shared>, Workers)> {
+        let n = builder.worker_threads.expect("validated by Builder");
+        let locals: Vec<Worker<Notified<Scheduler>>> = (0..n).map(|_| Worker::new_fifo()).collect();
+        let parkers: Vec<(parking::Parker, parking::Unparker)> =
+            (0..n).map(|_| parking::pair()).collect();
+        let shared = Arc::new(Shared {
+            injector: Injector::new(),
+            stealers: locals.iter().map(Worker::stealer).collect(),
+            unparkers: parkers.iter().map(|(_, u)| u.clone()).collect(),
+            idle: Idle::new(n),
+            owned: OwnedTasks::new(n),
+            closed: AtomicBool::new(false),
+            worker_metrics: (0..n).map(|_| WorkerMetrics::default()).collect(),
+            remote_spawns: AtomicU64::new(0),
+            remote_shard: AtomicU64::new(0),
+        });
+        let handle = make_handle(shared.clone());
+        let mut threads = Vec::with_capacity(n);
+        for (index, (local, (parker, _))) in locals.into_iter().zip(parkers).enumerate() {
+            let mut thread =
+                thread::Builder::new().name(format!("{}-{index}", builder.thread_name));
+            if let Some(size) = builder.thread_stack_size {
+                thread = thread.stack_size(size);
+            }
+            let handle = handle.clone();
+            let start = builder.on_thread_start.clone();
+            let stop = builder.on_thread_stop.clone();
+            let spawned = thread.spawn(move || {
+                if let Some(hook) = &start {
+                    hook();
+                }
+                worker::run(handle, index, local, parker);
+                if let Some(hook) = &stop {
+                    hook();
+                }
+            });
+            match spawned {
+                Ok(t) => threads.push(t),
+                Err(e) => {
+                    // Stop the workers already started before failing.
+                    Workers { threads }.shutdown(&shared);
+                    return Err(e);
+                }
+            }
+        }
+        Ok((handle, shared, Workers { threads }))
+    }
+
+    pub(crate) fn num_workers(&self) -> usize {
+        self.stealers.len()
+    }
+
+    pub(crate) fn injector_depth(&self) -> usize {
+        self.injector.len()
+    }
+
+    /// Spawns a task from anywhere.
+    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (task, notified, handle) = task::spawn(future, Scheduler(self.clone()));
+        let worker = worker::current_index(self);
+        let hint = match worker {
+            Some(index) => {
+                bump(&self.worker_metrics[index].spawned, 1);
+                index
+            }
+            None => {
+                self.remote_spawns.fetch_add(1, Relaxed);
+                self.remote_shard.fetch_add(1, Relaxed) as usize
+            }
+        };
+        if let Err(task) = self.owned.insert(task, hint) {
+            // Shutting down: cancel at once.
+            drop(notified);
+            task.shutdown();
+            return handle;
+        }
+        self.schedule(notified, false);
+        handle
+    }
+
+    /// Queues a woken task: into the current worker's LIFO slot (or deque,
+    /// for a yield) when called on one of our workers, else the injector.
+    fn schedule(&self, task: Notified<Scheduler>, is_yield: bool) {
+        let task = match worker::try_schedule_local(self, task, is_yield) {
+            Ok(()) => return,
+            Err(task) => task,
+        };
+        self.injector.push(task);
+        self.notify_parked();
+    }
+
+    /// Wakes a sleeping worker if one should search for the new work.
+    pub(crate) fn notify_parked(&self) {
+        if let Some(index) = self.idle.worker_to_notify() {
+            self.unparkers[index].unpark();
+        }
+    }
+
+    /// Whether any queue other workers can take from has work.
+    fn has_stealable_work(&self) -> bool {
+        !self.injector.is_empty() || self.stealers.iter().any(|s| !s.is_empty())
+    }
+
+    /// Runs `future` on the calling (non-worker) thread; tasks run on the
+    /// workers meanwhile.
+    pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
+        BLOCK_ON_PARKER.with(|cached| {
+            let mut cached = cached.borrow_mut();
+            let (parker, waker) = cached.get_or_insert_with(|| {
+                let (parker, unparker) = parking::pair();
+                (parker, Waker::from(Arc::new(UnparkWaker(unparker))))
+            });
+            let mut cx = Context::from_waker(waker);
+            let mut future = pin!(future);
+            loop {
+                if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+                    return out;
+                }
+                parker.park();
+            }
+        })
+    }
+}
+
+thread_local! {
+    /// A parker and its waker for `block_on` on a multi-thread runtime,
+    /// made once per thread.
+    static BLOCK_ON_PARKER: RefCell<Option<(parking::Parker, Waker)>> = const { RefCell::new(None) };
+}
+
+struct UnparkWaker(parking::Unparker);
+
+impl Wake for UnparkWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+impl Workers {
+    /// Steps 1 and 4 of the shutdown protocol (see the module docs).
+    pub(crate) fn shutdown(self, shared: &Arc<Shared>) {
+        shared.closed.store(true, SeqCst);
+        for unparker in shared.unparkers.iter() {
+            unparker.unpark();
+        }
+        let me = thread::current().id();
+        for t in self.threads {
+            if t.thread().id() == me {
+                // Dropped from inside one of its own workers: that worker
+                // finishes its shutdown steps when the current task returns.
+                continue;
+            }
+            let _ = t.join();
+        }
+        // Every task is complete now; the entries left refer to nothing live.
+        while !shared.injector.is_empty() {
+            let _ = shared.injector.steal();
+        }
+        debug_assert!(
+            worker::current_index(shared).is_some() || shared.owned.len() == 0,
+            "tasks survived shutdown"
+        );
+    }
+}

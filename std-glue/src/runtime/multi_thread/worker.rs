@@ -1,0 +1,296 @@
+//! One worker thread: its run loop, stealing, parking and its part of
+//! shutdown.
+
+use std::cell::{Cell, RefCell};
+use std::ptr;
+use std::sync::atomic::Ordering::*;
+use std::sync::Arc;
+
+use crossbeam_deque::{Steal, Worker};
+use minirt_core::task::Notified;
+
+use super::{bump, Scheduler, Shared, INJECTOR_INTERVAL, MAX_LIFO_POLLS};
+use crate::runtime::{context, Handle, SchedulerHandle};
+
+thread_local! {
+    /// The worker running on this thread, if any.
+    static WORKER: Cell<*const WorkerContext> = const { Cell::new(ptr::null()) };
+}
+
+/// What a worker thread keeps for itself. It lives on the worker's stack;
+/// `WORKER` points at it while the run loop is active.
+struct WorkerContext {
+    shared: Arc<Shared>,
+    index: usize,
+    core: RefCell<Core>,
+}
+
+/// The worker's queues and bookkeeping. Borrowed only briefly, never while
+/// a task is polled, because polling may wake tasks into it.
+struct Core {
+    local: Worker<Notified<Scheduler>>,
+    lifo: Option<Notified<Scheduler>>,
+    tick: u32,
+    rng: u32,
+    is_searching: bool,
+    parker: parking::Parker,
+}
+
+/// The index of the calling thread if it is one of `shared`'s workers.
+pub(super) fn current_index(shared: &Shared) -> Option<usize> {
+    WORKER.with(|w| {
+        let ctx = w.get();
+        // SAFETY: a non-null pointer refers to the WorkerContext on this
+        // thread's stack, alive for as long as it is set.
+        (!ctx.is_null() && ptr::eq(Arc::as_ptr(unsafe { &(*ctx).shared }), shared))
+            .then(|| unsafe { (*ctx).index })
+    })
+}
+
+/// Pushes `task` into this worker's LIFO slot (or deque for a yield) if the
+/// calling thread is one of `shared`'s workers; else hands it back.
+pub(super) fn try_schedule_local(
+    shared: &Shared,
+    task: Notified<Scheduler>,
+    is_yield: bool,
+) -> Result<(), Notified<Scheduler>> {
+    WORKER.with(|w| {
+        let ctx = w.get();
+        if ctx.is_null() {
+            return Err(task);
+        }
+        // SAFETY: as in `current_index`.
+        let ctx = unsafe { &*ctx };
+        if !ptr::eq(Arc::as_ptr(&ctx.shared), shared) {
+            return Err(task);
+        }
+        let Ok(mut core) = ctx.core.try_borrow_mut() else {
+            return Err(task);
+        };
+        let pushed_to_deque = if is_yield {
+            core.local.push(task);
+            true
+        } else if let Some(prev) = core.lifo.replace(task) {
+            core.local.push(prev);
+            true
+        } else {
+            false
+        };
+        drop(core);
+        if pushed_to_deque {
+            // There is stealable work now: maybe wake a sleeper.
+            shared.notify_parked();
+        }
+        Ok(())
+    })
+}
+
+/// The worker thread's body.
+pub(super) fn run(
+    handle: Handle,
+    index: usize,
+    local: Worker<Notified<Scheduler>>,
+    parker: parking::Parker,
+) {
+    let SchedulerHandle::MultiThread(shared) = &handle.inner.scheduler else {
+        unreachable!("a multi-thread worker got another runtime's handle")
+    };
+    let ctx = WorkerContext {
+        shared: shared.clone(),
+        index,
+        core: RefCell::new(Core {
+            local,
+            lifo: None,
+            tick: 0,
+            rng: 0x9E37_79B9 ^ (index as u32 + 1).wrapping_mul(0x85EB_CA6B),
+            is_searching: false,
+            parker,
+        }),
+    };
+    let _entered = context::enter_runtime("a minirt worker thread");
+    let _current = context::set_current(handle.clone());
+    WORKER.with(|w| w.set(&ctx));
+    ctx.run_loop();
+    ctx.shutdown();
+    WORKER.with(|w| w.set(ptr::null()));
+}
+
+impl WorkerContext {
+    fn run_loop(&self) {
+        while !self.shared.closed.load(Acquire) {
+            if let Some(task) = self.next_task() {
+                self.run_task(task);
+                continue;
+            }
+            if let Some(task) = self.search() {
+                self.run_task(task);
+                continue;
+            }
+            self.park();
+        }
+    }
+
+    /// The next task from this worker's own queues (and, periodically or
+    /// when they are empty, the injector).
+    fn next_task(&self) -> Option<Notified<Scheduler>> {
+        let mut core = self.core.borrow_mut();
+        if let Some(task) = core.lifo.take() {
+            return Some(task);
+        }
+        core.tick = core.tick.wrapping_add(1);
+        if core.tick % INJECTOR_INTERVAL == 0 {
+            if let Some(task) = steal_one(|| self.shared.injector.steal()) {
+                return Some(task);
+            }
+        }
+        core.local
+            .pop()
+            .or_else(|| steal_one(|| self.shared.injector.steal_batch_and_pop(&core.local)))
+    }
+
+    /// Steals from other workers, then the injector, as a searcher.
+    fn search(&self) -> Option<Notified<Scheduler>> {
+        let mut core = self.core.borrow_mut();
+        if !core.is_searching {
+            if !self.shared.idle.transition_worker_to_searching() {
+                return None;
+            }
+            core.is_searching = true;
+        }
+        let n = self.shared.stealers.len();
+        // xorshift32: a cheap random starting victim.
+        core.rng ^= core.rng << 13;
+        core.rng ^= core.rng >> 17;
+        core.rng ^= core.rng << 5;
+        let start = core.rng as usize % n;
+        for attempt in 0..2 {
+            let mut retry = false;
+            for i in 0..n {
+                let victim = (start + i) % n;
+                if victim == self.index {
+                    continue;
+                }
+                match self.shared.stealers[victim].steal_batch_and_pop(&core.local) {
+                    Steal::Success(task) => {
+                        bump(&self.shared.worker_metrics[self.index].steals, 1);
+                        return Some(task);
+                    }
+                    Steal::Retry => retry = true,
+                    Steal::Empty => {}
+                }
+            }
+            if let Some(task) = steal_one(|| self.shared.injector.steal_batch_and_pop(&core.local))
+            {
+                return Some(task);
+            }
+            if !retry || attempt == 1 {
+                break;
+            }
+        }
+        None
+    }
+
+    /// Polls `task`, then up to `MAX_LIFO_POLLS` tasks it woke into the LIFO
+    /// slot.
+    fn run_task(&self, task: Notified<Scheduler>) {
+        self.stop_searching();
+        let metrics = &self.shared.worker_metrics[self.index];
+        task.run();
+        let mut polls = 1;
+        let mut lifo_polls = 0;
+        loop {
+            let mut core = self.core.borrow_mut();
+            let Some(next) = core.lifo.take() else { break };
+            if lifo_polls >= MAX_LIFO_POLLS {
+                // Let the queue behind it run first.
+                core.local.push(next);
+                drop(core);
+                self.shared.notify_parked();
+                break;
+            }
+            drop(core);
+            lifo_polls += 1;
+            next.run();
+            polls += 1;
+        }
+        bump(&metrics.polls, polls);
+        bump(&metrics.lifo_hits, u64::from(lifo_polls));
+    }
+
+    /// A searcher found work: stop searching, and if it was the last
+    /// searcher, wake another worker so that remaining work keeps spreading.
+    fn stop_searching(&self) {
+        let mut core = self.core.borrow_mut();
+        if core.is_searching {
+            core.is_searching = false;
+            drop(core);
+            if self.shared.idle.transition_worker_from_searching() {
+                self.shared.notify_parked();
+            }
+        }
+    }
+
+    /// Sleeps until notified; see `idle.rs` for the protocol.
+    fn park(&self) {
+        let was_searching = std::mem::replace(&mut self.core.borrow_mut().is_searching, false);
+        let idle = &self.shared.idle;
+        let _last_searcher = idle.transition_worker_to_parked(self.index, was_searching);
+        // Step 2 of the protocol: look once more after announcing.
+        if self.shared.has_stealable_work() || self.shared.closed.load(SeqCst) {
+            if idle.transition_worker_from_parked(self.index) {
+                self.core.borrow_mut().is_searching = true;
+            }
+            return;
+        }
+        bump(&self.shared.worker_metrics[self.index].parks, 1);
+        self.core.borrow().parker.park();
+        if idle.transition_worker_from_parked(self.index) {
+            self.core.borrow_mut().is_searching = true;
+        }
+    }
+
+    /// Steps 2 and 3 of the shutdown protocol (see the module docs).
+    fn shutdown(&self) {
+        let workers = self.shared.num_workers();
+        let shards = self.shared.owned.num_shards();
+        loop {
+            let mut found = false;
+            for shard in (self.index..shards).step_by(workers) {
+                for task in self.shared.owned.close_and_drain(shard) {
+                    found = true;
+                    task.shutdown();
+                }
+            }
+            let lifo = self.core.borrow_mut().lifo.take();
+            found |= lifo.is_some();
+            drop(lifo);
+            loop {
+                let task = self.core.borrow_mut().local.pop();
+                match task {
+                    Some(task) => {
+                        found = true;
+                        drop(task);
+                    }
+                    None => break,
+                }
+            }
+            if !found {
+                break;
+            }
+        }
+        if self.core.borrow().is_searching {
+            self.stop_searching();
+        }
+    }
+}
+
+/// Retries a steal until it gives a definite answer.
+fn steal_one(mut steal: impl FnMut() -> Steal<Notified<Scheduler>>) -> Option<Notified<Scheduler>> {
+    loop {
+        match steal() {
+            Steal::Success(task) => return Some(task),
+            Steal::Empty => return None,
+            Steal::Retry => std::hint::spin_loop(),
+        }
+    }
+}
