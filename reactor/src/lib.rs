@@ -50,6 +50,34 @@
 //! })?;
 //! # Ok::<(), std::io::Error>(())
 //! ```
+//!
+//! # Integrating the driver into a runtime
+//!
+//! 1. Create one [`Driver`] per runtime (`Driver::new()`); keep its
+//!    [`Handle`] (cheap to clone, `Send + Sync`) in the runtime's shared state.
+//! 2. On every thread that polls tasks, hold `handle.enter()` while polling, so
+//!    sockets and signals created by tasks register with this driver.
+//! 3. When a thread has no task to run, the one thread that owns the driver
+//!    (e.g. the worker that wins a `try_lock` on it) calls
+//!    `driver.park(timeout)` with `timeout` = time until the next timer
+//!    deadline (`None` if there is none, `Some(Duration::ZERO)` for a
+//!    non-blocking check between task batches). `park` wakes the tasks whose
+//!    sockets became ready; the runtime then runs them. Other idle workers park
+//!    on their own primitive (`parking`), not on the driver.
+//! 4. Whenever a task is scheduled from outside while the driver may be
+//!    parked (a waker fired on another thread, a task spawned from outside,
+//!    shutdown), call [`Handle::unpark`]; it makes the current or next `park`
+//!    return at once.
+//! 5. Signals need no extra work: the self-pipe is registered with the
+//!    driver of any runtime in which a [`signal::Signal`] is created or
+//!    polled, and `park` pumps it like any other readiness event.
+//! 6. Dropping the driver fails the remaining I/O objects with an error
+//!    instead of leaving their tasks asleep forever.
+//!
+//! One waker slot per direction: at most one task should wait to *read* and
+//! one to *write* on a given socket at a time (the halves of
+//! `into_split` do exactly that). If two tasks wait in the same direction on
+//! one socket, only the one that polled last is woken.
 #![warn(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]

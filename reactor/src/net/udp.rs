@@ -14,6 +14,10 @@ use super::addr;
 /// A UDP socket. All methods take `&self`, so one socket can be shared (for
 /// example in an `Arc`) by a receiving task and a sending task.
 ///
+/// Only one task should wait to receive (and one to send) at a time: each
+/// direction has a single waker slot, so of two tasks blocked in `recv` on
+/// the same socket only the last one to poll is woken.
+///
 /// ```no_run
 /// use minirt_reactor::net::UdpSocket;
 ///

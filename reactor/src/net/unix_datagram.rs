@@ -11,7 +11,8 @@ use crate::driver::ready::Direction;
 use crate::registration::PollEvented;
 
 /// A Unix domain datagram socket: message boundaries are kept, delivery on
-/// one machine is reliable.
+/// one machine is reliable. As with [`UdpSocket`](super::UdpSocket), one
+/// task per direction should wait on a socket at a time.
 ///
 /// ```no_run
 /// use minirt_reactor::net::UnixDatagram;
