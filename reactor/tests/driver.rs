@@ -102,3 +102,28 @@ fn io_after_the_driver_is_dropped_fails_instead_of_hanging() {
         ),
     }
 }
+
+#[test]
+fn sockets_and_their_futures_can_move_between_worker_threads() {
+    use minirt_reactor::net::{
+        OwnedReadHalf, OwnedWriteHalf, TcpStream, UdpSocket, UnixDatagram, UnixListener, UnixStream,
+    };
+    use minirt_reactor::signal::{self, Signal, SignalKind};
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>(_: &T) {}
+    send_sync::<TcpListener>();
+    send_sync::<TcpStream>();
+    send_sync::<UdpSocket>();
+    send_sync::<UnixListener>();
+    send_sync::<UnixStream>();
+    send_sync::<UnixDatagram>();
+    send_sync::<OwnedReadHalf<TcpStream>>();
+    send_sync::<OwnedWriteHalf<TcpStream>>();
+    send_sync::<Signal>();
+    // Futures are only built here, never polled.
+    send(&TcpStream::connect("127.0.0.1:1"));
+    send(&TcpListener::bind("127.0.0.1:0"));
+    send(&UdpSocket::bind("127.0.0.1:0"));
+    send(&signal::ctrl_c());
+    let _ = SignalKind::terminate();
+}
