@@ -1,0 +1,42 @@
+//! Asynchronous byte I/O: the [`AsyncRead`] / [`AsyncWrite`] traits, their
+//! `.await`-able extension methods, [`copy`] and [`BufReader`].
+//!
+//! Why minirt has its own traits: the reading side takes a plain `&mut [u8]`,
+//! so reading needs no allocation and no special buffer type, and every
+//! extension method returns a named future type (no boxing), so the traits work
+//! the same in `no_std`-leaning code and hot loops. The optional `futures-io`
+//! feature implements the `futures-io` traits for the socket types, for interop
+//! with that ecosystem.
+//!
+//! ```
+//! use minirt_reactor::io::{AsyncReadExt, AsyncWriteExt};
+//! # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+//! #     let mut f = std::pin::pin!(f);
+//! #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+//! #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+//! # }
+//! block_on(async {
+//!     let mut out = Vec::new();
+//!     out.write_all(b"hello").await?;
+//!     let mut reader: &[u8] = &out;
+//!     let mut text = String::new();
+//!     reader.read_to_string(&mut text).await?;
+//!     assert_eq!(text, "hello");
+//!     Ok::<(), std::io::Error>(())
+//! })?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+mod buf_read_ext;
+mod buf_reader;
+mod copy;
+mod read_ext;
+mod traits;
+mod write_ext;
+
+pub use buf_read_ext::{AsyncBufReadExt, ReadLine, ReadUntil};
+pub use buf_reader::BufReader;
+pub use copy::{copy, Copy};
+pub use read_ext::{AsyncReadExt, Read, ReadExact, ReadToEnd, ReadToString};
+pub use traits::{AsyncBufRead, AsyncRead, AsyncWrite};
+pub use write_ext::{AsyncWriteExt, Flush, Shutdown, Write, WriteAll};
