@@ -52,15 +52,30 @@ fn abort_drops_locals_innermost_first_before_join_returns() {
 
 #[test]
 fn abort_before_first_poll_never_runs_the_body() {
-    for rt in runtimes() {
+    // On the current-thread runtime nothing runs until we yield, so the
+    // abort always wins.
+    let rt = Builder::current_thread().build().unwrap();
+    let ran = Arc::new(AtomicBool::new(false));
+    let r = ran.clone();
+    rt.block_on(async move {
+        let h = minirt::spawn(async move { r.store(true, SeqCst) });
+        h.abort();
+        assert!(h.await.unwrap_err().is_cancelled());
+    });
+    assert!(!ran.load(SeqCst));
+
+    // On worker threads it races the first poll: whichever wins, the
+    // outcome matches whether the body ran.
+    let rt = Builder::multi_thread().worker_threads(2).build().unwrap();
+    for _ in 0..100 {
         let ran = Arc::new(AtomicBool::new(false));
         let r = ran.clone();
-        rt.block_on(async move {
-            let h = minirt::spawn(async move { r.store(true, SeqCst) });
-            h.abort();
-            assert!(h.await.unwrap_err().is_cancelled());
-        });
-        assert!(!ran.load(SeqCst));
+        let h = rt.spawn(async move { r.store(true, SeqCst) });
+        h.abort();
+        match rt.block_on(h) {
+            Ok(()) => assert!(ran.load(SeqCst)),
+            Err(e) => assert!(e.is_cancelled() && !ran.load(SeqCst)),
+        }
     }
 }
 
@@ -166,11 +181,15 @@ fn panic_in_a_destructor_during_cancellation_is_reported() {
     }
     for rt in runtimes() {
         rt.block_on(async {
-            let h = minirt::spawn(async {
+            let (tx, rx) = mpsc::channel();
+            let h = minirt::spawn(async move {
                 let _p = PanicOnDrop;
+                tx.send(()).unwrap();
                 std::future::pending::<()>().await;
             });
-            minirt::yield_now().await;
+            while rx.try_recv().is_err() {
+                minirt::yield_now().await;
+            }
             h.abort();
             let err = h.await.unwrap_err();
             assert!(err.is_panic());

@@ -27,7 +27,12 @@ pub struct EnterGuard {
 }
 
 pub(crate) fn enter(handle: Handle) -> EnterGuard {
-    let previous = CURRENT.with(|current| current.borrow_mut().replace(handle));
+    // During thread teardown (a runtime dropped by a thread-local
+    // destructor) the slot may be gone; entering is then a no-op.
+    let previous = CURRENT
+        .try_with(|current| current.borrow_mut().replace(handle))
+        .ok()
+        .flatten();
     EnterGuard {
         previous,
         _not_send: PhantomData,

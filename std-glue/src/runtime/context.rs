@@ -39,20 +39,31 @@ pub(crate) fn is_entered() -> bool {
 
 /// Makes `handle` current until the guard drops; restores the previous one.
 /// Does nothing during thread teardown, once the context is gone.
+///
+/// The runtime's I/O driver becomes the thread's current reactor too, so
+/// sockets created here register with it.
 pub(crate) fn set_current(handle: Handle) -> SetCurrentGuard {
+    let io = handle.inner.driver.io().enter();
     match CURRENT.try_with(|c| c.replace(Some(handle))) {
-        Ok(prev) => SetCurrentGuard { prev, active: true },
+        Ok(prev) => SetCurrentGuard {
+            prev,
+            active: true,
+            _io: io,
+        },
         Err(_) => SetCurrentGuard {
             prev: None,
             active: false,
+            _io: io,
         },
     }
 }
 
-/// Restores the previous current runtime on drop.
+/// Restores the previous current runtime (and reactor) on drop.
 pub(crate) struct SetCurrentGuard {
     prev: Option<Handle>,
     active: bool,
+    /// Dropped after `Drop::drop` restored `CURRENT`.
+    _io: minirt_reactor::EnterGuard,
 }
 
 impl Drop for SetCurrentGuard {

@@ -28,7 +28,7 @@ use std::time::Duration;
 use minirt_core::task::{self, JoinHandle, Notified, NotifiedQueue, PanicPayload, Schedule, Task};
 use slab::Slab;
 
-use super::park::{Driver, Unparker};
+use super::park::{Driver, DriverHandle};
 
 /// How many tasks run between two polls of the `block_on` future and two
 /// looks at the remote queue. Bounds how long a busy local queue can delay
@@ -54,7 +54,7 @@ pub(crate) struct Shared {
     /// Whether a thread holds the core.
     core_taken: AtomicBool,
     /// Wakes the core holder's driver.
-    unparker: Unparker,
+    unparker: DriverHandle,
     /// The waker of the `block_on` future of the core holder.
     main: Arc<MainWaker>,
     /// Set once shutdown began: spawns are cancelled at once.
@@ -85,7 +85,7 @@ struct Local {
 /// Wakes the `block_on` future: a flag plus an unpark.
 struct MainWaker {
     woken: AtomicBool,
-    unparker: Unparker,
+    unparker: DriverHandle,
 }
 
 impl Wake for MainWaker {
@@ -96,6 +96,15 @@ impl Wake for MainWaker {
         if !self.woken.swap(true, AcqRel) {
             self.unparker.unpark();
         }
+    }
+}
+
+/// Wakes a thread parked with `parking`.
+struct ThreadWaker(parking::Unparker);
+
+impl Wake for ThreadWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
     }
 }
 
@@ -144,8 +153,7 @@ fn take_if_same(
 }
 
 impl Shared {
-    pub(crate) fn new() -> Arc<Shared> {
-        let (driver, unparker) = Driver::new();
+    pub(crate) fn new(driver: Driver, unparker: DriverHandle) -> Arc<Shared> {
         Arc::new(Shared {
             local: RefCell::new(Local {
                 queue: VecDeque::with_capacity(64),
@@ -286,11 +294,8 @@ impl Shared {
             }
             // Another thread drives the tasks; drive just our future, and
             // retry taking the core now and then in case it is released.
-            let (mut driver, unparker) = Driver::new();
-            let waker = Waker::from(Arc::new(MainWaker {
-                woken: AtomicBool::new(false),
-                unparker,
-            }));
+            let (parker, unparker) = parking::pair();
+            let waker = Waker::from(Arc::new(ThreadWaker(unparker)));
             let mut cx = Context::from_waker(&waker);
             loop {
                 if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
@@ -299,7 +304,7 @@ impl Shared {
                 if !self.core_taken.load(Acquire) {
                     break;
                 }
-                driver.park(Some(Duration::from_millis(1)));
+                parker.park_timeout(Duration::from_millis(1));
             }
         }
     }
@@ -375,6 +380,9 @@ impl<'a> CoreGuard<'a> {
             let ran = self.run_tasks();
             if ran == 0 && !shared.main.woken.load(Acquire) {
                 self.park(None);
+            } else if ran == EVENT_INTERVAL {
+                // Busy: still look at I/O (without sleeping) now and then.
+                self.park(Some(Duration::ZERO));
             }
         }
     }
@@ -402,7 +410,7 @@ impl<'a> CoreGuard<'a> {
     /// Waits in the driver until woken or `timeout` passes.
     fn park(&self, timeout: Option<Duration>) {
         let shared = self.shared;
-        if !shared.remote.is_empty() {
+        if timeout != Some(Duration::ZERO) && !shared.remote.is_empty() {
             return;
         }
         let mut driver = shared

@@ -70,6 +70,9 @@ pub struct Handle {
 pub(crate) struct HandleInner {
     pub(crate) scheduler: SchedulerHandle,
     pub(crate) blocking: Pool<BlockingJob>,
+    /// Wakes the runtime's parked driver; its reactor handle is what
+    /// sockets register with.
+    pub(crate) driver: park::DriverHandle,
 }
 
 pub(crate) enum SchedulerHandle {
@@ -90,25 +93,30 @@ impl Runtime {
 
     pub(crate) fn from_builder(builder: Builder) -> io::Result<Runtime> {
         let blocking = Pool::new(builder.blocking_config());
+        let (driver, driver_handle) = park::Driver::new()?;
         let make_handle = |scheduler| Handle {
             inner: Arc::new(HandleInner {
                 scheduler,
                 blocking,
+                driver: driver_handle.clone(),
             }),
         };
         match builder.kind {
             Kind::CurrentThread => {
-                let scheduler = SchedulerHandle::CurrentThread(current_thread::Shared::new());
+                let shared = current_thread::Shared::new(driver, driver_handle.clone());
+                let handle = make_handle(SchedulerHandle::CurrentThread(shared));
                 Ok(Runtime {
-                    handle: make_handle(scheduler),
+                    handle,
                     workers: None,
                     shutdown_timeout: None,
                 })
             }
             Kind::MultiThread => {
-                let (handle, _shared, workers) = multi_thread::Shared::start(&builder, |shared| {
-                    make_handle(SchedulerHandle::MultiThread(shared))
-                })?;
+                let dh = driver_handle.clone();
+                let (handle, _shared, workers) =
+                    multi_thread::Shared::start(&builder, driver, dh, |shared| {
+                        make_handle(SchedulerHandle::MultiThread(shared))
+                    })?;
                 Ok(Runtime {
                     handle,
                     workers: Some(workers),

@@ -46,8 +46,8 @@ mod worker;
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
-use std::sync::Arc;
+use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering::*};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
 
@@ -55,6 +55,7 @@ use crossbeam_deque::{Injector, Stealer, Worker};
 use minirt_core::task::{self, JoinHandle, Notified, PanicPayload, Schedule, Task};
 
 use super::builder::Builder;
+use super::park::{Driver, DriverHandle};
 use super::Handle;
 use idle::Idle;
 use owned::OwnedTasks;
@@ -81,7 +82,16 @@ pub(crate) struct Shared {
     pub(crate) remote_spawns: AtomicU64,
     /// Rotates remote spawns over the owned-task shards.
     remote_shard: AtomicU64,
+    /// The I/O driver; an idle worker that wins `try_lock` parks in it,
+    /// the others park on their own `parking::Parker`.
+    driver: Mutex<Driver>,
+    /// Wakes whoever is parked in the driver.
+    driver_handle: DriverHandle,
+    /// Index of the worker parked in the driver, or `NO_HOLDER`.
+    driver_holder: AtomicUsize,
 }
+
+const NO_HOLDER: usize = usize::MAX;
 
 /// Counters of one worker. Only that worker writes them (load + store, no
 /// read-modify-write), so they cost a plain store on the hot path.
@@ -129,6 +139,8 @@ impl Shared {
     /// current (it refers back to the returned `Shared`).
     pub(crate) fn start(
         builder: &Builder,
+        driver: Driver,
+        driver_handle: DriverHandle,
         make_handle: impl FnOnce(Arc<Shared>) -> Handle,
     ) -> std::io::Result<(Handle, Arc<Shared>, Workers)> {
         let n = builder.worker_threads.expect("validated by Builder");
@@ -145,6 +157,9 @@ impl Shared {
             worker_metrics: (0..n).map(|_| WorkerMetrics::default()).collect(),
             remote_spawns: AtomicU64::new(0),
             remote_shard: AtomicU64::new(0),
+            driver: Mutex::new(driver),
+            driver_handle,
+            driver_holder: AtomicUsize::new(NO_HOLDER),
         });
         let handle = make_handle(shared.clone());
         let mut threads = Vec::with_capacity(n);
@@ -228,7 +243,19 @@ impl Shared {
     /// Wakes a sleeping worker if one should search for the new work.
     pub(crate) fn notify_parked(&self) {
         if let Some(index) = self.idle.worker_to_notify() {
-            self.unparkers[index].unpark();
+            self.unpark_worker(index);
+        }
+    }
+
+    /// Wakes worker `index` wherever it sleeps: on its parker, or in the
+    /// driver. The fence pairs with the one in `worker::park_in_driver`:
+    /// either we see the worker registered as driver holder (and wake the
+    /// driver), or the worker sees our parker token before it waits.
+    fn unpark_worker(&self, index: usize) {
+        self.unparkers[index].unpark();
+        fence(SeqCst);
+        if self.driver_holder.load(SeqCst) == index {
+            self.driver_handle.unpark();
         }
     }
 
@@ -279,8 +306,8 @@ impl Workers {
     /// Steps 1 and 4 of the shutdown protocol (see the module docs).
     pub(crate) fn shutdown(self, shared: &Arc<Shared>) {
         shared.closed.store(true, SeqCst);
-        for unparker in shared.unparkers.iter() {
-            unparker.unpark();
+        for index in 0..shared.unparkers.len() {
+            shared.unpark_worker(index);
         }
         let me = thread::current().id();
         for t in self.threads {

@@ -3,13 +3,14 @@
 
 use std::cell::{Cell, RefCell};
 use std::ptr;
-use std::sync::atomic::Ordering::*;
+use std::sync::atomic::{fence, Ordering::*};
 use std::sync::Arc;
+use std::time::Duration;
 
 use crossbeam_deque::{Steal, Worker};
 use minirt_core::task::Notified;
 
-use super::{bump, Scheduler, Shared, INJECTOR_INTERVAL, MAX_LIFO_POLLS};
+use super::{bump, Scheduler, Shared, INJECTOR_INTERVAL, MAX_LIFO_POLLS, NO_HOLDER};
 use crate::runtime::{context, Handle, SchedulerHandle};
 
 thread_local! {
@@ -23,6 +24,9 @@ struct WorkerContext {
     shared: Arc<Shared>,
     index: usize,
     core: RefCell<Core>,
+    /// Outside `core` so that tasks woken while we sleep in the driver can
+    /// still be pushed into `core`.
+    parker: parking::Parker,
 }
 
 /// The worker's queues and bookkeeping. Borrowed only briefly, never while
@@ -33,7 +37,6 @@ struct Core {
     tick: u32,
     rng: u32,
     is_searching: bool,
-    parker: parking::Parker,
 }
 
 /// The index of the calling thread if it is one of `shared`'s workers.
@@ -104,8 +107,8 @@ pub(super) fn run(
             tick: 0,
             rng: 0x9E37_79B9 ^ (index as u32 + 1).wrapping_mul(0x85EB_CA6B),
             is_searching: false,
-            parker,
         }),
+        parker,
     };
     let _entered = context::enter_runtime("a minirt worker thread");
     let _current = context::set_current(handle.clone());
@@ -243,10 +246,26 @@ impl WorkerContext {
             return;
         }
         bump(&self.shared.worker_metrics[self.index].parks, 1);
-        self.core.borrow().parker.park();
+        self.sleep();
         if idle.transition_worker_from_parked(self.index) {
             self.core.borrow_mut().is_searching = true;
         }
+    }
+
+    /// Waits: in the I/O driver if no other worker is in it, else on our
+    /// own parker.
+    fn sleep(&self) {
+        let Ok(mut driver) = self.shared.driver.try_lock() else {
+            self.parker.park();
+            return;
+        };
+        self.shared.driver_holder.store(self.index, SeqCst);
+        fence(SeqCst);
+        // A notify that arrived before we registered as holder left a token.
+        if !self.parker.park_timeout(Duration::ZERO) {
+            driver.park(None);
+        }
+        self.shared.driver_holder.store(NO_HOLDER, SeqCst);
     }
 
     /// Steps 2 and 3 of the shutdown protocol (see the module docs).
