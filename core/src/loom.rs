@@ -10,6 +10,7 @@
 #[cfg(not(loom))]
 mod imp {
     pub(crate) mod atomic {
+        #[allow(unused_imports)]
         pub(crate) use core::sync::atomic::{
             fence, AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering,
         };
@@ -55,6 +56,7 @@ mod imp {
 #[cfg(loom)]
 mod imp {
     pub(crate) mod atomic {
+        #[allow(unused_imports)]
         pub(crate) use loom::sync::atomic::{
             fence, AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering,
         };
