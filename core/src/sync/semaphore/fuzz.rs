@@ -40,16 +40,24 @@ enum Expect {
 
 /// One live acquire future and its model.
 struct Pending<'a> {
+    /// The real future.
     fut: Acquire<'a>,
+    /// Permits it asked for.
     needed: u32,
+    /// Its wake-ups so far.
     wakes: Arc<WakeCounter>,
+    /// The waker it is always polled with (so it is never replaced).
     waker: Waker,
+    /// What the model predicts.
     expect: Expect,
 }
 
-/// The reference model: free permits and the FIFO queue.
+/// The reference model: counters; the FIFO queue is the order of the
+/// `Pending` list itself.
 struct Model {
+    /// Permits nobody holds and nobody was granted.
     free: usize,
+    /// `close` was called.
     closed: bool,
     /// Permits that exist (free, held, or granted but uncollected).
     total: usize,

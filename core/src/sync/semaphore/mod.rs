@@ -135,6 +135,15 @@ impl Semaphore {
 
     /// Creates a semaphore with `permits` free permits.
     ///
+    /// It is a `const fn`, so a semaphore can be a `static`:
+    ///
+    /// ```
+    /// use minirt_core::sync::Semaphore;
+    ///
+    /// static DB_CONNECTIONS: Semaphore = Semaphore::new(8);
+    /// assert_eq!(DB_CONNECTIONS.available_permits(), 8);
+    /// ```
+    ///
     /// # Panics
     ///
     /// If `permits` exceeds [`Semaphore::MAX_PERMITS`].
