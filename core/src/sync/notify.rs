@@ -26,7 +26,21 @@ use super::wait_list::WaitList;
 use super::wake_list::WakeList;
 use crate::loom::atomic::{AtomicUsize, Ordering};
 
-/// Wakes waiting tasks on request; see the [module docs](self).
+/// Wakes waiting tasks on request, without sending data.
+///
+/// Why: many coordination problems are "something changed, go and look" — a
+/// queue got an item, a config was reloaded, shutdown began.
+///
+/// - [`notify_one`](Self::notify_one) wakes the longest-waiting task, or
+///   stores one permit if nobody waits, so a notification sent just before
+///   the waiter arrives is not lost.
+/// - [`notify_waiters`](Self::notify_waiters) wakes everyone waiting now,
+///   including [`Notified`] futures created before the call but not yet
+///   polled, so "create `notified()`, check the condition, then await" is
+///   race-free.
+/// - Dropping a `Notified` that `notify_one` had picked passes the
+///   notification on to the next waiter (or stores it as the permit).
+///
 ///
 /// ```
 /// use core::future::Future;
@@ -296,6 +310,7 @@ mod tests {
     use super::*;
     use crate::sync::test_util::{block_on, poll_once, poll_with, CountingWaker};
     use alloc::sync::Arc;
+    use alloc::vec::Vec;
 
     #[test]
     fn notify_one_wakes_waiters_in_fifo_order() {
@@ -309,6 +324,22 @@ mod tests {
         assert_eq!(first_count.wakes(), 1);
         assert!(poll_once(&mut second).is_pending());
         assert!(poll_once(&mut first).is_ready());
+    }
+
+    #[test]
+    fn notify_waiters_wakes_more_than_one_batch() {
+        let notify = Notify::new();
+        let mut waiters: Vec<_> = (0..40)
+            .map(|_| (notify.notified(), CountingWaker::new()))
+            .collect();
+        for (fut, (_, waker)) in &mut waiters {
+            assert!(poll_with(fut, waker).is_pending());
+        }
+        notify.notify_waiters();
+        for (fut, (counter, waker)) in &mut waiters {
+            assert_eq!(counter.wakes(), 1);
+            assert!(poll_with(fut, waker).is_ready());
+        }
     }
 
     #[test]

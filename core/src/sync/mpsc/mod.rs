@@ -8,7 +8,7 @@
 //!
 //! How: free slots are counted by a fair [`Semaphore`]. `send` first acquires
 //! one slot permit (FIFO, cancel-safe, as the semaphore guarantees), then
-//! pushes the value into a `VecDeque` behind a [`SpinLock`] and wakes the
+//! pushes the value into a `VecDeque` behind a spin lock and wakes the
 //! receiver; `recv` pops a value and returns its permit to the semaphore.
 //! Closing the receiver closes the semaphore, which fails every waiting and
 //! future `send`. The lock is held only to push or pop — never across an

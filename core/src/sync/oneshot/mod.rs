@@ -6,7 +6,7 @@
 //! hot path of request/response code (and of minirt's ping-pong benchmark).
 //!
 //! How: both ends share one allocation holding the value, a waker for each
-//! side and an atomic state word. The [`state`] module documents which end may
+//! side and an atomic state word. The `state` module documents which end may
 //! touch which cell under which bit; every state change is a named
 //! transition. Closing is race-free against sending: once the receiver has
 //! closed, a concurrent `send` fails and gets its value back, and the receiver

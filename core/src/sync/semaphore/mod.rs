@@ -1,11 +1,7 @@
-//! A FIFO-fair async counting semaphore.
+//! The FIFO-fair async counting semaphore, [`Semaphore`].
 //!
-//! Why: to bound how many tasks use a resource at once (connections, memory,
-//! in-flight requests) without starving anyone. Waiters are served strictly in
-//! arrival order, *including* requests for several permits: a large request at
-//! the head of the queue holds back later small ones until enough permits have
-//! been released for it, so it can never be starved. [`Semaphore::try_acquire`]
-//! does not jump the queue either.
+//! The user-facing rules (fairness, cancellation, close) are on the type;
+//! this is how they are implemented.
 //!
 //! # How it works
 //!
@@ -60,8 +56,24 @@ use super::wake_list::WakeList;
 
 /// A FIFO-fair counting semaphore for async tasks.
 ///
-/// See the [module documentation](self) for the fairness rule and how it is
-/// implemented.
+/// Why: to bound how many tasks use a resource at once (connections, memory,
+/// in-flight requests) without starving anyone.
+///
+/// - **Fair.** Waiters are served strictly in arrival order, *including*
+///   requests for several permits: a large request at the head of the queue
+///   holds back later small ones until enough permits have been released for
+///   it, so it is never starved. [`try_acquire`](Self::try_acquire) does not
+///   jump the queue either.
+/// - **Cancel-safe.** Dropping an acquire future gives up its place without
+///   losing or leaking permits: if permits had already been assigned to it,
+///   they go to the next waiters.
+/// - **Closable.** After [`close`](Self::close), waiting and future acquires
+///   fail with [`AcquireError`]; permits already held stay valid.
+/// - **No allocation per wait** once warmed up; cancelling a wait is O(1).
+///
+/// The waiter queue is protected by a spin lock held only for a few loads and
+/// stores — never across an `.await` and never while a waker is woken or
+/// dropped (wakers are collected and woken after the lock is released).
 ///
 /// # Examples
 ///
@@ -261,7 +273,8 @@ impl Semaphore {
 
     /// Closes the semaphore: every waiting and future acquire fails with
     /// [`AcquireError`]. Permits already held stay valid and can still be
-    /// released; `try_acquire` returns [`TryAcquireError::Closed`].
+    /// released; `try_acquire` returns [`TryAcquireError::Closed`]. An acquire
+    /// that had already been granted its permits still completes with them.
     ///
     /// ```
     /// use minirt_core::sync::{Semaphore, TryAcquireError};

@@ -209,3 +209,35 @@ fn fuzz_model_with_pseudo_random_programs() {
         fuzz_semaphore(&data);
     }
 }
+
+#[test]
+fn wakes_more_waiters_than_one_batch_holds() {
+    // More waiters than a `WakeList` batch, so release and close must
+    // unlock, wake, and re-lock part-way through.
+    const WAITERS: usize = 40;
+    let sem = Semaphore::new(0);
+    let mut futs: Vec<_> = (0..WAITERS)
+        .map(|_| (sem.acquire(), CountingWaker::new()))
+        .collect();
+    for (fut, (_, waker)) in &mut futs {
+        assert!(poll_with(fut, waker).is_pending());
+    }
+    sem.add_permits(WAITERS / 2);
+    let woken = futs.iter().filter(|(_, (c, _))| c.wakes() == 1).count();
+    assert_eq!(woken, WAITERS / 2);
+    sem.close();
+    let mut granted = 0;
+    for (i, (fut, (counter, waker))) in futs.iter_mut().enumerate() {
+        assert_eq!(counter.wakes(), 1, "waiter {i} woken exactly once");
+        match poll_with(fut, waker) {
+            Poll::Ready(Ok(permit)) => {
+                assert!(i < WAITERS / 2, "waiter {i} granted out of order");
+                permit.forget();
+                granted += 1;
+            }
+            Poll::Ready(Err(_)) => assert!(i >= WAITERS / 2),
+            Poll::Pending => panic!("waiter {i} still pending after close"),
+        }
+    }
+    assert_eq!(granted, WAITERS / 2);
+}
