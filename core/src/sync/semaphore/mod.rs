@@ -199,7 +199,8 @@ impl Semaphore {
     ///
     /// While this request is at the head of the queue, later requests wait
     /// behind it even if they are smaller. `n == 0` completes at once (unless
-    /// the semaphore is closed).
+    /// the semaphore is closed); a request for more than
+    /// [`MAX_PERMITS`](Self::MAX_PERMITS) can never complete.
     pub fn acquire_many(&self, n: u32) -> Acquire<'_> {
         Acquire::new(self, n)
     }
