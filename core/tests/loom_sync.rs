@@ -230,3 +230,32 @@ fn semaphore_two_contenders_share_one_permit() {
         // every wait a long series of yields.)
     });
 }
+
+#[test]
+fn mpsc_full_sender_is_woken_by_recv() {
+    loom::model(|| {
+        let (tx, mut rx) = mpsc::channel(1);
+        tx.try_send(1).unwrap();
+        let sender = thread::spawn(move || block_on(tx.send(2)).unwrap());
+        assert_eq!(block_on(rx.recv()), Some(1));
+        assert_eq!(block_on(rx.recv()), Some(2));
+        assert_eq!(block_on(rx.recv()), None);
+        sender.join().unwrap();
+    });
+}
+
+#[test]
+fn notify_waiters_reaches_a_notified_created_before_it() {
+    loom::model(|| {
+        let notify = StdArc::new(Notify::new());
+        // Created before the call, so it completes whether the call lands
+        // before or after its first poll (a lost wakeup would deadlock).
+        let notified = notify.notified();
+        let notifier = {
+            let notify = StdArc::clone(&notify);
+            thread::spawn(move || notify.notify_waiters())
+        };
+        block_on(notified);
+        notifier.join().unwrap();
+    });
+}
