@@ -35,19 +35,13 @@ impl<T> SpinLock<T> {
     /// Creates an unlocked lock around `value`.
     #[cfg(not(loom))]
     pub(crate) const fn new(value: T) -> Self {
-        Self {
-            locked: AtomicBool::new(false),
-            value: UnsafeCell::new(value),
-        }
+        Self { locked: AtomicBool::new(false), value: UnsafeCell::new(value) }
     }
 
     /// Creates an unlocked lock around `value`.
     #[cfg(loom)]
     pub(crate) fn new(value: T) -> Self {
-        Self {
-            locked: AtomicBool::new(false),
-            value: UnsafeCell::new(value),
-        }
+        Self { locked: AtomicBool::new(false), value: UnsafeCell::new(value) }
     }
 
     /// Spins until the lock is free, then takes it.
