@@ -11,6 +11,7 @@
 mod imp {
     #[allow(unused_imports)]
     pub(crate) mod atomic {
+        #[allow(unused_imports)]
         pub(crate) use core::sync::atomic::{
             fence, AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering,
         };
@@ -58,6 +59,7 @@ mod imp {
 mod imp {
     #[allow(unused_imports)]
     pub(crate) mod atomic {
+        #[allow(unused_imports)]
         pub(crate) use loom::sync::atomic::{
             fence, AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering,
         };

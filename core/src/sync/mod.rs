@@ -1,4 +1,34 @@
 //! Synchronization primitives that work on every minirt executor, with or
 //! without `std`.
+//!
+//! Why: tasks need to hand values to each other ([`oneshot`], [`mpsc`]),
+//! bound concurrency ([`Semaphore`]) and signal events ([`Notify`]) without
+//! blocking a thread. None of these needs an operating system, so they live
+//! here in `minirt-core` and run on microcontrollers as well as under the
+//! `minirt` runtimes.
+//!
+//! How: the [`oneshot`] channel is lock-free (one atomic state word). The
+//! others keep their waiter queues behind a tiny spin lock that is held only
+//! for a few loads and stores — never across an `.await` and never while a
+//! waker is woken or dropped (wakers are collected under the lock and woken
+//! after it is released). Waiter queues live in slabs, so waiting does not
+//! allocate once warmed up, and cancelling a wait (dropping its future) is
+//! O(1) and loses nothing.
 
 pub(crate) mod lock;
+pub mod mpsc;
+mod notify;
+pub mod oneshot;
+mod semaphore;
+#[cfg(all(test, not(loom)))]
+mod test_util;
+mod wait_list;
+mod wake_list;
+
+pub use notify::{Notified, Notify};
+#[cfg(all(any(test, fuzzing), not(loom)))]
+pub use semaphore::fuzz_semaphore;
+pub use semaphore::{
+    Acquire, AcquireError, AcquireOwned, OwnedSemaphorePermit, Semaphore, SemaphorePermit,
+    TryAcquireError,
+};

@@ -1,0 +1,195 @@
+//! The futures returned by `Semaphore::acquire*`.
+//!
+//! Both futures share [`Request`], which holds the request size and, once
+//! queued, the key of the waiter's node. They are `Unpin`: the node lives in
+//! the semaphore's slab, not in the future.
+
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+
+use alloc::sync::Arc;
+
+use super::{
+    AcquireError, Outcome, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryTake, Waiter,
+};
+
+/// Where an acquire request stands.
+#[derive(Debug)]
+enum Request {
+    /// Not polled yet: not in the queue.
+    Idle { needed: u32 },
+    /// Queued (or granted / closed but not yet collected) under this key.
+    Queued { needed: u32, key: usize },
+    /// Resolved; polling again is a bug.
+    Done,
+}
+
+impl Request {
+    /// Drives the request; `Ready(Ok(n))` means `n` permits now belong to the
+    /// caller.
+    fn poll(&mut self, sem: &Semaphore, cx: &mut Context<'_>) -> Poll<Result<u32, AcquireError>> {
+        match *self {
+            Request::Idle { needed } => {
+                let mut state = sem.lock();
+                match state.try_take(needed) {
+                    TryTake::Taken => {
+                        *self = Request::Done;
+                        Poll::Ready(Ok(needed))
+                    }
+                    TryTake::Closed => {
+                        *self = Request::Done;
+                        Poll::Ready(Err(AcquireError::new()))
+                    }
+                    TryTake::MustWait => {
+                        let waker = Some(cx.waker().clone());
+                        let key = state.waiters.push_back(Waiter {
+                            needed,
+                            waker,
+                            outcome: Outcome::Waiting,
+                        });
+                        *self = Request::Queued { needed, key };
+                        Poll::Pending
+                    }
+                }
+            }
+            Request::Queued { needed, key } => {
+                let mut state = sem.lock();
+                let queued = state.waiters.is_queued(key);
+                let waiter = state.waiters.get_mut(key);
+                debug_assert_eq!(
+                    queued,
+                    waiter.outcome == Outcome::Waiting,
+                    "waiter {key} is {:?}",
+                    waiter.outcome
+                );
+                match waiter.outcome {
+                    Outcome::Waiting => {
+                        let stale = match &waiter.waker {
+                            Some(waker) if waker.will_wake(cx.waker()) => None,
+                            _ => waiter.waker.replace(cx.waker().clone()),
+                        };
+                        drop(state);
+                        drop(stale);
+                        Poll::Pending
+                    }
+                    outcome => {
+                        let node = state.waiters.remove(key);
+                        drop(state);
+                        drop(node);
+                        *self = Request::Done;
+                        Poll::Ready(match outcome {
+                            Outcome::Granted => Ok(needed),
+                            _ => Err(AcquireError::new()),
+                        })
+                    }
+                }
+            }
+            Request::Done => panic!("semaphore acquire future polled after it completed"),
+        }
+    }
+
+    /// Gives up the request: leaves the queue, returning any permits already
+    /// granted so that the next waiters get them.
+    fn cancel(&mut self, sem: &Semaphore) {
+        let Request::Queued { needed, key } = core::mem::replace(self, Request::Done) else {
+            return;
+        };
+        let mut state = sem.lock();
+        let node = state.waiters.remove(key);
+        if node.outcome == Outcome::Granted {
+            state.add(needed as usize);
+        }
+        // Whether this waiter was granted or was blocking the head, the
+        // waiters behind it may fit now.
+        sem.grant_and_wake(state);
+        drop(node);
+    }
+}
+
+/// Future returned by [`Semaphore::acquire`] and [`Semaphore::acquire_many`].
+///
+/// Dropping it before completion gives up its place in the queue; permits
+/// already assigned to it go to the next waiters.
+#[must_use = "futures do nothing unless polled"]
+#[derive(Debug)]
+pub struct Acquire<'a> {
+    /// The semaphore asked.
+    sem: &'a Semaphore,
+    /// Progress of the request.
+    request: Request,
+}
+
+impl<'a> Acquire<'a> {
+    /// A request for `needed` permits of `sem`.
+    pub(super) fn new(sem: &'a Semaphore, needed: u32) -> Self {
+        Self {
+            sem,
+            request: Request::Idle { needed },
+        }
+    }
+}
+
+impl<'a> Future for Acquire<'a> {
+    type Output = Result<SemaphorePermit<'a>, AcquireError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        this.request
+            .poll(this.sem, cx)
+            .map(|granted| granted.map(|n| SemaphorePermit::new(this.sem, n)))
+    }
+}
+
+impl Drop for Acquire<'_> {
+    fn drop(&mut self) {
+        self.request.cancel(self.sem);
+    }
+}
+
+/// Future returned by [`Semaphore::acquire_owned`] and
+/// [`Semaphore::acquire_many_owned`].
+///
+/// Dropping it before completion gives up its place in the queue; permits
+/// already assigned to it go to the next waiters.
+#[must_use = "futures do nothing unless polled"]
+#[derive(Debug)]
+pub struct AcquireOwned {
+    /// The semaphore asked; moved into the permit on success.
+    sem: Option<Arc<Semaphore>>,
+    /// Progress of the request.
+    request: Request,
+}
+
+impl AcquireOwned {
+    /// A request for `needed` permits of `sem`.
+    pub(super) fn new(sem: Arc<Semaphore>, needed: u32) -> Self {
+        Self {
+            sem: Some(sem),
+            request: Request::Idle { needed },
+        }
+    }
+}
+
+impl Future for AcquireOwned {
+    type Output = Result<OwnedSemaphorePermit, AcquireError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let sem = this
+            .sem
+            .as_ref()
+            .expect("AcquireOwned polled after it completed");
+        let result = core::task::ready!(this.request.poll(sem, cx));
+        let sem = this.sem.take().expect("checked above");
+        Poll::Ready(result.map(|n| OwnedSemaphorePermit::new(sem, n)))
+    }
+}
+
+impl Drop for AcquireOwned {
+    fn drop(&mut self) {
+        if let Some(sem) = &self.sem {
+            self.request.cancel(sem);
+        }
+    }
+}

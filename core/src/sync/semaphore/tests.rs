@@ -1,0 +1,243 @@
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::task::Poll;
+
+use super::*;
+use crate::sync::test_util::{block_on, poll_once, poll_with, CountingWaker};
+
+#[test]
+fn acquire_and_release_counts_permits() {
+    let sem = Semaphore::new(3);
+    let a = block_on(sem.acquire()).unwrap();
+    let b = block_on(sem.acquire_many(2)).unwrap();
+    assert_eq!((a.num_permits(), b.num_permits()), (1, 2));
+    assert_eq!(sem.available_permits(), 0);
+    assert_eq!(sem.try_acquire().unwrap_err(), TryAcquireError::NoPermits);
+    drop(b);
+    assert_eq!(sem.available_permits(), 2);
+    drop(a);
+    assert_eq!(sem.available_permits(), 3);
+}
+
+#[test]
+fn waiters_are_served_in_fifo_order() {
+    let sem = Semaphore::new(0);
+    let mut futs: Vec<_> = (0..5)
+        .map(|_| (sem.acquire(), CountingWaker::new()))
+        .collect();
+    for (fut, (_, waker)) in &mut futs {
+        assert!(poll_with(fut, waker).is_pending());
+    }
+    let mut held = Vec::new();
+    for served in 0..5 {
+        sem.add_permits(1);
+        for (i, (_, (counter, _))) in futs.iter().enumerate() {
+            assert_eq!(
+                counter.wakes(),
+                usize::from(i <= served),
+                "waiter {i} after {served} releases"
+            );
+        }
+        let (fut, (_, waker)) = &mut futs[served];
+        let Poll::Ready(Ok(permit)) = poll_with(fut, waker) else {
+            panic!("waiter {served}")
+        };
+        held.push(permit);
+        for (fut, (_, waker)) in &mut futs[served + 1..] {
+            assert!(poll_with(fut, waker).is_pending());
+        }
+    }
+    assert_eq!(sem.available_permits(), 0);
+    drop(held);
+    assert_eq!(sem.available_permits(), 5);
+}
+
+#[test]
+fn large_request_at_the_head_is_not_starved() {
+    let sem = Semaphore::new(2);
+    let held = sem.try_acquire().unwrap();
+    let mut big = sem.acquire_many(3);
+    assert!(poll_once(&mut big).is_pending());
+    let mut small = sem.acquire();
+    assert!(poll_once(&mut small).is_pending());
+    sem.add_permits(1); // 2 free, big needs 3: small must still wait behind it
+    assert!(poll_once(&mut small).is_pending());
+    assert_eq!(
+        sem.try_acquire().unwrap_err(),
+        TryAcquireError::NoPermits,
+        "no queue jumping"
+    );
+    drop(held); // 3 free: big goes first
+    let Poll::Ready(Ok(big_permit)) = poll_once(&mut big) else {
+        panic!("big not served")
+    };
+    assert!(poll_once(&mut small).is_pending());
+    drop(big_permit);
+    let Poll::Ready(Ok(small_permit)) = poll_once(&mut small) else {
+        panic!("small not served")
+    };
+    assert_eq!(sem.available_permits(), 2);
+    drop(small_permit);
+    assert_eq!(sem.available_permits(), 3);
+}
+
+#[test]
+fn cancelling_the_blocking_head_unblocks_the_next_waiter() {
+    let sem = Semaphore::new(2);
+    let mut big = sem.acquire_many(5);
+    assert!(poll_once(&mut big).is_pending());
+    let (counter, waker) = CountingWaker::new();
+    let mut small = sem.acquire();
+    assert!(poll_with(&mut small, &waker).is_pending());
+    drop(big);
+    assert_eq!(
+        counter.wakes(),
+        1,
+        "the next waiter is woken when the head leaves"
+    );
+    let Poll::Ready(Ok(permit)) = poll_once(&mut small) else {
+        panic!("small not served")
+    };
+    assert_eq!(sem.available_permits(), 1);
+    drop(permit);
+    assert_eq!(sem.available_permits(), 2);
+}
+
+#[test]
+fn cancelling_a_granted_acquire_passes_its_permits_on() {
+    let sem = Semaphore::new(0);
+    let mut first = sem.acquire_many(2);
+    let mut second = sem.acquire_many(2);
+    assert!(poll_once(&mut first).is_pending());
+    let (counter, waker) = CountingWaker::new();
+    assert!(poll_with(&mut second, &waker).is_pending());
+    sem.add_permits(2); // granted to `first`, which is never polled again
+    assert_eq!(counter.wakes(), 0);
+    drop(first);
+    assert_eq!(counter.wakes(), 1);
+    let Poll::Ready(Ok(permit)) = poll_once(&mut second) else {
+        panic!("not passed on")
+    };
+    assert_eq!(permit.num_permits(), 2);
+    drop(permit);
+    assert_eq!(sem.available_permits(), 2, "no permit lost or duplicated");
+}
+
+#[test]
+fn close_fails_pending_and_future_acquires() {
+    let sem = Semaphore::new(0);
+    let (counter, waker) = CountingWaker::new();
+    let mut pending = sem.acquire();
+    assert!(poll_with(&mut pending, &waker).is_pending());
+    sem.close();
+    assert_eq!(counter.wakes(), 1);
+    assert_eq!(
+        poll_once(&mut pending).map(|r| r.err()),
+        Poll::Ready(Some(AcquireError::new()))
+    );
+    assert!(block_on(sem.acquire()).is_err());
+    assert_eq!(sem.try_acquire().unwrap_err(), TryAcquireError::Closed);
+    sem.add_permits(1);
+    assert_eq!(
+        sem.available_permits(),
+        1,
+        "permits still count after close"
+    );
+    let msg = alloc::format!("{}", AcquireError::new());
+    assert!(msg.contains("closed"), "{msg}");
+}
+
+#[test]
+fn forget_shrinks_capacity() {
+    let sem = Semaphore::new(2);
+    sem.try_acquire().unwrap().forget();
+    assert_eq!(sem.available_permits(), 1);
+}
+
+#[test]
+fn owned_permits_move_across_threads() {
+    let sem = Arc::new(Semaphore::new(1));
+    let permit = block_on(Arc::clone(&sem).acquire_owned()).unwrap();
+    let waiter = {
+        let sem = Arc::clone(&sem);
+        std::thread::spawn(move || block_on(sem.acquire_many_owned(1)).unwrap().num_permits())
+    };
+    std::thread::spawn(move || drop(permit)).join().unwrap();
+    assert_eq!(waiter.join().unwrap(), 1);
+    assert_eq!(sem.available_permits(), 1);
+}
+
+#[test]
+fn many_threads_never_exceed_the_limit() {
+    const THREADS: usize = 4;
+    let rounds = if cfg!(miri) { 20 } else { 2_000 };
+    let sem = Arc::new(Semaphore::new(2));
+    let inside = Arc::new(core::sync::atomic::AtomicUsize::new(0));
+    let handles: Vec<_> = (0..THREADS)
+        .map(|_| {
+            let (sem, inside) = (Arc::clone(&sem), Arc::clone(&inside));
+            std::thread::spawn(move || {
+                for _ in 0..rounds {
+                    let _p = block_on(sem.acquire()).unwrap();
+                    let now = inside.fetch_add(1, core::sync::atomic::Ordering::SeqCst);
+                    assert!(now < 2, "{} holders of 2 permits", now + 1);
+                    inside.fetch_sub(1, core::sync::atomic::Ordering::SeqCst);
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    assert_eq!(sem.available_permits(), 2);
+}
+
+#[test]
+fn fuzz_model_with_pseudo_random_programs() {
+    let mut seed = 0x9E37_79B9_7F4A_7C15_u64;
+    let programs = if cfg!(miri) { 20 } else { 2_000 };
+    for _ in 0..programs {
+        let len = (seed % 200) as usize;
+        let data: Vec<u8> = (0..len)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                seed as u8
+            })
+            .collect();
+        fuzz_semaphore(&data);
+    }
+}
+
+#[test]
+fn wakes_more_waiters_than_one_batch_holds() {
+    // More waiters than a `WakeList` batch, so release and close must
+    // unlock, wake, and re-lock part-way through.
+    const WAITERS: usize = 40;
+    let sem = Semaphore::new(0);
+    let mut futs: Vec<_> = (0..WAITERS)
+        .map(|_| (sem.acquire(), CountingWaker::new()))
+        .collect();
+    for (fut, (_, waker)) in &mut futs {
+        assert!(poll_with(fut, waker).is_pending());
+    }
+    sem.add_permits(WAITERS / 2);
+    let woken = futs.iter().filter(|(_, (c, _))| c.wakes() == 1).count();
+    assert_eq!(woken, WAITERS / 2);
+    sem.close();
+    let mut granted = 0;
+    for (i, (fut, (counter, waker))) in futs.iter_mut().enumerate() {
+        assert_eq!(counter.wakes(), 1, "waiter {i} woken exactly once");
+        match poll_with(fut, waker) {
+            Poll::Ready(Ok(permit)) => {
+                assert!(i < WAITERS / 2, "waiter {i} granted out of order");
+                permit.forget();
+                granted += 1;
+            }
+            Poll::Ready(Err(_)) => assert!(i >= WAITERS / 2),
+            Poll::Pending => panic!("waiter {i} still pending after close"),
+        }
+    }
+    assert_eq!(granted, WAITERS / 2);
+}
