@@ -11,7 +11,7 @@ use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
-use super::ready::{ReadyIndices, Round};
+use super::ready::ReadyIndices;
 
 /// Runs every future of `futures` concurrently and yields their outputs in
 /// completion order.
@@ -122,9 +122,8 @@ impl<F: Future> AsCompleted<F> {
         if self.running == 0 {
             return Poll::Ready(None);
         }
-        self.ready.register(cx.waker());
-        let mut round = Round::new();
-        while let Some(index) = self.ready.next(&mut round) {
+        self.ready.start_round(cx.waker());
+        while let Some(index) = self.ready.next() {
             let slot = &mut self.children[index];
             let Some(future) = slot.as_mut() else {
                 continue; // a late wake of a finished child

@@ -14,7 +14,7 @@ use core::pin::Pin;
 use core::task::{Context, Poll};
 
 use super::maybe_done::MaybeDone;
-use super::ready::{ReadyIndices, Round};
+use super::ready::ReadyIndices;
 
 /// Runs every future of `futures` concurrently and resolves to their outputs
 /// in input order (not completion order).
@@ -92,9 +92,8 @@ impl<F: Future> Future for JoinAll<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         assert!(!this.finished, "`JoinAll` polled after completion");
-        this.ready.register(cx.waker());
-        let mut round = Round::new();
-        while let Some(index) = this.ready.next(&mut round) {
+        this.ready.start_round(cx.waker());
+        while let Some(index) = this.ready.next() {
             // SAFETY: `children` is a boxed slice that is never reallocated,
             // and no child is moved out while it holds a future.
             let child = unsafe { Pin::new_unchecked(&mut this.children[index]) };
@@ -224,15 +223,20 @@ mod tests {
     }
 
     #[test]
-    fn a_thousand_children_that_yield_once() {
-        let out = LocalExecutor::new().block_on(
-            join_all((0..1000).map(|i| async move {
-                yield_times(1).await;
-                i
-            })),
-            || {},
-        );
-        assert_eq!(out.len(), 1000);
-        assert!(out.iter().enumerate().all(|(i, &v)| i == v));
+    fn a_thousand_children_that_yield_once_cost_two_polls_each() {
+        let polls = PollCounter::new();
+        let mut all = pin!(join_all((0..1000).map(|i| polls.wrap(async move {
+            yield_times(1).await;
+            i
+        }))));
+        let mut cx = Context::from_waker(Waker::noop());
+        // A child that yields is polled again in the next poll, not this one.
+        assert!(all.as_mut().poll(&mut cx).is_pending());
+        assert_eq!(polls.get(), 1000);
+        let Poll::Ready(out) = all.as_mut().poll(&mut cx) else {
+            panic!("every child has yielded once");
+        };
+        assert_eq!(polls.get(), 2000);
+        assert_eq!(out, (0..1000).collect::<Vec<_>>());
     }
 }

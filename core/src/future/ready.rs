@@ -18,18 +18,21 @@
 //!    CAS loop on `head`. If the push found the list empty, wake the owning
 //!    task; a non-empty list means an earlier push has woken it already and
 //!    the task has not yet taken the list.
-//! 2. **Take** (the combinator, in its poll): swap `head` with `NIL`, taking
-//!    the whole stack at once. The only pop is "take everything", so there is
-//!    no ABA problem. The taken list is reversed in place, so children are
-//!    polled in the order they were woken.
+//! 2. **Take** (the combinator, at the start of each poll): swap `head`
+//!    with `NIL`, taking the whole stack at once. The only pop is "take
+//!    everything", so there is no ABA problem. The taken stack is reversed
+//!    in place, so children are polled in the order they were woken, and
+//!    appended to what an earlier poll left unpolled (`as_completed` returns
+//!    as soon as one child completes).
 //! 3. **Pop** (the combinator): read `next[i]`, *then* clear `queued[i]`,
 //!    then poll child `i`. A wake from the child during or after that poll
 //!    sees `queued == false` and pushes it again; since `next` was read
 //!    first, that push cannot corrupt the list being walked.
 //!
-//! Each poll takes the shared list at most once (see [`Round`]), so a child
-//! that wakes itself on every poll (`yield_now` in a loop) cannot keep the
-//! combinator spinning inside one poll.
+//! A poll takes the shared stack only once, at its start, so a child that
+//! wakes itself while being polled (`yield_now`) is polled again in the
+//! *next* poll of the combinator, after the task has yielded — not in a loop
+//! inside this one.
 //!
 //! ## Waking the owner
 //!
@@ -57,9 +60,11 @@ pub(crate) struct ReadyIndices {
     list: Arc<WakeList>,
     /// `wakers[i]` is the waker child `i` is polled with.
     wakers: Box<[Waker]>,
-    /// Head of the taken (already reversed) list; owned by the combinator,
-    /// every index on it still has `queued` set.
+    /// Head of the taken (already reversed) list, or `NIL`; owned by the
+    /// combinator. Every index on it still has `queued` set.
     taken: usize,
+    /// Last index of the taken list (meaningless while it is empty).
+    taken_tail: usize,
 }
 
 /// The part shared by the combinator and the child wakers.
@@ -84,20 +89,6 @@ struct Link {
 struct ChildWaker {
     list: Arc<WakeList>,
     index: usize,
-}
-
-/// Bookkeeping for one poll of a combinator: the shared list may be taken
-/// only once per poll.
-#[derive(Debug, Default)]
-pub(crate) struct Round {
-    took_shared: bool,
-}
-
-impl Round {
-    /// A round that has not taken the shared list yet.
-    pub(crate) fn new() -> Self {
-        Round::default()
-    }
 }
 
 impl ReadyIndices {
@@ -128,6 +119,7 @@ impl ReadyIndices {
             list,
             wakers,
             taken: if len == 0 { NIL } else { 0 },
+            taken_tail: len.wrapping_sub(1),
         }
     }
 
@@ -136,30 +128,28 @@ impl ReadyIndices {
         &self.wakers[index]
     }
 
-    /// Remembers the waker of the task polling the combinator; call at the
-    /// start of every poll, before [`next`](Self::next).
-    pub(crate) fn register(&self, waker: &Waker) {
-        {
-            let owner = self.list.owner.lock();
-            if matches!(&*owner, Some(w) if w.will_wake(waker)) {
-                return;
-            }
+    /// Starts a poll of the combinator: remembers the waker of the task
+    /// polling it, then takes the children woken since the last poll. Call
+    /// [`next`](Self::next) afterwards until it returns `None`.
+    pub(crate) fn start_round(&mut self, owner: &Waker) {
+        // Register before taking: a wake after the take finds the list empty
+        // and wakes this waker.
+        self.register(owner);
+        let Some((head, tail)) = self.take_shared() else {
+            return;
+        };
+        if self.taken == NIL {
+            self.taken = head;
+        } else {
+            // The old tail is still `queued`, so no waker touches its link.
+            self.list.links[self.taken_tail].next.store(head, Relaxed);
         }
-        let new = Some(waker.clone());
-        let old = core::mem::replace(&mut *self.list.owner.lock(), new);
-        drop(old);
+        self.taken_tail = tail;
     }
 
     /// The next child to poll in this round, or `None` when the round is
-    /// over. Finishes the taken list first, then takes the shared list once.
-    pub(crate) fn next(&mut self, round: &mut Round) -> Option<usize> {
-        if self.taken == NIL {
-            if round.took_shared {
-                return None;
-            }
-            round.took_shared = true;
-            self.taken = self.take_shared();
-        }
+    /// over.
+    pub(crate) fn next(&mut self) -> Option<usize> {
         let index = self.taken;
         if index == NIL {
             return None;
@@ -171,10 +161,30 @@ impl ReadyIndices {
         Some(index)
     }
 
-    /// Takes the shared stack and reverses it into wake order.
-    fn take_shared(&self) -> usize {
+    /// Remembers `waker` as the one to wake when a child wakes.
+    fn register(&self, waker: &Waker) {
+        {
+            let owner = self.list.owner.lock();
+            if matches!(&*owner, Some(w) if w.will_wake(waker)) {
+                return;
+            }
+        }
+        // Clone outside the lock: no waker code runs under it.
+        let new = Some(waker.clone());
+        let old = core::mem::replace(&mut *self.list.owner.lock(), new);
+        drop(old);
+    }
+
+    /// Takes the shared stack and reverses it into wake order; returns its
+    /// head and tail, or `None` if nothing was woken.
+    fn take_shared(&self) -> Option<(usize, usize)> {
         // Acquire: see the `next` values the pushers wrote before their CAS.
         let mut rest = self.list.head.swap(NIL, AcqRel);
+        if rest == NIL {
+            return None;
+        }
+        // The top of the stack was woken last: it becomes the tail.
+        let tail = rest;
         let mut reversed = NIL;
         while rest != NIL {
             let link = &self.list.links[rest];
@@ -184,7 +194,7 @@ impl ReadyIndices {
             reversed = rest;
             rest = next;
         }
-        reversed
+        Some((reversed, tail))
     }
 }
 
@@ -240,8 +250,14 @@ impl core::fmt::Debug for ReadyIndices {
 /// Collects a round's indices; for tests.
 #[cfg(all(test, not(loom)))]
 fn drain_round(ready: &mut ReadyIndices) -> alloc::vec::Vec<usize> {
-    let mut round = Round::new();
-    core::iter::from_fn(|| ready.next(&mut round)).collect()
+    drain_round_as(ready, Waker::noop())
+}
+
+/// Collects a round's indices, polled by the task of `owner`; for tests.
+#[cfg(all(test, not(loom)))]
+fn drain_round_as(ready: &mut ReadyIndices, owner: &Waker) -> alloc::vec::Vec<usize> {
+    ready.start_round(owner);
+    core::iter::from_fn(|| ready.next()).collect()
 }
 
 #[cfg(all(test, not(loom)))]
@@ -289,31 +305,41 @@ mod tests {
         let owner = alloc::sync::Arc::new(CountWakes(StdAtomicUsize::new(0)));
         let owner_waker = Waker::from(owner.clone());
         let mut ready = ReadyIndices::new(4);
-        ready.register(&owner_waker);
-        drain_round(&mut ready);
+        drain_round_as(&mut ready, &owner_waker);
         ready.waker(0).wake_by_ref();
         ready.waker(2).wake_by_ref();
         assert_eq!(owner.0.load(SeqCst), 1);
-        ready.register(&owner_waker);
-        assert_eq!(drain_round(&mut ready), vec![0, 2]);
+        assert_eq!(drain_round_as(&mut ready, &owner_waker), vec![0, 2]);
         ready.waker(1).wake_by_ref();
         assert_eq!(owner.0.load(SeqCst), 2);
     }
 
     #[test]
-    fn a_round_takes_the_shared_list_only_once() {
+    fn a_wake_during_a_round_waits_for_the_next_round() {
         let mut ready = ReadyIndices::new(3);
-        let mut round = Round::new();
-        assert_eq!(ready.next(&mut round), Some(0));
+        ready.start_round(Waker::noop());
+        assert_eq!(ready.next(), Some(0));
         // Child 0 wakes itself while being polled.
         ready.waker(0).wake_by_ref();
-        assert_eq!(ready.next(&mut round), Some(1));
-        assert_eq!(ready.next(&mut round), Some(2));
-        // The leftover initial list is done; the shared list is taken once.
-        assert_eq!(ready.next(&mut round), Some(0));
-        ready.waker(0).wake_by_ref();
-        assert_eq!(ready.next(&mut round), None);
+        assert_eq!(ready.next(), Some(1));
+        assert_eq!(ready.next(), Some(2));
+        assert_eq!(ready.next(), None);
         assert_eq!(drain_round(&mut ready), vec![0]);
+    }
+
+    #[test]
+    fn leftovers_of_a_round_come_before_newer_wakes() {
+        let mut ready = ReadyIndices::new(5);
+        drain_round(&mut ready);
+        ready.waker(3).wake_by_ref();
+        ready.waker(1).wake_by_ref();
+        ready.waker(4).wake_by_ref();
+        ready.start_round(Waker::noop());
+        // The round ends early (as `as_completed` does after an output).
+        assert_eq!(ready.next(), Some(3));
+        ready.waker(0).wake_by_ref();
+        ready.waker(3).wake_by_ref();
+        assert_eq!(drain_round(&mut ready), vec![1, 4, 0, 3]);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use core::pin::Pin;
 use core::task::{Context, Poll};
 
 use super::maybe_done::MaybeDone;
-use super::ready::{ReadyIndices, Round};
+use super::ready::ReadyIndices;
 
 /// Runs every future of `futures` concurrently; resolves to `Ok` with all
 /// the values in input order, or to the first `Err` a future returns.
@@ -82,9 +82,8 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         assert!(!this.finished, "`TryJoinAll` polled after completion");
-        this.ready.register(cx.waker());
-        let mut round = Round::new();
-        while let Some(index) = this.ready.next(&mut round) {
+        this.ready.start_round(cx.waker());
+        while let Some(index) = this.ready.next() {
             // SAFETY: `children` is a boxed slice that is never reallocated,
             // and no child is moved out while it holds a future.
             let mut child = unsafe { Pin::new_unchecked(&mut this.children[index]) };
