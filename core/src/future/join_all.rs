@@ -223,6 +223,18 @@ mod tests {
     }
 
     #[test]
+    fn combinators_are_send_when_their_futures_are() {
+        fn assert_send<T: Send>() {}
+        type Fut = core::future::Ready<u8>;
+        type TryFut = core::future::Ready<Result<u8, ()>>;
+        assert_send::<JoinAll<Fut>>();
+        assert_send::<crate::future::TryJoinAll<TryFut>>();
+        assert_send::<crate::future::AsCompleted<Fut>>();
+        assert_send::<crate::future::Select<Fut, Fut>>();
+        assert_send::<crate::future::Race<Fut, Fut>>();
+    }
+
+    #[test]
     fn a_thousand_children_that_yield_once_cost_two_polls_each() {
         let polls = PollCounter::new();
         let mut all = pin!(join_all((0..1000).map(|i| polls.wrap(async move {
