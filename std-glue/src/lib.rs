@@ -21,11 +21,15 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod blocking;
+mod bridge;
 mod entry;
 pub mod runtime;
 
+pub use bridge::{completed, completed_ordered, run, Completed, CompletedOrdered};
 pub use entry::{block_on, spawn, spawn_blocking, spawn_local};
 pub use minirt_core::future::yield_now;
+pub use minirt_core::join;
+pub use minirt_reactor::{io, net, signal};
 pub use runtime::{Builder, Handle, Runtime, RuntimeMetrics};
 pub use task::{AbortHandle, JoinError, JoinHandle};
 
@@ -37,4 +41,11 @@ pub mod task {
 /// Future combinators (re-exported from `minirt-core`).
 pub mod future {
     pub use minirt_core::future::*;
+}
+
+/// Semaphores, channels and notification (re-exported from `minirt-core`).
+///
+/// They work on every minirt runtime, and without `std`.
+pub mod sync {
+    pub use minirt_core::sync::*;
 }

@@ -169,7 +169,7 @@ impl Runtime {
         I: IntoIterator,
         I::Item: Future,
     {
-        todo!("join_all lands with the combinators")
+        self.block_on(minirt_core::future::join_all(futures))
     }
 
     /// The runtime's handle.

@@ -124,6 +124,7 @@ impl Idle {
     }
 
     /// Whether `worker` is listed as parked.
+    #[cfg(test)]
     pub(super) fn is_parked(&self, worker: usize) -> bool {
         let sleepers = self.sleepers.lock().unwrap_or_else(|e| e.into_inner());
         sleepers.contains(&worker)
