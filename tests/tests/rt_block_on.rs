@@ -1,4 +1,5 @@
 //! `minirt::block_on` and the current-thread runtime.
+#![allow(clippy::async_yields_async)] // tests hand JoinHandles out of block_on on purpose
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -91,7 +92,7 @@ fn block_on_inside_a_task_of_a_multi_thread_runtime_panics() {
 #[test]
 #[should_panic(expected = "there is no minirt runtime on this thread")]
 fn spawn_outside_a_runtime_panics() {
-    let _ = minirt::spawn(async {});
+    drop(minirt::spawn(async {}));
 }
 
 #[test]
@@ -99,7 +100,7 @@ fn spawn_outside_a_runtime_panics() {
 fn spawn_local_on_a_multi_thread_runtime_panics() {
     let rt = minirt::Runtime::new().unwrap();
     rt.block_on(async {
-        let _ = minirt::spawn_local(async {});
+        drop(minirt::spawn_local(async {}));
     });
 }
 

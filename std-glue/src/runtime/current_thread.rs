@@ -178,7 +178,7 @@ impl Shared {
 
     /// Runs `f` on `Local` if this thread holds the core.
     fn with_local<R>(&self, f: impl FnOnce(&mut Local) -> R) -> Option<R> {
-        if CORE_OF.with(|c| c.get()) == self as *const Shared {
+        if std::ptr::eq(CORE_OF.with(|c| c.get()), self) {
             Some(f(&mut self.local.borrow_mut()))
         } else {
             None
@@ -187,7 +187,7 @@ impl Shared {
 
     /// Whether the calling thread holds this runtime's core.
     pub(crate) fn is_core_thread(&self) -> bool {
-        CORE_OF.with(|c| c.get()) == self as *const Shared
+        std::ptr::eq(CORE_OF.with(|c| c.get()), self)
     }
 
     fn schedule(&self, task: Notified<Scheduler>) {
