@@ -70,14 +70,18 @@ fn every_level_boundary_fires_on_time() {
 #[test]
 fn many_timers_across_levels_fire_in_order_stepping_one_tick() {
     let mut wheel = TimerWheel::new();
-    let deadlines = [
+    let last = if cfg!(miri) { 4097 } else { 262_144 };
+    let deadlines: Vec<u64> = [
         1, 2, 63, 64, 65, 127, 128, 4095, 4096, 4097, 10_000, 262_143, 262_144,
-    ];
+    ]
+    .into_iter()
+    .filter(|&d| d <= last)
+    .collect();
     for &d in deadlines.iter().rev() {
         wheel.insert(d, d);
     }
     let mut fired = Vec::new();
-    for now in 0..=262_144 {
+    for now in 0..=last {
         let due = advance(&mut wheel, now);
         assert!(due.iter().all(|&d| d == now), "at {now} fired {due:?}");
         fired.extend(due);
@@ -382,4 +386,11 @@ fn random_insert_heavy_programs_match_the_model() {
         }
         fuzz_timer_wheel(&program);
     }
+}
+
+#[test]
+fn keys_are_small_and_the_wheel_can_move_between_threads() {
+    fn assert_send<T: Send>() {}
+    assert_send::<TimerWheel<core::task::Waker>>();
+    assert_eq!(core::mem::size_of::<TimerKey>(), 8);
 }
