@@ -83,8 +83,11 @@ pub struct TimerKey {
 /// Costs: [`insert`](Self::insert), [`cancel`](Self::cancel) and
 /// [`reset`](Self::reset) are O(1). Firing is O(1) per timer plus at most one
 /// cascade per level it passes. [`next_deadline`](Self::next_deadline) is
-/// exact; it is memoized, and recomputing it after the earliest timer left
-/// walks the timers of the earliest occupied slot.
+/// exact and memoized; only when the earliest timer leaves (fires, is
+/// cancelled or reset) does the next call recompute it, which is O(1) if the
+/// new earliest timer is within 64 ticks and otherwise walks the timers of
+/// the earliest occupied slot (or of the overflow list, if that is all there
+/// is). The wheel is `Send` when `T` is, but not `Sync` (the memo is a `Cell`).
 ///
 /// # Examples
 ///
@@ -334,7 +337,7 @@ impl<T> TimerWheel<T> {
                 self.now = target;
                 return None;
             }
-            self.overflow_floor = self.min_deadline(Location::Overflow);
+            self.overflow_floor = self.min_deadline(Location::Overflow, self.now);
             let epoch = epoch_start(self.overflow_floor);
             if epoch > target {
                 self.now = target;
@@ -422,14 +425,19 @@ impl<T> TimerWheel<T> {
         })
     }
 
-    /// The smallest deadline on the (non-empty) list at `location`.
-    fn min_deadline(&self, location: Location) -> u64 {
+    /// The smallest deadline on the (non-empty) list at `location`, whose
+    /// deadlines are all at least `floor`: the walk stops early on meeting it.
+    fn min_deadline(&self, location: Location, floor: u64) -> u64 {
         let mut index = self.lists.list(location).head;
         let mut earliest = u64::MAX;
-        while index != NIL {
+        while index != NIL && earliest > floor {
             earliest = earliest.min(self.entries[index as usize].deadline);
             index = Lists::next(&self.entries, index);
         }
+        debug_assert!(
+            earliest >= floor,
+            "{location:?} holds deadline {earliest} before its floor {floor}"
+        );
         earliest
     }
 
@@ -446,10 +454,10 @@ impl<T> TimerWheel<T> {
                 level: level as u8,
                 slot: slot as u8,
             };
-            return Some(self.min_deadline(location));
+            return Some(self.min_deadline(location, start));
         }
         if !self.lists.list(Location::Overflow).is_empty() {
-            return Some(self.min_deadline(Location::Overflow));
+            return Some(self.min_deadline(Location::Overflow, self.now));
         }
         None
     }
