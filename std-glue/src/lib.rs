@@ -24,6 +24,7 @@ pub mod blocking;
 mod bridge;
 mod entry;
 pub mod runtime;
+pub mod time;
 
 pub use bridge::{completed, completed_ordered, run, Completed, CompletedOrdered};
 pub use entry::{block_on, spawn, spawn_blocking, spawn_local};
