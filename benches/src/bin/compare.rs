@@ -59,8 +59,8 @@ fn main() -> ExitCode {
     };
     let plan = if options.quick {
         Plan {
-            rounds: 5,
-            sample: Duration::from_millis(15),
+            rounds: 9,
+            sample: Duration::from_millis(30),
         }
     } else {
         Plan {
