@@ -6,8 +6,8 @@
 //!
 //! 1. stops accepting (the listener is closed, so new clients are refused),
 //! 2. prints `shutting down: N connection(s) in flight`,
-//! 3. lets the connections that are already open finish, for at most
-//!    [`GRACE_PERIOD`], then aborts whichever are still open,
+//! 3. lets the connections that are already open finish, for at most a
+//!    grace period (5 s by default), then aborts whichever are still open,
 //! 4. exits with status 0.
 //!
 //! ```text
@@ -17,7 +17,8 @@
 //! ```
 //!
 //! The first argument is the address to listen on (default
-//! `127.0.0.1:8080`; port 0 picks a free port). Once the server accepts
+//! `127.0.0.1:8080`; port 0 picks a free port), the optional second one the
+//! grace period in seconds (default 5; fractions allowed). Once the server accepts
 //! connections it prints exactly one line, `listening on ADDR`, with the real
 //! address, so scripts and tests can wait for it.
 
@@ -33,22 +34,32 @@ use minirt::signal::{signal, SignalKind};
 use minirt::sync::oneshot;
 use minirt::task::JoinHandle;
 
-/// How long open connections may keep talking after a shutdown signal.
-const GRACE_PERIOD: Duration = Duration::from_secs(5);
+/// How long open connections may keep talking after a shutdown signal,
+/// unless the second argument says otherwise.
+const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(5);
 
 /// Size of each connection's read buffer.
 const BUFFER_SIZE: usize = 16 * 1024;
 
 fn main() -> ExitCode {
-    let addr = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:8080".to_string());
+    let mut args = std::env::args().skip(1);
+    let addr = args.next().unwrap_or_else(|| "127.0.0.1:8080".to_string());
     let addr: SocketAddr = match addr.parse() {
         Ok(addr) => addr,
         Err(err) => {
             eprintln!("echo_server: {addr:?} is not an IP:PORT address ({err})");
             return ExitCode::from(2);
         }
+    };
+    let grace_period = match args.next() {
+        None => DEFAULT_GRACE_PERIOD,
+        Some(seconds) => match seconds.parse().map(Duration::try_from_secs_f64) {
+            Ok(Ok(period)) => period,
+            _ => {
+                eprintln!("echo_server: grace period {seconds:?} is not a number of seconds");
+                return ExitCode::from(2);
+            }
+        },
     };
     let runtime = match minirt::Builder::multi_thread().build() {
         Ok(runtime) => runtime,
@@ -57,7 +68,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(serve(addr)) {
+    match runtime.block_on(serve(addr, grace_period)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("echo_server: {err}");
@@ -67,7 +78,7 @@ fn main() -> ExitCode {
 }
 
 /// Accepts clients until a shutdown signal, then drains them.
-async fn serve(addr: SocketAddr) -> io::Result<()> {
+async fn serve(addr: SocketAddr, grace_period: Duration) -> io::Result<()> {
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|err| io::Error::new(err.kind(), format!("cannot listen on {addr}: {err}")))?;
@@ -107,7 +118,7 @@ async fn serve(addr: SocketAddr) -> io::Result<()> {
     io::stdout().flush()?;
 
     // Step 2: let the open connections finish, but not forever.
-    let deadline = grace_deadline(GRACE_PERIOD);
+    let deadline = grace_deadline(grace_period);
     let all_finished = async {
         for connection in &mut connections {
             // A connection task that panicked has already reported why on
@@ -119,7 +130,7 @@ async fn serve(addr: SocketAddr) -> io::Result<()> {
         // Step 3: the grace period is over; cut off whoever is still talking.
         let remaining = connections.iter().filter(|c| !c.is_finished()).count();
         eprintln!(
-            "echo_server: grace period of {GRACE_PERIOD:?} over, aborting {remaining} connection(s)"
+            "echo_server: grace period of {grace_period:?} over, aborting {remaining} connection(s)"
         );
         for connection in &connections {
             connection.abort();
