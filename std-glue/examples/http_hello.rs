@@ -1,12 +1,14 @@
-//! A minimal HTTP/1.1 "Hello, world!" server with keep-alive, on minirt's
-//! multi-thread runtime.
+//! A minimal HTTP/1.1 keep-alive "hello" server on minirt's multi-thread
+//! runtime (2 workers).
 //!
 //! Why this example: it is the benchmark shape used to compare runtimes
-//! (`wrk -t1 -c64 http://127.0.0.1:8080/`): an accept loop, one task per
-//! connection, read until the end of a request head (`\r\n\r\n`), write a
-//! fixed response, repeat on the same connection. It is deliberately not a
-//! real HTTP parser: every request gets the same answer, and request bodies
-//! are not supported.
+//! (`benches/http/run.sh` drives it and its tokio twin,
+//! `benches/http/tokio_hello.rs`, with `wrk -t1 -c64`). The code is kept
+//! plain on purpose so both servers do the same work: an accept loop, one
+//! task per connection, read into a buffer, find the end of each request
+//! (`\r\n\r\n`), write a fixed response, repeat on the same connection. It is
+//! not a real HTTP parser: `GET /` gets `Hello, world!`, anything else a 404,
+//! and request bodies are not supported.
 //!
 //! ```text
 //! cargo run --release -p minirt --example http_hello -- 127.0.0.1:8080
@@ -18,107 +20,86 @@
 //! connections it prints exactly one line, `listening on ADDR`.
 
 use std::io::{self, Write as _};
-use std::net::SocketAddr;
-use std::process::ExitCode;
 
 use minirt::io::{AsyncReadExt, AsyncWriteExt};
 use minirt::net::{TcpListener, TcpStream};
 
-/// The one response, with the length of "Hello, world!" (13 bytes).
-const RESPONSE: &[u8] =
-    b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\nContent-Type: text/plain\r\nConnection: keep-alive\r\n\r\nHello, world!";
+/// The answer to `GET /`.
+const HELLO: &[u8] =
+    b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n\r\nHello, world!";
+/// The answer to anything else.
+const NOT_FOUND: &[u8] = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
+/// Requests must fit in this many bytes (headers included).
+const BUFFER_BYTES: usize = 4096;
 
-/// Largest request head we buffer; a client sending more is cut off.
-const MAX_REQUEST_HEAD: usize = 8 * 1024;
-
-fn main() -> ExitCode {
+fn main() -> io::Result<()> {
     let addr = std::env::args()
         .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:8080".to_string());
-    let addr: SocketAddr = match addr.parse() {
-        Ok(addr) => addr,
-        Err(err) => {
-            eprintln!("http_hello: {addr:?} is not an IP:PORT address ({err})");
-            return ExitCode::from(2);
-        }
-    };
-    let runtime = match minirt::Builder::multi_thread().build() {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("http_hello: cannot start the runtime: {err}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(serve(addr)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("http_hello: {err}");
-            ExitCode::FAILURE
-        }
-    }
+        .unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+    let runtime = minirt::Builder::multi_thread().worker_threads(2).build()?;
+    runtime.block_on(serve(&addr))
 }
 
-/// Accepts connections forever, one task each.
-async fn serve(addr: SocketAddr) -> io::Result<()> {
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|err| io::Error::new(err.kind(), format!("cannot listen on {addr}: {err}")))?;
+async fn serve(addr: &str) -> io::Result<()> {
+    let listener = TcpListener::bind(addr).await?;
     let mut stdout = io::stdout().lock();
     writeln!(stdout, "listening on {}", listener.local_addr()?)?;
-    // stdout is block-buffered when it is a pipe; flush so a waiting script sees the line.
+    // stdout is block-buffered when it is a pipe; a waiting script must see the line now.
     stdout.flush()?;
     drop(stdout);
-
     loop {
-        match listener.accept().await {
-            Ok((stream, _peer)) => {
-                minirt::spawn(async move {
-                    // Errors end one connection only; the client will see it closed.
-                    let _ = handle_connection(stream).await;
-                });
+        let (stream, _) = match listener.accept().await {
+            Ok(connection) => connection,
+            // One client reset before we took it, or file descriptors ran out
+            // for a moment: the listener itself is fine, keep serving.
+            Err(error) => {
+                eprintln!("http_hello: accept failed: {error}");
+                continue;
             }
-            // One client reset before we took it, or we are out of file
-            // descriptors for a moment: the listener itself is fine.
-            Err(err) => eprintln!("http_hello: accept failed: {err}"),
-        }
+        };
+        minirt::spawn(async move {
+            // A client hanging up mid-request is normal; nothing to report.
+            let _ = handle_connection(stream).await;
+        });
     }
 }
 
-/// Answers every request head on `stream` until the client closes it.
+/// Answers every request on `stream` until the client closes it.
 async fn handle_connection(mut stream: TcpStream) -> io::Result<()> {
-    // Responses are small and latency matters more than packet count.
-    stream.set_nodelay(true)?;
-    let mut buf = vec![0u8; MAX_REQUEST_HEAD];
+    let mut buffer = [0u8; BUFFER_BYTES];
     let mut filled = 0;
     loop {
-        let n = stream.read(&mut buf[filled..]).await?;
-        if n == 0 {
+        let read = stream.read(&mut buffer[filled..]).await?;
+        if read == 0 {
             // The client closed the connection (normally between requests).
             return Ok(());
         }
-        filled += n;
-        // Answer every complete request head in the buffer (clients may pipeline).
-        let mut consumed = 0;
-        while let Some(end) = find_head_end(&buf[consumed..filled]) {
-            stream.write_all(RESPONSE).await?;
-            consumed += end;
+        filled += read;
+        // Answer every complete request in the buffer (clients may pipeline).
+        while let Some(end) = find_request_end(&buffer[..filled]) {
+            let response = if buffer.starts_with(b"GET / ") {
+                HELLO
+            } else {
+                NOT_FOUND
+            };
+            stream.write_all(response).await?;
+            buffer.copy_within(end..filled, 0);
+            filled -= end;
         }
-        buf.copy_within(consumed..filled, 0);
-        filled -= consumed;
-        if filled == buf.len() {
-            // A head larger than we accept: give up on this client.
+        if filled == buffer.len() {
+            // No end of headers in a full buffer: not a request we can answer.
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
-                "request head too large",
+                "request headers too large",
             ));
         }
     }
 }
 
-/// The length of the first request head in `bytes`, including its `\r\n\r\n`.
-fn find_head_end(bytes: &[u8]) -> Option<usize> {
+/// The index just past the first `\r\n\r\n`, if the buffer holds one.
+fn find_request_end(bytes: &[u8]) -> Option<usize> {
     bytes
         .windows(4)
         .position(|window| window == b"\r\n\r\n")
-        .map(|start| start + 4)
+        .map(|at| at + 4)
 }
