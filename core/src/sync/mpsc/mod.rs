@@ -45,7 +45,7 @@ use core::task::{Context, Poll, Waker};
 
 pub use error::{SendError, TryRecvError, TrySendError};
 
-use super::lock::{SpinGuard, SpinLock};
+use super::lock::{Lock, LockGuard};
 use super::{Semaphore, TryAcquireError};
 use crate::loom::atomic::{AtomicUsize, Ordering};
 use crate::loom::sync::Arc;
@@ -71,7 +71,7 @@ pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     );
     let chan = Arc::new(Chan {
         slots: Semaphore::new(capacity),
-        buffer: SpinLock::new(Buffer {
+        buffer: Lock::new(Buffer {
             values: VecDeque::with_capacity(capacity.min(PREALLOCATED_SLOTS)),
             rx_waker: None,
             senders_gone: false,
@@ -106,7 +106,7 @@ struct Chan<T> {
     /// One permit per free buffer slot; closed when the receiver closes.
     slots: Semaphore,
     /// The queued values and the receiver's bookkeeping.
-    buffer: SpinLock<Buffer<T>>,
+    buffer: Lock<Buffer<T>>,
     /// Live `Sender` handles.
     senders: AtomicUsize,
 }
@@ -125,7 +125,7 @@ struct Buffer<T> {
 
 impl<T> Chan<T> {
     /// Locks the buffer.
-    fn lock(&self) -> SpinGuard<'_, Buffer<T>> {
+    fn lock(&self) -> LockGuard<'_, Buffer<T>> {
         self.buffer.lock()
     }
 
