@@ -83,7 +83,10 @@ pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
         Sender {
             chan: Arc::clone(&chan),
         },
-        Receiver { chan, taken: VecDeque::new() },
+        Receiver {
+            chan,
+            taken: VecDeque::new(),
+        },
     )
 }
 

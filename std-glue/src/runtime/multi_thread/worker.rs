@@ -121,9 +121,6 @@ pub(super) fn run(
 impl WorkerContext {
     fn run_loop(&self) {
         while !self.shared.closed.load(Acquire) {
-            if self.core.borrow().tick % INJECTOR_INTERVAL == 0 {
-                self.maintenance();
-            }
             if let Some(task) = self.next_task() {
                 self.run_task(task);
                 continue;
@@ -154,7 +151,15 @@ impl WorkerContext {
         }
         core.tick = core.tick.wrapping_add(1);
         if core.tick % INJECTOR_INTERVAL == 0 {
+            drop(core);
+            // Once per interval: timers, I/O, and the injector first.
+            self.maintenance();
             if let Some(task) = steal_one(|| self.shared.injector.steal()) {
+                return Some(task);
+            }
+            core = self.core.borrow_mut();
+            // I/O polled by `maintenance` may have woken tasks into the slot.
+            if let Some(task) = core.lifo.take() {
                 return Some(task);
             }
         }
@@ -250,8 +255,12 @@ impl WorkerContext {
         let was_searching = std::mem::replace(&mut self.core.borrow_mut().is_searching, false);
         let idle = &self.shared.idle;
         let _last_searcher = idle.transition_worker_to_parked(self.index, was_searching);
-        // Step 2 of the protocol: look once more after announcing.
-        if self.shared.has_stealable_work() || self.shared.closed.load(SeqCst) {
+        // Step 2 of the protocol: look once more after announcing (our own
+        // LIFO slot included: it is not stealable, so nobody else would run it).
+        if self.shared.has_stealable_work()
+            || self.core.borrow().lifo.is_some()
+            || self.shared.closed.load(SeqCst)
+        {
             if idle.transition_worker_from_parked(self.index) {
                 self.core.borrow_mut().is_searching = true;
             }
