@@ -23,6 +23,9 @@
 pub mod blocking;
 mod bridge;
 mod entry;
+#[cfg(fuzzing)]
+pub mod fuzz;
+mod loom;
 pub mod runtime;
 
 pub use bridge::{completed, completed_ordered, run, Completed, CompletedOrdered};
