@@ -23,6 +23,9 @@
 pub mod blocking;
 mod bridge;
 mod entry;
+#[cfg(fuzzing)]
+pub mod fuzz;
+mod loom;
 pub mod runtime;
 pub mod time;
 

@@ -108,8 +108,8 @@ impl<F: Future, S: Schedule> Harness<F, S> {
 
     // ---- stage access; each caller documents which state bit it holds ----
 
-    /// Polls the future; drops it as soon as it returns `Ready`, so its
-    /// destructor runs inside the caller's panic guard.
+    /// Polls the future. On `Ready` the future stays in the stage: the
+    /// caller drops it under its own panic guard (see `poll_running`).
     ///
     /// # Safety
     ///
@@ -123,11 +123,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
             };
             // SAFETY: the future lives in the heap cell and is never moved
             // out of it; it is only dropped in place.
-            let poll = unsafe { Pin::new_unchecked(future) }.poll(cx);
-            if poll.is_ready() {
-                *stage = Stage::Consumed;
-            }
-            poll
+            unsafe { Pin::new_unchecked(future) }.poll(cx)
         })
     }
 
@@ -193,7 +189,23 @@ impl<F: Future, S: Schedule> Harness<F, S> {
             .scheduler()
             .unwind(|| unsafe { self.poll_stage(&mut cx) });
         match result {
-            Ok(Poll::Ready(output)) => self.complete(Ok(output)),
+            Ok(Poll::Ready(output)) => {
+                // Drop the finished future under its own guard. Dropping it
+                // inside the poll's guard (as this once did) unwound past the
+                // live output when the future's destructor panicked, so an
+                // output that also panics on drop panicked during unwinding
+                // and aborted the process (found by tests/task_matrix.rs).
+                // SAFETY: we hold RUNNING.
+                match self.scheduler().unwind(|| unsafe { self.drop_stage() }) {
+                    Ok(()) => self.complete(Ok(output)),
+                    Err(payload) => {
+                        // The destructor's panic is the task's outcome; the
+                        // output is dropped, its own panic ignored.
+                        let _ = self.scheduler().unwind(move || drop(output));
+                        self.complete(Err(JoinError::panic(payload)));
+                    }
+                }
+            }
             Ok(Poll::Pending) => match self.state().transition_to_idle() {
                 TransitionToIdle::Ok => {}
                 TransitionToIdle::OkDealloc => self.dealloc(),

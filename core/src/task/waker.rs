@@ -33,6 +33,22 @@ unsafe fn header<'a>(ptr: *const ()) -> &'a Header {
     unsafe { &*(ptr as *const Header) }
 }
 
+/// The waker's pointer as a task pointer for the task's vtable.
+///
+/// It must be derived from `ptr` itself, never from a `&Header`: a
+/// reference only carries provenance over the header's bytes, and the
+/// vtable functions cast it back to the whole `Cell` to reach the
+/// scheduler and stage — undefined behaviour that Miri reports (Stacked
+/// Borrows) for a pointer made with `NonNull::from(&header)`.
+///
+/// # Safety
+///
+/// `ptr` is the header of a live task (so it is non-null).
+unsafe fn task_ptr(ptr: *const ()) -> NonNull<Header> {
+    // SAFETY: wakers are only built from non-null task pointers.
+    unsafe { NonNull::new_unchecked(ptr.cast_mut().cast()) }
+}
+
 unsafe fn clone(ptr: *const ()) -> RawWaker {
     // SAFETY: called through a live waker.
     unsafe { header(ptr) }.state.ref_inc();
@@ -42,7 +58,8 @@ unsafe fn clone(ptr: *const ()) -> RawWaker {
 unsafe fn wake(ptr: *const ()) {
     // SAFETY: called through a live waker, whose reference we consume.
     let header_ref = unsafe { header(ptr) };
-    let nn = NonNull::from(header_ref);
+    // SAFETY: as above.
+    let nn = unsafe { task_ptr(ptr) };
     match header_ref.state.transition_to_notified_by_val() {
         // SAFETY: our reference became the queue reference.
         TransitionToNotified::Submit => unsafe { (header_ref.vtable.schedule)(nn) },
@@ -57,9 +74,7 @@ unsafe fn wake_by_ref(ptr: *const ()) {
     let header_ref = unsafe { header(ptr) };
     match header_ref.state.transition_to_notified_by_ref() {
         // SAFETY: the transition took a new reference for the queue.
-        TransitionToNotified::Submit => unsafe {
-            (header_ref.vtable.schedule)(NonNull::from(header_ref))
-        },
+        TransitionToNotified::Submit => unsafe { (header_ref.vtable.schedule)(task_ptr(ptr)) },
         TransitionToNotified::DoNothing => {}
         TransitionToNotified::Dealloc => unreachable!("wake_by_ref never releases a reference"),
     }
@@ -70,6 +85,6 @@ unsafe fn drop_waker(ptr: *const ()) {
     let header_ref = unsafe { header(ptr) };
     if header_ref.state.ref_dec() {
         // SAFETY: that was the last reference.
-        unsafe { (header_ref.vtable.dealloc)(NonNull::from(header_ref)) }
+        unsafe { (header_ref.vtable.dealloc)(task_ptr(ptr)) }
     }
 }

@@ -26,8 +26,8 @@
 //!    becomes the last searcher to park, and step 2's re-check (done by every
 //!    parking worker that was searching) finds it.
 
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::sync::Mutex;
+use crate::loom::atomic::{AtomicUsize, Ordering::SeqCst};
+use crate::loom::Mutex;
 
 /// Low bits: searching workers; high bits: unparked workers.
 const UNPARKED_SHIFT: usize = 16;
@@ -136,7 +136,11 @@ impl Idle {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, minirt_loom))]
+#[path = "idle_loom.rs"]
+mod idle_loom;
+
+#[cfg(all(test, not(minirt_loom)))]
 mod tests {
     use super::*;
 
