@@ -24,6 +24,7 @@ pub mod blocking;
 mod bridge;
 mod entry;
 pub mod runtime;
+pub mod scope;
 
 pub use bridge::{completed, completed_ordered, run, Completed, CompletedOrdered};
 pub use entry::{block_on, spawn, spawn_blocking, spawn_local};
@@ -31,6 +32,7 @@ pub use minirt_core::future::yield_now;
 pub use minirt_core::join;
 pub use minirt_reactor::{io, net, signal};
 pub use runtime::{Builder, Handle, Runtime, RuntimeMetrics};
+pub use scope::{scope, shield};
 pub use task::{AbortHandle, JoinError, JoinHandle};
 
 /// Tasks: handles to spawned work and why a task produced no output.
