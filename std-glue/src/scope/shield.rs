@@ -31,12 +31,16 @@ use super::node;
 /// let flushed = Arc::new(AtomicBool::new(false));
 /// let seen = flushed.clone();
 /// minirt::block_on(async move {
+///     let (started, started_rx) = minirt::sync::oneshot::channel();
 ///     let scope = Scope::new();
 ///     scope.spawn(async move {
-///         minirt::shield(async move { seen.store(true, Ordering::SeqCst) }).await;
+///         let flush = minirt::shield(async move { seen.store(true, Ordering::SeqCst) });
+///         let _ = started.send(());
+///         flush.await;
 ///         std::future::pending::<()>().await;
 ///     });
-///     scope.cancel();
+///     started_rx.await.unwrap();
+///     scope.cancel(); // the child is dropped; the flush is not
 ///     let _ = scope.join().await; // waits for the shielded flush too
 /// });
 /// assert!(flushed.load(Ordering::SeqCst));
