@@ -25,6 +25,7 @@ mod bridge;
 mod entry;
 pub mod runtime;
 pub mod scope;
+pub mod time;
 
 pub use bridge::{completed, completed_ordered, run, Completed, CompletedOrdered};
 pub use entry::{block_on, spawn, spawn_blocking, spawn_local};

@@ -29,6 +29,10 @@ use minirt_core::task::{self, JoinHandle, Notified, NotifiedQueue, PanicPayload,
 use slab::Slab;
 
 use super::park::{Driver, DriverHandle};
+use super::Parts;
+use crate::blocking::task::BlockingJob;
+use crate::blocking::Pool;
+use crate::time::driver::TimeDriver;
 
 /// How many tasks run between two polls of the `block_on` future and two
 /// looks at the remote queue. Bounds how long a busy local queue can delay
@@ -57,6 +61,10 @@ pub(crate) struct Shared {
     unparker: DriverHandle,
     /// The waker of the `block_on` future of the core holder.
     main: Arc<MainWaker>,
+    /// Timers and the clock.
+    time: Arc<TimeDriver>,
+    /// The blocking pool, to know whether the mock clock may auto-advance.
+    blocking: Arc<Pool<BlockingJob>>,
     /// Set once shutdown began: spawns are cancelled at once.
     closed: AtomicBool,
     /// Counters for `Runtime::metrics`.
@@ -80,6 +88,9 @@ struct Local {
     owned: Slab<Task<Scheduler>>,
     driver: Option<Driver>,
     tick: u32,
+    /// Deterministic mode: xorshift state choosing which ready task runs
+    /// next (`None`: FIFO).
+    rng: Option<u64>,
 }
 
 /// Wakes the `block_on` future: a flag plus an unpark.
@@ -153,13 +164,15 @@ fn take_if_same(
 }
 
 impl Shared {
-    pub(crate) fn new(driver: Driver, unparker: DriverHandle) -> Arc<Shared> {
+    pub(crate) fn new(parts: Parts, seed: Option<u64>) -> Arc<Shared> {
+        let unparker = parts.driver_handle;
         Arc::new(Shared {
             local: RefCell::new(Local {
                 queue: VecDeque::with_capacity(64),
                 owned: Slab::new(),
-                driver: Some(driver),
+                driver: Some(parts.driver),
                 tick: 0,
+                rng: seed.map(|s| s | 1),
             }),
             remote: NotifiedQueue::new(),
             remote_owned: Mutex::new(Slab::new()),
@@ -169,6 +182,8 @@ impl Shared {
                 unparker: unparker.clone(),
             }),
             unparker,
+            time: parts.time,
+            blocking: parts.blocking,
             closed: AtomicBool::new(false),
             spawned: AtomicU64::new(0),
             polls: AtomicU64::new(0),
@@ -397,7 +412,17 @@ impl<'a> CoreGuard<'a> {
                 if local.queue.is_empty() || local.tick % EVENT_INTERVAL == 0 {
                     local.queue.extend(shared.remote.take_all());
                 }
-                local.queue.pop_front()
+                match &mut local.rng {
+                    None => local.queue.pop_front(),
+                    Some(rng) if !local.queue.is_empty() => {
+                        *rng ^= *rng << 13;
+                        *rng ^= *rng >> 7;
+                        *rng ^= *rng << 17;
+                        let index = (*rng % local.queue.len() as u64) as usize;
+                        local.queue.swap_remove_front(index)
+                    }
+                    Some(_) => None,
+                }
             });
             let Some(task) = next.flatten() else { break };
             task.run();
@@ -407,18 +432,38 @@ impl<'a> CoreGuard<'a> {
         ran
     }
 
-    /// Waits in the driver until woken or `timeout` passes.
+    /// Waits in the driver until woken, an I/O event, or the next timer.
+    /// `Some(ZERO)` only polls I/O and fires due timers.
     fn park(&self, timeout: Option<Duration>) {
         let shared = self.shared;
-        if timeout != Some(Duration::ZERO) && !shared.remote.is_empty() {
-            return;
-        }
+        let time = &shared.time;
         let mut driver = shared
             .with_local(|l| l.driver.take())
             .flatten()
             .expect("driver present");
-        shared.parks.fetch_add(1, Relaxed);
-        driver.park(timeout);
+        if timeout == Some(Duration::ZERO) {
+            driver.park(timeout);
+            time.process();
+        } else if shared.remote.is_empty() && time.process() == 0 {
+            let idle = || {
+                shared.remote.is_empty()
+                    && !shared.main.woken.load(Acquire)
+                    && shared.with_local(|l| l.queue.is_empty()).unwrap_or(true)
+            };
+            if time.clock.auto_advance() && !Parts::blocking_busy(&shared.blocking) {
+                // Mock clock: if nothing is ready, not even I/O, jump to the
+                // next deadline instead of sleeping.
+                driver.park(Some(Duration::ZERO));
+                if idle() && time.auto_advance() == 0 {
+                    shared.parks.fetch_add(1, Relaxed);
+                    driver.park(None);
+                }
+            } else {
+                shared.parks.fetch_add(1, Relaxed);
+                driver.park(time.park_timeout());
+            }
+            time.process();
+        }
         shared.with_local(|l| l.driver = Some(driver));
     }
 }

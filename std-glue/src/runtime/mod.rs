@@ -19,6 +19,7 @@ use minirt_core::task::JoinHandle;
 
 use crate::blocking::task::{spawn_blocking_on, BlockingJob};
 use crate::blocking::Pool;
+use crate::time::driver::TimeDriver;
 
 pub use builder::{Builder, WORKER_THREADS_ENV};
 pub use metrics::RuntimeMetrics;
@@ -69,10 +70,29 @@ pub struct Handle {
 
 pub(crate) struct HandleInner {
     pub(crate) scheduler: SchedulerHandle,
-    pub(crate) blocking: Pool<BlockingJob>,
+    pub(crate) blocking: Arc<Pool<BlockingJob>>,
+    /// Timers and the clock.
+    pub(crate) time: Arc<TimeDriver>,
     /// Wakes the runtime's parked driver; its reactor handle is what
     /// sockets register with.
     pub(crate) driver: park::DriverHandle,
+}
+
+/// What a scheduler needs from the runtime being built.
+pub(crate) struct Parts {
+    pub(crate) driver: park::Driver,
+    pub(crate) driver_handle: park::DriverHandle,
+    pub(crate) time: Arc<TimeDriver>,
+    pub(crate) blocking: Arc<Pool<BlockingJob>>,
+}
+
+impl Parts {
+    /// Whether blocking-pool work is running or queued (the mock clock must
+    /// not auto-advance past it).
+    pub(crate) fn blocking_busy(blocking: &Pool<BlockingJob>) -> bool {
+        let m = blocking.metrics();
+        m.busy_threads > 0 || m.queued > 0
+    }
 }
 
 pub(crate) enum SchedulerHandle {
@@ -92,18 +112,26 @@ impl Runtime {
     }
 
     pub(crate) fn from_builder(builder: Builder) -> io::Result<Runtime> {
-        let blocking = Pool::new(builder.blocking_config());
+        let blocking = Arc::new(Pool::new(builder.blocking_config()));
         let (driver, driver_handle) = park::Driver::new()?;
+        let time = Arc::new(TimeDriver::new(&builder.clock, driver_handle.clone()));
         let make_handle = |scheduler| Handle {
             inner: Arc::new(HandleInner {
                 scheduler,
-                blocking,
+                blocking: blocking.clone(),
                 driver: driver_handle.clone(),
+                time: time.clone(),
             }),
+        };
+        let parts = Parts {
+            driver,
+            driver_handle: driver_handle.clone(),
+            time: time.clone(),
+            blocking: blocking.clone(),
         };
         match builder.kind {
             Kind::CurrentThread => {
-                let shared = current_thread::Shared::new(driver, driver_handle.clone());
+                let shared = current_thread::Shared::new(parts, builder.seed);
                 let handle = make_handle(SchedulerHandle::CurrentThread(shared));
                 Ok(Runtime {
                     handle,
@@ -112,9 +140,8 @@ impl Runtime {
                 })
             }
             Kind::MultiThread => {
-                let dh = driver_handle.clone();
                 let (handle, _shared, workers) =
-                    multi_thread::Shared::start(&builder, driver, dh, |shared| {
+                    multi_thread::Shared::start(&builder, parts, |shared| {
                         make_handle(SchedulerHandle::MultiThread(shared))
                     })?;
                 Ok(Runtime {

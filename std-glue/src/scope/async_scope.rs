@@ -108,7 +108,7 @@ impl<T: Send + 'static> Scope<T> {
     }
 
     /// See [`ScopeHandle::deadline`].
-    pub fn deadline(&self) -> Option<crate::scope::Instant> {
+    pub fn deadline(&self) -> Option<crate::time::Instant> {
         self.handle.deadline()
     }
 

@@ -104,7 +104,6 @@ mod state;
 mod sync_scope;
 
 pub use async_scope::Scope;
-pub use clock::Instant;
 pub use handle::ScopeHandle;
 pub use options::Options;
 pub use outcome::{Outcome, Report, StopReason, Stopped, TryJoinError};
@@ -127,6 +126,6 @@ pub use sync_scope::{scope, scope_on, try_scope};
 ///     scope.join().await.unwrap();
 /// });
 /// ```
-pub fn current_deadline() -> Option<Instant> {
+pub fn current_deadline() -> Option<crate::time::Instant> {
     node::current().and_then(|n| n.effective_deadline())
 }

@@ -246,6 +246,23 @@ impl<T> TimerWheel<T> {
         Some(self.entries[index as usize].deadline)
     }
 
+    /// The value of the live timer named by `key`, to update it in place
+    /// (a sleep replacing its stored waker), or `None` if it already fired
+    /// or was cancelled.
+    ///
+    /// ```
+    /// # use minirt_core::time::TimerWheel;
+    /// let mut wheel = TimerWheel::new();
+    /// let key = wheel.insert(5, "old");
+    /// *wheel.get_mut(key).unwrap() = "new";
+    /// assert_eq!(wheel.cancel(key), Some("new"));
+    /// assert!(wheel.get_mut(key).is_none());
+    /// ```
+    pub fn get_mut(&mut self, key: TimerKey) -> Option<&mut T> {
+        let index = self.resolve(key)?;
+        Some(&mut self.entries[index as usize].value)
+    }
+
     /// The exact earliest deadline of all timers, or `None` if there are none.
     ///
     /// Never earlier than [`now`](Self::now) (it equals `now` when timers are

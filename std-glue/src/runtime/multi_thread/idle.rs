@@ -130,8 +130,7 @@ impl Idle {
         sleepers.contains(&worker)
     }
 
-    /// Number of parked workers (for tests and metrics).
-    #[allow(dead_code)]
+    /// Number of parked workers.
     pub(super) fn parked(&self) -> usize {
         self.num_workers - Self::unparked(self.state.load(SeqCst))
     }

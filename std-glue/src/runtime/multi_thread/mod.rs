@@ -57,6 +57,10 @@ use minirt_core::task::{self, JoinHandle, Notified, PanicPayload, Schedule, Task
 use super::builder::Builder;
 use super::park::{Driver, DriverHandle};
 use super::Handle;
+use super::Parts;
+use crate::blocking::task::BlockingJob;
+use crate::blocking::Pool;
+use crate::time::driver::TimeDriver;
 use idle::Idle;
 use owned::OwnedTasks;
 
@@ -89,6 +93,13 @@ pub(crate) struct Shared {
     driver_handle: DriverHandle,
     /// Index of the worker parked in the driver, or `NO_HOLDER`.
     driver_holder: AtomicUsize,
+    /// Timers and the clock.
+    time: Arc<TimeDriver>,
+    /// The blocking pool, to know whether the mock clock may auto-advance.
+    blocking: Arc<Pool<BlockingJob>>,
+    /// Threads inside `block_on` that are running (not parked): the mock
+    /// clock must not jump while one of them may still register a timer.
+    main_running: AtomicUsize,
 }
 
 const NO_HOLDER: usize = usize::MAX;
@@ -139,8 +150,7 @@ impl Shared {
     /// current (it refers back to the returned `Shared`).
     pub(crate) fn start(
         builder: &Builder,
-        driver: Driver,
-        driver_handle: DriverHandle,
+        parts: Parts,
         make_handle: impl FnOnce(Arc<Shared>) -> Handle,
     ) -> std::io::Result<(Handle, Arc<Shared>, Workers)> {
         let n = builder.worker_threads.expect("validated by Builder");
@@ -157,8 +167,11 @@ impl Shared {
             worker_metrics: (0..n).map(|_| WorkerMetrics::default()).collect(),
             remote_spawns: AtomicU64::new(0),
             remote_shard: AtomicU64::new(0),
-            driver: Mutex::new(driver),
-            driver_handle,
+            driver: Mutex::new(parts.driver),
+            driver_handle: parts.driver_handle,
+            time: parts.time,
+            blocking: parts.blocking,
+            main_running: AtomicUsize::new(0),
             driver_holder: AtomicUsize::new(NO_HOLDER),
         });
         let handle = make_handle(shared.clone());
@@ -264,6 +277,26 @@ impl Shared {
         !self.injector.is_empty() || self.stealers.iter().any(|s| !s.is_empty())
     }
 
+    /// Mock clock with auto-advance and nothing else to do anywhere: poll
+    /// I/O once, then jump to the next deadline. Returns `true` if there is
+    /// work afterwards (I/O made tasks runnable, or timers fired).
+    pub(crate) fn try_auto_advance(&self) -> bool {
+        let time = &self.time;
+        if !time.clock.auto_advance()
+            || self.main_running.load(SeqCst) > 0
+            || Parts::blocking_busy(&self.blocking)
+        {
+            return false;
+        }
+        if let Ok(mut driver) = self.driver.try_lock() {
+            driver.park(Some(std::time::Duration::ZERO));
+        }
+        if self.has_stealable_work() {
+            return true;
+        }
+        time.auto_advance() > 0
+    }
+
     /// Runs `future` on the calling (non-worker) thread; tasks run on the
     /// workers meanwhile.
     pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
@@ -275,11 +308,19 @@ impl Shared {
             });
             let mut cx = Context::from_waker(waker);
             let mut future = pin!(future);
+            self.main_running.fetch_add(1, SeqCst);
             loop {
                 if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+                    self.main_running.fetch_sub(1, SeqCst);
                     return out;
                 }
+                self.main_running.fetch_sub(1, SeqCst);
+                // If every worker is asleep too, virtual time moves here.
+                if self.idle.parked() == self.num_workers() {
+                    self.try_auto_advance();
+                }
                 parker.park();
+                self.main_running.fetch_add(1, SeqCst);
             }
         })
     }

@@ -121,6 +121,9 @@ pub(super) fn run(
 impl WorkerContext {
     fn run_loop(&self) {
         while !self.shared.closed.load(Acquire) {
+            if self.core.borrow().tick % INJECTOR_INTERVAL == 0 {
+                self.maintenance();
+            }
             if let Some(task) = self.next_task() {
                 self.run_task(task);
                 continue;
@@ -130,6 +133,15 @@ impl WorkerContext {
                 continue;
             }
             self.park();
+        }
+    }
+
+    /// Periodic chores of a busy worker: fire due timers, and look at I/O
+    /// if no other worker is parked in the driver.
+    fn maintenance(&self) {
+        self.shared.time.process();
+        if let Ok(mut driver) = self.shared.driver.try_lock() {
+            driver.park(Some(Duration::ZERO));
         }
     }
 
@@ -245,6 +257,14 @@ impl WorkerContext {
             }
             return;
         }
+        // Mock clock: the last worker to go idle moves time to the next
+        // deadline instead of sleeping (unless blocking work is running).
+        if idle.parked() == self.shared.num_workers() && self.try_auto_advance() {
+            if idle.transition_worker_from_parked(self.index) {
+                self.core.borrow_mut().is_searching = true;
+            }
+            return;
+        }
         bump(&self.shared.worker_metrics[self.index].parks, 1);
         self.sleep();
         if idle.transition_worker_from_parked(self.index) {
@@ -263,9 +283,17 @@ impl WorkerContext {
         fence(SeqCst);
         // A notify that arrived before we registered as holder left a token.
         if !self.parker.park_timeout(Duration::ZERO) {
-            driver.park(None);
+            driver.park(self.shared.time.park_timeout());
         }
         self.shared.driver_holder.store(NO_HOLDER, SeqCst);
+        drop(driver);
+        self.shared.time.process();
+    }
+
+    /// Mock clock with auto-advance, everyone else asleep: see
+    /// `Shared::try_auto_advance`; our own LIFO slot counts as work too.
+    fn try_auto_advance(&self) -> bool {
+        self.core.borrow().lifo.is_some() || self.shared.try_auto_advance()
     }
 
     /// Steps 2 and 3 of the shutdown protocol (see the module docs).

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Drives the minirt and tokio "hello" servers with wrk on loopback and prints
+# requests/s for both and the minirt/tokio ratio (above 1: minirt is faster).
+#
+#   benches/http/run.sh            # 10 s per server
+#   DURATION=3 benches/http/run.sh
+#
+# The tokio server is the `http_hello_tokio` binary of minirt-benches; the
+# minirt one is `std-glue/examples/http_hello.rs`. If the latter does not
+# build yet, the minirt column is n/a.
+set -euo pipefail
+
+DURATION=${DURATION:-10}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT"
+TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+
+if ! command -v wrk >/dev/null 2>&1; then
+    echo "wrk not found; installing it" >&2
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
+    $SUDO apt-get install -y wrk || { $SUDO apt-get update && $SUDO apt-get install -y wrk; }
+fi
+
+cargo build --release -p minirt-benches --bin http_hello_tokio
+TOKIO_BIN=$TARGET_DIR/release/http_hello_tokio
+MINIRT_BIN=""
+if cargo build --release -p minirt --example http_hello; then
+    MINIRT_BIN=$TARGET_DIR/release/examples/http_hello
+else
+    echo "minirt's http_hello example does not build yet: minirt is n/a" >&2
+fi
+
+# A loopback port nobody listens on right now.
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+SERVER_PID=""
+SERVER_LOG=$(mktemp)
+stop_server() {
+    if [ -n "$SERVER_PID" ]; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+        SERVER_PID=""
+    fi
+}
+trap 'stop_server; rm -f "$SERVER_LOG"' EXIT
+
+# run_server BINARY -> prints requests/s
+run_server() {
+    local binary=$1 port
+    port=$(free_port)
+    "$binary" "127.0.0.1:$port" >"$SERVER_LOG" 2>&1 &
+    SERVER_PID=$!
+    for _ in $(seq 100); do
+        grep -q "listening on" "$SERVER_LOG" && break
+        kill -0 "$SERVER_PID" 2>/dev/null || { cat "$SERVER_LOG" >&2; echo "server exited" >&2; return 1; }
+        sleep 0.1
+    done
+    grep -q "listening on" "$SERVER_LOG" || { echo "server did not start" >&2; return 1; }
+    # Fail loudly rather than report a fast error page.
+    check_body "$port"
+    wrk -t1 -c64 -d"${DURATION}s" "http://127.0.0.1:$port/" >"$SERVER_LOG.wrk"
+    cat "$SERVER_LOG.wrk" >&2
+    stop_server
+    awk '/^Requests\/sec:/ { print $2 }' "$SERVER_LOG.wrk"
+    rm -f "$SERVER_LOG.wrk"
+}
+
+# One request by hand: the body must be exactly "Hello, world!".
+check_body() {
+    local body
+    body=$(python3 - "$1" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+data = b""
+while b"Hello, world!" not in data and len(data) < 4096:
+    chunk = s.recv(4096)
+    if not chunk:
+        break
+    data += chunk
+print(data.split(b"\r\n\r\n", 1)[-1].decode())
+PY
+)
+    [ "$body" = "Hello, world!" ] || { echo "unexpected body: $body" >&2; return 1; }
+}
+
+echo "== tokio ==" >&2
+TOKIO_RPS=$(run_server "$TOKIO_BIN")
+MINIRT_RPS=n/a
+if [ -n "$MINIRT_BIN" ]; then
+    echo "== minirt ==" >&2
+    MINIRT_RPS=$(run_server "$MINIRT_BIN")
+fi
+
+RATIO=n/a
+if [ "$MINIRT_RPS" != n/a ]; then
+    RATIO=$(python3 -c "print(f'{$MINIRT_RPS / $TOKIO_RPS:.2f}')")
+fi
+echo "| server | requests/s |"
+echo "| --- | ---: |"
+echo "| minirt | $MINIRT_RPS |"
+echo "| tokio | $TOKIO_RPS |"
+echo "| minirt/tokio | $RATIO |"

@@ -1,0 +1,131 @@
+//! The sizes of every workload, shared by all three runtimes.
+//!
+//! "Same work in every runtime" is the first rule of BENCHMARKS.md; keeping
+//! the counts in one place makes it impossible for one side to drift.
+
+use std::time::Duration;
+
+/// Worker threads of every multi-thread runtime (the machines have 2 cores).
+pub const WORKER_THREADS: usize = 2;
+
+/// Tasks spawned by `spawn_local_ct`, `spawn_local_mt` and `spawn_remote_mt`.
+pub const SPAWN_TASKS: usize = 10_000;
+
+/// Tasks in `yield_many_mt`.
+pub const YIELD_TASKS: usize = 200;
+/// `yield_now()` calls per task in `yield_many_mt`.
+pub const YIELDS_PER_TASK: usize = 1_000;
+
+/// Task pairs in `ping_pong_mt`.
+pub const PING_PONG_PAIRS: usize = 1_000;
+
+/// Tasks in the `chained_spawn_mt` chain.
+pub const CHAIN_LENGTH: usize = 1_000;
+
+/// Futures joined by `join_all_1000`.
+pub const JOIN_ALL_FUTURES: usize = 1_000;
+
+/// Sleeping tasks in `timer_fire_mock`.
+pub const TIMER_TASKS: usize = 10_000;
+/// Longest sleep in `timer_fire_mock`, in milliseconds (the shortest is 1).
+pub const TIMER_MAX_MS: u64 = 10_000;
+/// Seed of the `timer_fire_mock` sleep durations.
+pub const TIMER_SEED: u64 = 0x5EED_7131;
+
+/// `timeout` calls in `timer_cancel`.
+pub const TIMEOUTS: usize = 100_000;
+/// The deadline of each `timer_cancel` timeout; never reached.
+pub const TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Tasks contending in `semaphore_mt`.
+pub const SEMAPHORE_TASKS: usize = 100;
+/// Acquire/yield/release rounds per task in `semaphore_mt`.
+pub const SEMAPHORE_ROUNDS: usize = 100;
+/// Permits of the `semaphore_mt` semaphore.
+pub const SEMAPHORE_PERMITS: usize = 10;
+
+/// Producers in `mpsc_mt`.
+pub const MPSC_PRODUCERS: usize = 4;
+/// Messages sent by each `mpsc_mt` producer.
+pub const MPSC_MESSAGES_PER_PRODUCER: u64 = 25_000;
+/// Capacity of the bounded `mpsc_mt` channel.
+pub const MPSC_CAPACITY: usize = 1_024;
+
+/// `spawn_blocking` calls in the `spawn_blocking` workload.
+pub const BLOCKING_CALLS: usize = 10_000;
+/// How many blocking calls are in flight before they are awaited.
+pub const BLOCKING_BATCH: usize = 16;
+
+/// Loopback connections in `tcp_echo_mt`.
+pub const TCP_CONNECTIONS: usize = 32;
+/// Round trips per connection in `tcp_echo_mt`.
+pub const TCP_ROUND_TRIPS: usize = 1_000;
+/// Bytes per message in `tcp_echo_mt`.
+pub const TCP_MESSAGE_BYTES: usize = 64;
+
+/// Children spawned by `scope_fanout`.
+pub const SCOPE_CHILDREN: usize = 10_000;
+/// Children of `scope_fanout` allowed to run at once.
+pub const SCOPE_MAX_RUNNING: usize = 64;
+
+/// Tasks kept waiting by `memory_per_task`.
+pub const MEMORY_TASKS: usize = 100_000;
+
+/// The sum the `mpsc_mt` consumer must see: every producer sends
+/// `0..MPSC_MESSAGES_PER_PRODUCER`.
+///
+/// ```
+/// use minirt_benches::params::*;
+/// let per_producer = MPSC_MESSAGES_PER_PRODUCER * (MPSC_MESSAGES_PER_PRODUCER - 1) / 2;
+/// assert_eq!(mpsc_expected_sum(), MPSC_PRODUCERS as u64 * per_producer);
+/// ```
+pub fn mpsc_expected_sum() -> u64 {
+    let n = MPSC_MESSAGES_PER_PRODUCER;
+    MPSC_PRODUCERS as u64 * (n * (n - 1) / 2)
+}
+
+/// The `TIMER_TASKS` sleep durations of `timer_fire_mock`, drawn uniformly
+/// from `1..=TIMER_MAX_MS` milliseconds with the fixed [`TIMER_SEED`], so
+/// every runtime sleeps the same schedule.
+pub fn sleep_durations() -> Vec<Duration> {
+    let mut state = TIMER_SEED;
+    (0..TIMER_TASKS)
+        .map(|_| Duration::from_millis(1 + splitmix64(&mut state) % TIMER_MAX_MS))
+        .collect()
+}
+
+/// One step of the SplitMix64 generator: small, seedable, good enough to
+/// scatter deadlines over the timer wheel's levels.
+fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sleep_durations_are_fixed_and_in_range() {
+        let first = sleep_durations();
+        assert_eq!(
+            first,
+            sleep_durations(),
+            "the schedule must not change between runs"
+        );
+        assert_eq!(first.len(), TIMER_TASKS);
+        let min = first.iter().min().unwrap();
+        let max = first.iter().max().unwrap();
+        assert!(*min >= Duration::from_millis(1), "min {min:?}");
+        assert!(*max <= Duration::from_millis(TIMER_MAX_MS), "max {max:?}");
+        // Spread over the whole range, not clumped: both ends are reached closely.
+        assert!(*min < Duration::from_millis(20), "min {min:?}");
+        assert!(
+            *max > Duration::from_millis(TIMER_MAX_MS - 20),
+            "max {max:?}"
+        );
+    }
+}

@@ -1,0 +1,361 @@
+//! The minirt side of every workload, compiled only with the `minirt` cargo
+//! feature.
+//!
+//! Mirrors `rt_tokio.rs` function by function, written against minirt's
+//! planned API (API.md): `Builder::{current_thread, multi_thread}`,
+//! `Builder::mock_clock`, `Runtime::{block_on, spawn}`, `minirt::spawn`,
+//! `spawn_blocking`, `yield_now`, `future::join_all`, `time::{sleep,
+//! timeout}`, `sync::{Semaphore, oneshot, mpsc}`, `net::{TcpListener,
+//! TcpStream}` and `io::{AsyncReadExt, AsyncWriteExt}`. `scope_fanout` waits
+//! for minirt's scope API (`minirt::task::Scope`) and is `n/a` until then.
+
+use std::future::Future;
+use std::hint::black_box;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use minirt::io::{AsyncReadExt, AsyncWriteExt};
+use minirt::net::{TcpListener, TcpStream};
+use minirt::sync::{mpsc, oneshot, Semaphore};
+use minirt::{yield_now, Builder, Runtime};
+
+use crate::countdown::Countdown;
+use crate::gate::Gate;
+use crate::params::*;
+use crate::workloads::Runner;
+
+/// The minirt code for workload `id`.
+pub fn runner(id: &str) -> Option<Runner> {
+    Some(match id {
+        "block_on_ready" => Runner::Time(block_on_ready),
+        "spawn_local_ct" => Runner::Time(spawn_local_ct),
+        "spawn_local_mt" => Runner::Time(spawn_local_mt),
+        "spawn_remote_mt" => Runner::Time(spawn_remote_mt),
+        "yield_many_mt" => Runner::Time(yield_many_mt),
+        "ping_pong_mt" => Runner::Time(ping_pong_mt),
+        "chained_spawn_mt" => Runner::Time(chained_spawn_mt),
+        "join_all_1000" => Runner::Time(join_all_1000),
+        "timer_fire_mock" => Runner::Time(timer_fire_mock),
+        "timer_cancel" => Runner::Time(timer_cancel),
+        "semaphore_mt" => Runner::Time(semaphore_mt),
+        "mpsc_mt" => Runner::Time(mpsc_mt),
+        "spawn_blocking" => Runner::Time(spawn_blocking),
+        "tcp_echo_mt" => Runner::Time(tcp_echo_mt),
+        // The scope API (`minirt::task::Scope`) is not settled yet. When it
+        // is, write `scope_fanout` like the tokio one — a parent task opening
+        // a scope, 10 000 children each holding one of 64 permits across one
+        // `yield_now()` — and return `Runner::Time(scope_fanout)` here.
+        "scope_fanout" => return None,
+        "memory_per_task" => Runner::Bytes(memory_per_task),
+        _ => return None,
+    })
+}
+
+fn current_thread() -> Runtime {
+    Builder::current_thread()
+        .build()
+        .expect("building a minirt current-thread runtime")
+}
+
+fn multi_thread() -> Runtime {
+    Builder::multi_thread()
+        .worker_threads(WORKER_THREADS)
+        .build()
+        .expect("building a minirt multi-thread runtime")
+}
+
+/// Times `iters` runs of `work` inside one `block_on` on `rt`.
+fn timed<F, Fut>(rt: &Runtime, iters: u64, work: F) -> Duration
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = ()>,
+{
+    rt.block_on(async {
+        let start = Instant::now();
+        for _ in 0..iters {
+            work().await;
+        }
+        start.elapsed()
+    })
+}
+
+fn block_on_ready(iters: u64) -> Duration {
+    let rt = current_thread();
+    let start = Instant::now();
+    for _ in 0..iters {
+        black_box(rt.block_on(async { black_box(1) }));
+    }
+    start.elapsed()
+}
+
+fn spawn_local_ct(iters: u64) -> Duration {
+    timed(&current_thread(), iters, || async {
+        let handles: Vec<_> = (0..SPAWN_TASKS).map(|_| minirt::spawn(async {})).collect();
+        for handle in handles {
+            handle.await.expect("empty task failed");
+        }
+    })
+}
+
+fn spawn_local_mt(iters: u64) -> Duration {
+    timed(&multi_thread(), iters, || async {
+        let (done, all_done) = oneshot::channel();
+        let countdown = Arc::new(Countdown::new(SPAWN_TASKS, done));
+        drop(minirt::spawn(async move {
+            for _ in 0..SPAWN_TASKS {
+                let countdown = countdown.clone();
+                drop(minirt::spawn(async move {
+                    if let Some(done) = countdown.count_down() {
+                        let _ = done.send(());
+                    }
+                }));
+            }
+        }));
+        all_done.await.expect("countdown signal dropped");
+    })
+}
+
+fn spawn_remote_mt(iters: u64) -> Duration {
+    let rt = multi_thread();
+    let start = Instant::now();
+    for _ in 0..iters {
+        let handles: Vec<_> = (0..SPAWN_TASKS).map(|_| rt.spawn(async {})).collect();
+        rt.block_on(async {
+            for handle in handles {
+                handle.await.expect("empty task failed");
+            }
+        });
+    }
+    start.elapsed()
+}
+
+fn yield_many_mt(iters: u64) -> Duration {
+    timed(&multi_thread(), iters, || async {
+        let handles: Vec<_> = (0..YIELD_TASKS)
+            .map(|_| {
+                minirt::spawn(async {
+                    for _ in 0..YIELDS_PER_TASK {
+                        yield_now().await;
+                    }
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle.await.expect("yielding task failed");
+        }
+    })
+}
+
+fn ping_pong_mt(iters: u64) -> Duration {
+    timed(&multi_thread(), iters, || async {
+        let (done, all_done) = oneshot::channel();
+        let countdown = Arc::new(Countdown::new(PING_PONG_PAIRS, done));
+        for _ in 0..PING_PONG_PAIRS {
+            let countdown = countdown.clone();
+            drop(minirt::spawn(async move {
+                let (ping_tx, ping_rx) = oneshot::channel::<()>();
+                let (pong_tx, pong_rx) = oneshot::channel::<()>();
+                drop(minirt::spawn(async move {
+                    ping_rx.await.expect("ping dropped");
+                    pong_tx.send(()).expect("pong receiver dropped");
+                }));
+                ping_tx.send(()).expect("ping receiver dropped");
+                pong_rx.await.expect("pong dropped");
+                if let Some(done) = countdown.count_down() {
+                    let _ = done.send(());
+                }
+            }));
+        }
+        all_done.await.expect("countdown signal dropped");
+    })
+}
+
+/// Spawns the next link of the chain, or signals when none is left.
+fn chain(remaining: usize, done: oneshot::Sender<()>) {
+    if remaining == 0 {
+        let _ = done.send(());
+    } else {
+        drop(minirt::spawn(async move { chain(remaining - 1, done) }));
+    }
+}
+
+fn chained_spawn_mt(iters: u64) -> Duration {
+    timed(&multi_thread(), iters, || async {
+        let (done, chain_done) = oneshot::channel();
+        // This task is link 1; it and `chain` spawn the other CHAIN_LENGTH - 1.
+        drop(minirt::spawn(async move { chain(CHAIN_LENGTH - 1, done) }));
+        chain_done.await.expect("chain dropped its signal");
+    })
+}
+
+fn join_all_1000(iters: u64) -> Duration {
+    timed(&current_thread(), iters, || async {
+        let outputs = minirt::future::join_all((0..JOIN_ALL_FUTURES).map(|_| yield_now())).await;
+        black_box(outputs);
+    })
+}
+
+fn timer_fire_mock(iters: u64) -> Duration {
+    let rt = Builder::current_thread()
+        .mock_clock()
+        .build()
+        .expect("building a mock-clock minirt runtime");
+    let durations = &sleep_durations();
+    timed(&rt, iters, || async move {
+        let handles: Vec<_> = durations
+            .iter()
+            .map(|&duration| minirt::spawn(async move { minirt::time::sleep(duration).await }))
+            .collect();
+        for handle in handles {
+            handle.await.expect("sleeping task failed");
+        }
+    })
+}
+
+fn timer_cancel(iters: u64) -> Duration {
+    timed(&current_thread(), iters, || async {
+        for _ in 0..TIMEOUTS {
+            let outcome = minirt::time::timeout(TIMEOUT, yield_now()).await;
+            outcome.expect("a yield outlasted a one-second timeout");
+        }
+    })
+}
+
+fn semaphore_mt(iters: u64) -> Duration {
+    timed(&multi_thread(), iters, || async {
+        let semaphore = Arc::new(Semaphore::new(SEMAPHORE_PERMITS));
+        let handles: Vec<_> = (0..SEMAPHORE_TASKS)
+            .map(|_| {
+                let semaphore = semaphore.clone();
+                minirt::spawn(async move {
+                    for _ in 0..SEMAPHORE_ROUNDS {
+                        let permit = semaphore.acquire().await.expect("semaphore closed");
+                        yield_now().await;
+                        drop(permit);
+                    }
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle.await.expect("semaphore task failed");
+        }
+    })
+}
+
+fn mpsc_mt(iters: u64) -> Duration {
+    timed(&multi_thread(), iters, || async {
+        let (sender, mut receiver) = mpsc::channel::<u64>(MPSC_CAPACITY);
+        let consumer = minirt::spawn(async move {
+            let mut sum = 0;
+            while let Some(value) = receiver.recv().await {
+                sum += value;
+            }
+            sum
+        });
+        let producers: Vec<_> = (0..MPSC_PRODUCERS)
+            .map(|_| {
+                let sender = sender.clone();
+                minirt::spawn(async move {
+                    for value in 0..MPSC_MESSAGES_PER_PRODUCER {
+                        sender.send(value).await.expect("consumer gone");
+                    }
+                })
+            })
+            .collect();
+        drop(sender);
+        for producer in producers {
+            producer.await.expect("producer failed");
+        }
+        let sum = consumer.await.expect("consumer failed");
+        assert_eq!(sum, mpsc_expected_sum(), "messages lost");
+    })
+}
+
+fn spawn_blocking(iters: u64) -> Duration {
+    timed(&current_thread(), iters, || async {
+        for _ in 0..BLOCKING_CALLS / BLOCKING_BATCH {
+            let batch: Vec<_> = (0..BLOCKING_BATCH)
+                .map(|_| minirt::spawn_blocking(|| black_box(0u64)))
+                .collect();
+            for handle in batch {
+                black_box(handle.await.expect("blocking call failed"));
+            }
+        }
+    })
+}
+
+/// Echoes `TCP_MESSAGE_BYTES`-byte messages until the client hangs up.
+async fn echo(mut stream: TcpStream) {
+    let mut buffer = [0u8; TCP_MESSAGE_BYTES];
+    while stream.read_exact(&mut buffer).await.is_ok() {
+        if stream.write_all(&buffer).await.is_err() {
+            break;
+        }
+    }
+}
+
+/// One client: connect, then `TCP_ROUND_TRIPS` write-then-read-back trips.
+async fn echo_client(server: SocketAddr) {
+    let mut stream = TcpStream::connect(server)
+        .await
+        .expect("connecting to the echo server");
+    let message = [7u8; TCP_MESSAGE_BYTES];
+    let mut reply = [0u8; TCP_MESSAGE_BYTES];
+    for _ in 0..TCP_ROUND_TRIPS {
+        stream
+            .write_all(&message)
+            .await
+            .expect("writing to the echo server");
+        stream
+            .read_exact(&mut reply)
+            .await
+            .expect("reading the echo");
+    }
+    assert_eq!(reply, message, "the echo differs");
+}
+
+fn tcp_echo_mt(iters: u64) -> Duration {
+    let rt = multi_thread();
+    let listener = rt
+        .block_on(TcpListener::bind("127.0.0.1:0"))
+        .expect("binding the echo server");
+    let server = listener.local_addr().expect("echo server address");
+    drop(rt.spawn(async move {
+        loop {
+            match listener.accept().await {
+                Ok((stream, _)) => drop(minirt::spawn(echo(stream))),
+                Err(error) => panic!("echo server accept failed: {error}"),
+            }
+        }
+    }));
+    timed(&rt, iters, || async move {
+        let clients: Vec<_> = (0..TCP_CONNECTIONS)
+            .map(|_| minirt::spawn(echo_client(server)))
+            .collect();
+        for client in clients {
+            client.await.expect("echo client failed");
+        }
+    })
+}
+
+fn memory_per_task() -> Option<f64> {
+    let rt = current_thread();
+    rt.block_on(async {
+        let gate = Arc::new(Gate::new());
+        let counter = crate::alloc_counter::ByteCounter::start()?;
+        for _ in 0..MEMORY_TASKS {
+            drop(minirt::spawn(gate.clone().wait()));
+        }
+        while gate.waiting() < MEMORY_TASKS {
+            yield_now().await;
+        }
+        let bytes = counter.net_bytes();
+        drop(counter);
+        gate.open();
+        while gate.released() < MEMORY_TASKS {
+            yield_now().await;
+        }
+        Some(bytes as f64 / MEMORY_TASKS as f64)
+    })
+}
