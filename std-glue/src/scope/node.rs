@@ -6,7 +6,8 @@
 //! Nodes form a tree through `parent`: a scope created while one of another
 //! scope's children is being polled hangs below that scope. The tree is what
 //! makes deadlines nest (a node's effective deadline is the earliest on its
-//! path to the root) and lets shielded work hold every enclosing scope open.
+//! path to the root) and lets shielded work, and nested scopes still
+//! dropping their children, hold every enclosing scope open.
 //! Cancellation flows down the tree by ownership: cancelling a scope aborts
 //! its children, dropping a child drops the scopes it owns, and a dropped
 //! scope aborts its own children.
@@ -44,8 +45,10 @@ struct NodeInner {
     /// Running children by spawn index. `None` while the spawner has not yet
     /// stored the handle (it checks `reason` when it does).
     aborts: HashMap<usize, Option<AbortHandle>>,
-    /// Shielded tasks started inside this scope (or below it) still running.
-    shields: usize,
+    /// Work that holds the scope open although it is not a child: shielded
+    /// tasks started inside it (or below it), and nested scopes abandoned by
+    /// their owner whose children are still being dropped.
+    holds: usize,
     /// The owner waiting for the scope to finish.
     waker: Option<Waker>,
 }
@@ -65,7 +68,7 @@ impl CancelNode {
             inner: Mutex::new(NodeInner {
                 reason: None,
                 aborts: HashMap::new(),
-                shields: 0,
+                holds: 0,
                 waker: None,
             }),
         })
@@ -146,11 +149,11 @@ impl CancelNode {
         }
     }
 
-    /// Whether no shielded work holds the scope open; if some does, `waker`
-    /// is stored and woken when the last of it finishes.
-    pub(crate) fn shields_done_or_register(&self, waker: &Waker) -> bool {
+    /// Whether nothing [holds](Self::hold) the scope open; if something
+    /// does, `waker` is stored and woken when the last hold is released.
+    pub(crate) fn holds_done_or_register(&self, waker: &Waker) -> bool {
         let mut inner = self.lock();
-        if inner.shields == 0 {
+        if inner.holds == 0 {
             return true;
         }
         register(&mut inner.waker, waker);
@@ -162,14 +165,15 @@ impl CancelNode {
         register(&mut self.lock().waker, waker);
     }
 
-    /// Counts a shielded task against this node and every ancestor.
-    pub(crate) fn hold_for_shield(self: &Arc<Self>) -> ShieldHold {
+    /// Holds this scope and every enclosing one open until the returned
+    /// value is dropped (their owners' `join` waits for it).
+    pub(crate) fn hold(self: &Arc<Self>) -> Hold {
         let mut node = Some(self);
         while let Some(n) = node {
-            n.lock().shields += 1;
+            n.lock().holds += 1;
             node = n.parent.as_ref();
         }
-        ShieldHold(self.clone())
+        Hold(self.clone())
     }
 }
 
@@ -180,17 +184,17 @@ fn register(slot: &mut Option<Waker>, waker: &Waker) {
     }
 }
 
-/// Keeps a shielded task counted in every enclosing scope until dropped.
-pub(crate) struct ShieldHold(Arc<CancelNode>);
+/// Keeps a scope and its ancestors open until dropped.
+pub(crate) struct Hold(Arc<CancelNode>);
 
-impl Drop for ShieldHold {
+impl Drop for Hold {
     fn drop(&mut self) {
         let mut node = Some(&self.0);
         while let Some(n) = node {
             let waker = {
                 let mut inner = n.lock();
-                inner.shields -= 1;
-                if inner.shields == 0 {
+                inner.holds -= 1;
+                if inner.holds == 0 {
                     inner.waker.take()
                 } else {
                     None

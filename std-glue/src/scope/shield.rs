@@ -51,7 +51,7 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let hold = node::current().map(|n| n.hold_for_shield());
+    let hold = node::current().map(|n| n.hold());
     let join = crate::spawn(async move {
         let _hold = hold;
         future.await

@@ -23,7 +23,7 @@ use minirt_core::task::AbortHandle;
 
 use super::child::Child;
 use super::clock::{self, Instant};
-use super::node::CancelNode;
+use super::node::{self, CancelNode, Hold};
 use super::outcome::{Finished, Outcome, StopReason};
 use crate::runtime::Handle;
 
@@ -55,6 +55,10 @@ pub(crate) struct State<'env, T> {
     book: Mutex<Book<'env, T>>,
     /// The task that cancels the scope at its deadline.
     watchdog: Mutex<Option<AbortHandle>>,
+    /// Keeps the enclosing scope (if any) open until this one is over —
+    /// finished, or abandoned and every child dropped — so an outer `join`
+    /// also waits for the children of scopes nested in it.
+    parent_hold: Mutex<Option<Hold>>,
 }
 
 struct Book<'env, T> {
@@ -86,7 +90,9 @@ impl<'env, T: Send + 'env> State<'env, T> {
             config.max_concurrency > 0,
             "scope max_concurrency must be at least 1"
         );
-        let node = CancelNode::new(super::node::current(), config.deadline);
+        let parent = node::current();
+        let parent_hold = parent.as_ref().map(|p| p.hold());
+        let node = CancelNode::new(parent, config.deadline);
         let watchdog = node.effective_deadline().map(|deadline| {
             let node = node.clone();
             handle
@@ -109,6 +115,7 @@ impl<'env, T: Send + 'env> State<'env, T> {
                 closed: false,
             }),
             watchdog: Mutex::new(watchdog),
+            parent_hold: Mutex::new(parent_hold),
         })
     }
 
@@ -207,8 +214,15 @@ impl<'env, T: Send + 'env> State<'env, T> {
         for (i, body) in to_launch {
             self.launch(i, body);
         }
-        self.lock().active -= 1;
+        let abandoned_and_empty = {
+            let mut book = self.lock();
+            book.active -= 1;
+            book.closed && book.active == 0
+        };
         self.node.wake_owner();
+        if abandoned_and_empty {
+            self.release_parent();
+        }
     }
 
     /// Polls for the end of the scope: every child finished (or cancelled
@@ -226,7 +240,7 @@ impl<'env, T: Send + 'env> State<'env, T> {
             self.node.register_owner(cx.waker());
             return Poll::Pending;
         }
-        if !self.node.shields_done_or_register(cx.waker()) {
+        if !self.node.holds_done_or_register(cx.waker()) {
             return Poll::Pending;
         }
         book.closed = true;
@@ -235,6 +249,7 @@ impl<'env, T: Send + 'env> State<'env, T> {
         book.completions.clear();
         drop(book);
         self.stop_watchdog();
+        self.release_parent();
         let any_cancelled = results
             .iter()
             .any(|s| matches!(s, Slot::Done(Outcome::Cancelled)));
@@ -281,17 +296,30 @@ impl<'env, T: Send + 'env> State<'env, T> {
 
     /// The owner went away before the scope finished: cancel everything.
     pub(crate) fn abandon(&self) {
-        let queued = {
+        let (queued, empty) = {
             let mut book = self.lock();
             if book.closed {
                 return;
             }
             book.closed = true;
-            book.drain_pending()
+            (book.drain_pending(), book.active == 0)
         };
         self.node.cancel(StopReason::Cancelled);
         drop(queued);
         self.stop_watchdog();
+        if empty {
+            // Otherwise the last child to report releases it.
+            self.release_parent();
+        }
+    }
+
+    fn release_parent(&self) {
+        let hold = self
+            .parent_hold
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        drop(hold);
     }
 
     fn stop_watchdog(&self) {
