@@ -444,3 +444,22 @@ fn scope_finishing_before_its_deadline_is_not_stopped() {
     });
     assert_eq!(out.unwrap(), [1]);
 }
+
+#[test]
+fn children_run_in_parallel_on_a_multi_thread_runtime() {
+    let rt = Builder::multi_thread().worker_threads(2).build().unwrap();
+    let barrier = Arc::new(std::sync::Barrier::new(2));
+    let out = rt.block_on(async move {
+        let scope = Scope::new();
+        for i in 0..2 {
+            let barrier = barrier.clone();
+            // Both children must be inside `wait` at once to get past it.
+            scope.spawn(async move {
+                barrier.wait();
+                i
+            });
+        }
+        scope.join().await.unwrap()
+    });
+    assert_eq!(out, [0, 1]);
+}

@@ -22,6 +22,17 @@ fn mock_runtimes() -> Vec<minirt::Runtime> {
     ]
 }
 
+/// Runs `future` as a task, so that on the multi-thread runtime it counts
+/// as work for the mock clock's auto-advance (a `block_on` future polled on
+/// the caller's thread is not a worker's task).
+fn run_task<F>(rt: &minirt::Runtime, future: F) -> F::Output
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    rt.block_on(rt.spawn(future)).unwrap()
+}
+
 struct DropCounter(Arc<AtomicUsize>);
 impl Drop for DropCounter {
     fn drop(&mut self) {
@@ -68,7 +79,7 @@ fn outer_deadline_cancels_nested_scope_children() {
     for rt in mock_runtimes() {
         let dropped = Arc::new(AtomicUsize::new(0));
         let d = dropped.clone();
-        let (stopped, elapsed) = rt.block_on(async move {
+        let (stopped, elapsed) = run_task(&rt, async move {
             let start = Instant::now();
             let outer = Options::new()
                 .timeout(Duration::from_secs(5))
@@ -107,7 +118,7 @@ fn cancelling_outer_scope_cancels_nested_scopes() {
     for rt in mock_runtimes() {
         let dropped = Arc::new(AtomicUsize::new(0));
         let d = dropped.clone();
-        rt.block_on(async move {
+        run_task(&rt, async move {
             let outer = Scope::<()>::new();
             let (ready_tx, ready_rx) = oneshot::channel();
             let dc = d.clone();
@@ -141,7 +152,7 @@ fn shield_survives_cancellation_and_scope_waits_for_it() {
     for rt in mock_runtimes() {
         let flushed = Arc::new(AtomicBool::new(false));
         let f = flushed.clone();
-        let (stopped, elapsed) = rt.block_on(async move {
+        let (stopped, elapsed) = run_task(&rt, async move {
             let start = Instant::now();
             let scope = Options::new().timeout(Duration::from_secs(1)).build::<()>();
             scope.spawn(async move {
@@ -176,4 +187,31 @@ fn shield_output_is_returned_when_not_cancelled() {
         .await
     });
     assert_eq!(out, "flushed");
+}
+
+#[test]
+fn shield_keeps_running_when_the_awaiting_task_is_aborted() {
+    for rt in mock_runtimes() {
+        let flushed = Arc::new(AtomicBool::new(false));
+        let f = flushed.clone();
+        run_task(&rt, async move {
+            let (started_tx, started_rx) = oneshot::channel();
+            let (done_tx, done_rx) = oneshot::channel();
+            let task = minirt::spawn(async move {
+                let flush = minirt::shield(async move {
+                    sleep(Duration::from_secs(3)).await;
+                    f.store(true, SeqCst);
+                    let _ = done_tx.send(());
+                });
+                let _ = started_tx.send(());
+                flush.await;
+            });
+            started_rx.await.unwrap();
+            task.abort();
+            assert!(task.await.unwrap_err().is_cancelled());
+            // The shielded work still completes, detached.
+            done_rx.await.unwrap();
+        });
+        assert!(flushed.load(SeqCst));
+    }
 }

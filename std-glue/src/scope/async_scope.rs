@@ -142,8 +142,10 @@ impl<T: Send + 'static> Scope<T> {
     ///
     /// # Panics
     ///
-    /// Resumes the panic of the first child that panicked (after its
-    /// siblings were cancelled and dropped, in fail-fast mode).
+    /// Resumes the panic of the first child that panicked: in fail-fast
+    /// mode after its siblings were cancelled and dropped; in supervisor
+    /// mode after every child finished (use [`outcomes`](Self::outcomes) to
+    /// keep panics as values).
     pub async fn join(self) -> Result<Vec<T>, Stopped<T>> {
         let state = self.handle.state.clone();
         let finished = poll_fn(|cx| state.poll_finish(cx)).await;

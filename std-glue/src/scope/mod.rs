@@ -62,9 +62,19 @@
 //!   its own and its parent's, so an inner timeout can shorten but never
 //!   extend an outer one; [`current_deadline`] reports it to the code running
 //!   inside. Cancelling a scope aborts its children, which drops the scopes
-//!   they own, which cancel theirs — all the way down.
+//!   they own, which cancel theirs — all the way down. A nested scope holds
+//!   its parent open until its own children are gone, so an outer `join`
+//!   returns only after every descendant was dropped.
 //! - [`shield`](crate::shield) runs work that survives the cancellation of
-//!   whoever awaits it; every enclosing scope still waits for it.
+//!   whoever awaits it; every enclosing scope still waits for it (a shielded
+//!   task holds the scopes around it open, like a nested scope does).
+//!
+//! # What a scope costs
+//!
+//! Each child is one boxed future plus one task; a child queued by
+//! `max_concurrency` is one boxed closure (none if it captures nothing) and
+//! one slot in the results. Children run as ordinary tasks: a scope never
+//! polls them itself, so they run in parallel on a multi-thread runtime.
 //!
 //! # Why borrowing at the sync boundary is sound
 //!

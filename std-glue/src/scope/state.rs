@@ -226,7 +226,8 @@ impl<'env, T: Send + 'env> State<'env, T> {
     }
 
     /// Polls for the end of the scope: every child finished (or cancelled
-    /// and dropped) and every shielded task started inside it done.
+    /// and dropped), and nothing holds it open (shielded tasks started
+    /// inside it, nested scopes still dropping their children).
     pub(crate) fn poll_finish(&self, cx: &mut Context<'_>) -> Poll<Finished<T>> {
         let mut book = self.lock();
         assert!(!book.closed, "a scope was polled after it finished");

@@ -32,6 +32,15 @@ use crate::runtime::{context, Handle, Runtime, SchedulerHandle};
 /// process-wide multi-thread runtime started on first use. Choose one with
 /// [`scope_on`] or [`Options::on`].
 ///
+/// **Mock clocks.** The blocked caller is not runtime work, so a mock
+/// clock's auto-advance does not wait for it: virtual time may jump (to a
+/// child's timer or the scope's deadline) while the closure is still
+/// spawning. Spawn time-sensitive children from one child (with a
+/// [`ScopeHandle`] clone), or use the async [`Scope`](super::Scope) in
+/// simulated-time tests. Conversely, a scope blocking a `spawn_blocking`
+/// thread of a mock-clock runtime keeps auto-advance waiting for that
+/// thread, so its children's timers only move with `time::advance`.
+///
 /// # Panics
 ///
 /// On a runtime worker thread or inside `block_on` (blocking there would
