@@ -326,7 +326,8 @@ fn cancelling_the_awaiting_task_cancels_children() {
                 let scope = Scope::<()>::new();
                 for (drop_tx, start_tx, counter) in guards {
                     scope.spawn(async move {
-                        let _on_drop = (drop_tx, counter); // closes the channel when dropped
+                        // Dropped in order: count, then close the channel.
+                        let _on_drop = (counter, drop_tx);
                         let _ = start_tx.send(());
                         std::future::pending::<()>().await;
                     });

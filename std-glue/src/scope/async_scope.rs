@@ -29,7 +29,10 @@ use crate::runtime::Handle;
 /// by its runtime soon after — at once if it is idle and the runtime picks it
 /// up, or right after its current poll if it is running on another worker.
 /// Shielded work keeps running. Await `join` (after [`cancel`](Self::cancel))
-/// when you need the destructors to have run.
+/// when you need the destructors to have run. If this scope is nested in
+/// another (it was created inside one of that scope's children), the outer
+/// scope's `join` does wait: a dropped scope holds its parent open until its
+/// last child was dropped.
 ///
 /// ```
 /// use minirt::scope::Scope;

@@ -124,6 +124,10 @@ pub use sync_scope::{scope, scope_on, try_scope};
 /// deadline of the scope whose child is being polled on this thread and of
 /// every scope around it. `None` outside scopes or when none has a deadline.
 ///
+/// "Inside a scope" means inside the poll of one of its children; a task
+/// started with plain `minirt::spawn` from a child is not part of the scope
+/// and sees no deadline.
+///
 /// ```
 /// use std::time::Duration;
 /// use minirt::scope::{current_deadline, Options};
