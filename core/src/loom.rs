@@ -48,7 +48,8 @@ mod imp {
         }
     }
 
-    /// Hints the CPU that we are spinning.
+    /// Hints the CPU that we are spinning (used by the `no_std` spin lock).
+    #[allow(dead_code)]
     #[inline(always)]
     pub(crate) fn spin_loop() {
         core::hint::spin_loop();

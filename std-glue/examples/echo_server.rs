@@ -31,7 +31,6 @@ use minirt::future::{select, Either};
 use minirt::io::{AsyncReadExt, AsyncWriteExt};
 use minirt::net::{TcpListener, TcpStream};
 use minirt::signal::{signal, SignalKind};
-use minirt::sync::oneshot;
 use minirt::task::JoinHandle;
 
 /// How long open connections may keep talking after a shutdown signal,
@@ -118,7 +117,7 @@ async fn serve(addr: SocketAddr, grace_period: Duration) -> io::Result<()> {
     io::stdout().flush()?;
 
     // Step 2: let the open connections finish, but not forever.
-    let deadline = grace_deadline(grace_period);
+    let deadline = minirt::time::sleep(grace_period);
     let all_finished = async {
         for connection in &mut connections {
             // A connection task that panicked has already reported why on
@@ -173,20 +172,4 @@ async fn echo(mut stream: TcpStream, peer: SocketAddr) {
         // The client may already have closed completely; nothing to tell it.
         eprintln!("echo_server: closing the connection to {peer} failed: {err}");
     }
-}
-
-/// A future that completes after `period`.
-///
-/// TODO(time): replace with `minirt::time::sleep(period)` once the time API
-/// is merged; until then a plain thread sleeps and completes a oneshot
-/// channel, which wakes the waiting task like any other event.
-async fn grace_deadline(period: Duration) {
-    let (expired, expiry) = oneshot::channel::<()>();
-    std::thread::spawn(move || {
-        std::thread::sleep(period);
-        // The receiver is gone if every connection finished first: fine.
-        let _ = expired.send(());
-    });
-    // An error means the thread died without sending; treat that as expired too.
-    let _ = expiry.await;
 }

@@ -34,7 +34,7 @@ use core::task::{Context, Poll, Waker};
 use slab::Slab;
 
 use crate::loom::atomic::{AtomicBool, Ordering::*};
-use crate::sync::lock::SpinLock;
+use crate::sync::lock::Lock;
 use crate::task::{self, JoinHandle, Notified, NotifiedQueue, Schedule, Task};
 
 /// A single-threaded executor for `no_std` targets; see the
@@ -54,7 +54,7 @@ struct Shared {
     /// Woken tasks, pushed by wakers from anywhere.
     queue: NotifiedQueue<LocalScheduler>,
     /// Every live task, so that dropping the executor can cancel them.
-    owned: SpinLock<Owned>,
+    owned: Lock<Owned>,
     /// Set by the main future's waker in `block_on`.
     main_woken: AtomicBool,
 }
@@ -105,7 +105,7 @@ impl LocalExecutor {
         LocalExecutor {
             shared: Arc::new(Shared {
                 queue: NotifiedQueue::new(),
-                owned: SpinLock::new(Owned {
+                owned: Lock::new(Owned {
                     tasks: Slab::new(),
                     closed: false,
                 }),

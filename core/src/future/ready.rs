@@ -48,7 +48,7 @@ use core::task::Waker;
 
 use crate::loom::atomic::{AtomicBool, AtomicUsize, Ordering::*};
 use crate::loom::sync::Arc;
-use crate::sync::lock::SpinLock;
+use crate::sync::lock::Lock;
 
 /// The empty list / end of list.
 const NIL: usize = usize::MAX;
@@ -74,7 +74,7 @@ struct WakeList {
     /// One link per child.
     links: Box<[Link]>,
     /// The waker of the task that polls the combinator.
-    owner: SpinLock<Option<Waker>>,
+    owner: Lock<Option<Waker>>,
 }
 
 /// The list node of one child.
@@ -111,7 +111,7 @@ impl ReadyIndices {
         let list = Arc::new(WakeList {
             head: AtomicUsize::new(NIL),
             links,
-            owner: SpinLock::new(None),
+            owner: Lock::new(None),
         });
         let wakers: Box<[Waker]> = (0..len)
             .map(|index| {

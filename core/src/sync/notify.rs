@@ -10,7 +10,7 @@
 //! race-free.
 //!
 //! How: waiters queue in FIFO order in a [`WaitList`] behind a
-//! [`SpinLock`]; the lock is never held across an `.await` or while a waker
+//! [`Lock`]; the lock is never held across an `.await` or while a waker
 //! is woken or dropped (wakers go through a [`WakeList`]). `notify_waiters`
 //! bumps a generation counter; a `Notified` remembers the generation it was
 //! created in and is ready as soon as the counter moved on. A waiter woken by
@@ -21,7 +21,7 @@ use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
 
-use super::lock::{SpinGuard, SpinLock};
+use super::lock::{Lock, LockGuard};
 use super::wait_list::WaitList;
 use super::wake_list::WakeList;
 use crate::loom::atomic::{AtomicUsize, Ordering};
@@ -59,7 +59,7 @@ pub struct Notify {
     /// lock, read without it by `notified()`.
     generation: AtomicUsize,
     /// The permit and the waiters.
-    state: SpinLock<State>,
+    state: Lock<State>,
 }
 
 /// Everything the lock protects.
@@ -97,7 +97,7 @@ impl Notify {
     pub const fn new() -> Self {
         Self {
             generation: AtomicUsize::new(0),
-            state: SpinLock::new(State::new()),
+            state: Lock::new(State::new()),
         }
     }
 
@@ -106,7 +106,7 @@ impl Notify {
     pub fn new() -> Self {
         Self {
             generation: AtomicUsize::new(0),
-            state: SpinLock::new(State::new()),
+            state: Lock::new(State::new()),
         }
     }
 
@@ -168,7 +168,7 @@ impl Notify {
     }
 
     /// Locks the state.
-    fn lock(&self) -> SpinGuard<'_, State> {
+    fn lock(&self) -> LockGuard<'_, State> {
         self.state.lock()
     }
 }

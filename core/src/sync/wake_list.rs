@@ -2,7 +2,7 @@
 //!
 //! Waking or dropping a waker can run arbitrary code — in the worst case the
 //! destructor of a task, which may drop another future that locks the same
-//! primitive. Calling it while holding a [`SpinLock`](super::lock::SpinLock)
+//! primitive. Calling it while holding a [`Lock`](super::lock::Lock)
 //! could therefore deadlock. Every primitive in this module instead moves the
 //! wakers it wants to wake into a `WakeList` on the stack, releases the lock,
 //! then calls [`WakeList::wake_all`].

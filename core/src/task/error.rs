@@ -24,8 +24,21 @@ pub struct JoinError {
 
 enum Repr {
     Cancelled,
-    Panic(PanicPayload),
+    Panic(SyncPayload),
 }
+
+/// A panic payload that may be shared between threads through `&JoinError`.
+///
+/// `Box<dyn Any + Send>` is not `Sync`, which would make `JoinError` unfit
+/// for `Box<dyn Error + Send + Sync>` (and so for `?` into most error
+/// types). Through a shared reference we only ever call `type_id` (a pure
+/// vtable call) and read the payload as `&str` or `&String`, which are
+/// `Sync`; the payload itself only leaves by value.
+struct SyncPayload(PanicPayload);
+
+// SAFETY: see the type's docs — no `&` access reaches anything but `Sync`
+// data (`&'static str`, `String`) and the vtable.
+unsafe impl Sync for SyncPayload {}
 
 impl JoinError {
     /// The error for a task whose future was dropped before completing.
@@ -38,7 +51,7 @@ impl JoinError {
     /// The error for a task that panicked with `payload`.
     pub fn panic(payload: PanicPayload) -> JoinError {
         JoinError {
-            repr: Repr::Panic(payload),
+            repr: Repr::Panic(SyncPayload(payload)),
         }
     }
 
@@ -69,17 +82,19 @@ impl JoinError {
     /// The panic payload, or the error back if the task was cancelled.
     pub fn try_into_panic(self) -> Result<PanicPayload, JoinError> {
         match self.repr {
-            Repr::Panic(payload) => Ok(payload),
+            Repr::Panic(SyncPayload(payload)) => Ok(payload),
             Repr::Cancelled => Err(self),
         }
     }
 
     fn panic_message(&self) -> Option<&str> {
         match &self.repr {
-            Repr::Panic(p) => p.downcast_ref::<&'static str>().copied().or_else(|| {
-                p.downcast_ref::<alloc::string::String>()
-                    .map(|s| s.as_str())
-            }),
+            Repr::Panic(SyncPayload(p)) => {
+                p.downcast_ref::<&'static str>().copied().or_else(|| {
+                    p.downcast_ref::<alloc::string::String>()
+                        .map(|s| s.as_str())
+                })
+            }
             Repr::Cancelled => None,
         }
     }
@@ -106,3 +121,21 @@ impl fmt::Debug for JoinError {
 }
 
 impl core::error::Error for JoinError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+
+    #[test]
+    fn join_error_fits_boxed_errors() {
+        assert_send_sync::<JoinError>();
+        let boxed: alloc::boxed::Box<dyn core::error::Error + Send + Sync> =
+            alloc::boxed::Box::new(JoinError::panic(alloc::boxed::Box::new("boom")));
+        assert_eq!(
+            alloc::format!("{boxed}"),
+            "task panicked with message \"boom\""
+        );
+    }
+}

@@ -3,7 +3,7 @@
 //!
 //! # Layout
 //!
-//! A task is a single `Box` holding, in order: the [header](header) (atomic
+//! A task is a single `Box` holding, in order: the header (atomic
 //! state word, vtable pointer, intrusive queue link, owner key, join waker),
 //! the executor's [`Schedule`] value, and a *stage* that holds the future,
 //! then its output, then nothing. The future and its output share the stage,
@@ -36,7 +36,7 @@
 //!    once, before the task is first queued (so the queue's release/acquire
 //!    publishes it), and only read afterwards.
 //! 6. The **state word** is shared by all and changes only through the named
-//!    transitions in [`state`].
+//!    transitions in `state.rs`.
 //!
 //! # Cancellation
 //!

@@ -45,7 +45,7 @@ use core::task::{Context, Poll, Waker};
 
 pub use error::{SendError, TryRecvError, TrySendError};
 
-use super::lock::{SpinGuard, SpinLock};
+use super::lock::{Lock, LockGuard};
 use super::{Semaphore, TryAcquireError};
 use crate::loom::atomic::{AtomicUsize, Ordering};
 use crate::loom::sync::Arc;
@@ -71,7 +71,7 @@ pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     );
     let chan = Arc::new(Chan {
         slots: Semaphore::new(capacity),
-        buffer: SpinLock::new(Buffer {
+        buffer: Lock::new(Buffer {
             values: VecDeque::with_capacity(capacity.min(PREALLOCATED_SLOTS)),
             rx_waker: None,
             senders_gone: false,
@@ -83,7 +83,7 @@ pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
         Sender {
             chan: Arc::clone(&chan),
         },
-        Receiver { chan },
+        Receiver { chan, taken: VecDeque::new() },
     )
 }
 
@@ -99,6 +99,11 @@ pub struct Sender<T> {
 pub struct Receiver<T> {
     /// The shared channel.
     chan: Arc<Chan<T>>,
+    /// Values moved out of the shared buffer in one batch, oldest first, so
+    /// that most receives touch only the slot semaphore and not the buffer
+    /// lock. Their slot permits are still held: each is released when its
+    /// value is received, so the channel never holds more than `capacity`.
+    taken: VecDeque<T>,
 }
 
 /// State shared by all handles.
@@ -106,7 +111,7 @@ struct Chan<T> {
     /// One permit per free buffer slot; closed when the receiver closes.
     slots: Semaphore,
     /// The queued values and the receiver's bookkeeping.
-    buffer: SpinLock<Buffer<T>>,
+    buffer: Lock<Buffer<T>>,
     /// Live `Sender` handles.
     senders: AtomicUsize,
 }
@@ -125,7 +130,7 @@ struct Buffer<T> {
 
 impl<T> Chan<T> {
     /// Locks the buffer.
-    fn lock(&self) -> SpinGuard<'_, Buffer<T>> {
+    fn lock(&self) -> LockGuard<'_, Buffer<T>> {
         self.buffer.lock()
     }
 
@@ -219,11 +224,15 @@ impl<T> Receiver<T> {
 
     /// Poll form of [`recv`](Self::recv).
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let mut buffer = self.chan.lock();
-        if let Some(value) = buffer.values.pop_front() {
-            drop(buffer);
-            self.chan.slots.add_permits(1);
+        if let Some(value) = self.take_one() {
             return Poll::Ready(Some(value));
+        }
+        let mut buffer = self.chan.lock();
+        if !buffer.values.is_empty() {
+            // Take the whole batch; swapping keeps both allocations alive.
+            core::mem::swap(&mut buffer.values, &mut self.taken);
+            drop(buffer);
+            return Poll::Ready(self.take_one());
         }
         if buffer.senders_gone || buffer.rx_closed {
             return Poll::Ready(None);
@@ -239,16 +248,26 @@ impl<T> Receiver<T> {
 
     /// Takes a value if one is buffered, without waiting.
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
+        if let Some(value) = self.take_one() {
+            return Ok(value);
+        }
         let mut buffer = self.chan.lock();
-        if let Some(value) = buffer.values.pop_front() {
+        if !buffer.values.is_empty() {
+            core::mem::swap(&mut buffer.values, &mut self.taken);
             drop(buffer);
-            self.chan.slots.add_permits(1);
-            Ok(value)
+            Ok(self.take_one().expect("the batch is not empty"))
         } else if buffer.senders_gone || buffer.rx_closed {
             Err(TryRecvError::Disconnected)
         } else {
             Err(TryRecvError::Empty)
         }
+    }
+
+    /// Hands out the oldest value of the taken batch, freeing its slot.
+    fn take_one(&mut self) -> Option<T> {
+        let value = self.taken.pop_front()?;
+        self.chan.slots.add_permits(1);
+        Some(value)
     }
 
     /// Closes the channel: waiting and future sends fail and return their

@@ -5,7 +5,7 @@
 //!
 //! # How it works
 //!
-//! All state lives behind one [`SpinLock`]: the free permit count, the closed
+//! All state lives behind one [`Lock`]: the free permit count, the closed
 //! flag and a [`WaitList`] of waiters (a FIFO list in a slab, so a wait does not
 //! allocate once the slab has warmed up, and a cancelled waiter leaves in
 //! O(1)). The lock is held only for a few loads and stores: **never across an
@@ -50,7 +50,7 @@ pub use error::{AcquireError, TryAcquireError};
 pub use fuzz::fuzz_semaphore;
 pub use permit::{OwnedSemaphorePermit, SemaphorePermit};
 
-use super::lock::{SpinGuard, SpinLock};
+use super::lock::{Lock, LockGuard};
 use super::wait_list::WaitList;
 use super::wake_list::WakeList;
 
@@ -97,7 +97,7 @@ use super::wake_list::WakeList;
 /// ```
 pub struct Semaphore {
     /// Free permits, the closed flag and the waiter queue.
-    state: SpinLock<State>,
+    state: Lock<State>,
 }
 
 /// Everything the lock protects.
@@ -166,7 +166,7 @@ impl Semaphore {
             "Semaphore::new: too many permits"
         );
         Self {
-            state: SpinLock::new(State::new(permits)),
+            state: Lock::new(State::new(permits)),
         }
     }
 
@@ -182,7 +182,7 @@ impl Semaphore {
             "Semaphore::new: too many permits"
         );
         Self {
-            state: SpinLock::new(State::new(permits)),
+            state: Lock::new(State::new(permits)),
         }
     }
 
@@ -316,7 +316,7 @@ impl Semaphore {
     }
 
     /// Locks the state.
-    fn lock(&self) -> SpinGuard<'_, State> {
+    fn lock(&self) -> LockGuard<'_, State> {
         self.state.lock()
     }
 
@@ -338,7 +338,7 @@ impl Semaphore {
 
     /// Grants permits to waiters at the head of the queue, waking each after
     /// unlocking. Consumes the guard.
-    fn grant_and_wake<'a>(&'a self, mut state: SpinGuard<'a, State>) {
+    fn grant_and_wake<'a>(&'a self, mut state: LockGuard<'a, State>) {
         let mut wakes = WakeList::new();
         loop {
             let batch_full = state.grant_waiters(&mut wakes);
