@@ -27,6 +27,7 @@ mod entry;
 pub mod fuzz;
 mod loom;
 pub mod runtime;
+pub mod scope;
 pub mod time;
 
 pub use bridge::{completed, completed_ordered, run, Completed, CompletedOrdered};
@@ -35,6 +36,7 @@ pub use minirt_core::future::yield_now;
 pub use minirt_core::join;
 pub use minirt_reactor::{io, net, signal};
 pub use runtime::{Builder, Handle, Runtime, RuntimeMetrics};
+pub use scope::{scope, shield};
 pub use task::{AbortHandle, JoinError, JoinHandle};
 
 /// Tasks: handles to spawned work and why a task produced no output.

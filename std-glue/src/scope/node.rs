@@ -1,0 +1,236 @@
+//! `CancelNode`: the part of a scope that cancellation, deadlines and
+//! shields need, kept free of the children's output type so it can be shared
+//! with `'static` helpers (the deadline watchdog, shielded tasks) even when
+//! the children borrow from a stack frame.
+//!
+//! Nodes form a tree through `parent`: a scope created while one of another
+//! scope's children is being polled hangs below that scope. The tree is what
+//! makes deadlines nest (a node's effective deadline is the earliest on its
+//! path to the root) and lets shielded work, and nested scopes still
+//! dropping their children, hold every enclosing scope open.
+//! Cancellation flows down the tree by ownership: cancelling a scope aborts
+//! its children, dropping a child drops the scopes it owns, and a dropped
+//! scope aborts its own children.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::Waker;
+
+use minirt_core::task::AbortHandle;
+
+use super::clock::Instant;
+use super::outcome::StopReason;
+
+thread_local! {
+    /// The scope whose child is being polled on this thread right now.
+    static CURRENT: RefCell<Option<Arc<CancelNode>>> = const { RefCell::new(None) };
+}
+
+/// Cancellation, deadline and shield bookkeeping of one scope.
+pub(crate) struct CancelNode {
+    /// The scope this one was created in (from inside one of its children).
+    parent: Option<Arc<CancelNode>>,
+    /// The earliest deadline on the path to the root.
+    effective_deadline: Option<Instant>,
+    /// Set once `inner.reason` is; lets hot paths check without locking.
+    cancelled: AtomicBool,
+    inner: Mutex<NodeInner>,
+}
+
+struct NodeInner {
+    /// Why the scope stopped early, once it did.
+    reason: Option<StopReason>,
+    /// Running children by spawn index. `None` while the spawner has not yet
+    /// stored the handle (it checks `reason` when it does).
+    aborts: HashMap<usize, Option<AbortHandle>>,
+    /// Work that holds the scope open although it is not a child: shielded
+    /// tasks started inside it (or below it), and nested scopes abandoned by
+    /// their owner whose children are still being dropped.
+    holds: usize,
+    /// The owner waiting for the scope to finish.
+    waker: Option<Waker>,
+}
+
+impl CancelNode {
+    /// A node below `parent` with its own deadline `own` (if any).
+    pub(crate) fn new(parent: Option<Arc<CancelNode>>, own: Option<Instant>) -> Arc<CancelNode> {
+        let inherited = parent.as_ref().and_then(|p| p.effective_deadline);
+        let effective_deadline = match (inherited, own) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        Arc::new(CancelNode {
+            parent,
+            effective_deadline,
+            cancelled: AtomicBool::new(false),
+            inner: Mutex::new(NodeInner {
+                reason: None,
+                aborts: HashMap::new(),
+                holds: 0,
+                waker: None,
+            }),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, NodeInner> {
+        // Nothing user-supplied runs under this lock; ignore poisoning.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The earliest deadline of this scope and every scope around it.
+    pub(crate) fn effective_deadline(&self) -> Option<Instant> {
+        self.effective_deadline
+    }
+
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn reason(&self) -> Option<StopReason> {
+        self.lock().reason
+    }
+
+    /// Stops the scope: every running child is aborted, and the owner is
+    /// woken to drop the queued ones. The first reason wins.
+    pub(crate) fn cancel(&self, reason: StopReason) {
+        let (aborts, waker) = {
+            let mut inner = self.lock();
+            if inner.reason.is_some() {
+                return;
+            }
+            inner.reason = Some(reason);
+            self.cancelled.store(true, Ordering::Release);
+            let aborts: Vec<AbortHandle> =
+                inner.aborts.values_mut().filter_map(Option::take).collect();
+            (aborts, inner.waker.take())
+        };
+        for abort in aborts {
+            abort.abort();
+        }
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// Step 1 of starting a child: reserve its entry before the task exists.
+    pub(crate) fn reserve(&self, index: usize) {
+        self.lock().aborts.insert(index, None);
+    }
+
+    /// Step 2: store the task's abort handle, or abort it right away if the
+    /// scope was cancelled meanwhile. If the child already finished, its
+    /// entry is gone and the handle is simply dropped.
+    pub(crate) fn attach(&self, index: usize, abort: AbortHandle) {
+        let mut inner = self.lock();
+        let cancelled = inner.reason.is_some();
+        match inner.aborts.get_mut(&index) {
+            Some(slot) if !cancelled => *slot = Some(abort),
+            Some(_) => {
+                drop(inner);
+                abort.abort();
+            }
+            None => {}
+        }
+    }
+
+    /// The child finished (completed or was dropped).
+    pub(crate) fn detach(&self, index: usize) {
+        let removed = self.lock().aborts.remove(&index);
+        drop(removed);
+    }
+
+    /// Wakes the owner, if it is waiting.
+    pub(crate) fn wake_owner(&self) {
+        let waker = self.lock().waker.take();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// Whether nothing [holds](Self::hold) the scope open; if something
+    /// does, `waker` is stored and woken when the last hold is released.
+    pub(crate) fn holds_done_or_register(&self, waker: &Waker) -> bool {
+        let mut inner = self.lock();
+        if inner.holds == 0 {
+            return true;
+        }
+        register(&mut inner.waker, waker);
+        false
+    }
+
+    /// Stores the owner's waker.
+    pub(crate) fn register_owner(&self, waker: &Waker) {
+        register(&mut self.lock().waker, waker);
+    }
+
+    /// Holds this scope and every enclosing one open until the returned
+    /// value is dropped (their owners' `join` waits for it).
+    pub(crate) fn hold(self: &Arc<Self>) -> Hold {
+        let mut node = Some(self);
+        while let Some(n) = node {
+            n.lock().holds += 1;
+            node = n.parent.as_ref();
+        }
+        Hold(self.clone())
+    }
+}
+
+fn register(slot: &mut Option<Waker>, waker: &Waker) {
+    match slot {
+        Some(w) if w.will_wake(waker) => {}
+        _ => *slot = Some(waker.clone()),
+    }
+}
+
+/// Keeps a scope and its ancestors open until dropped.
+pub(crate) struct Hold(Arc<CancelNode>);
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        let mut node = Some(&self.0);
+        while let Some(n) = node {
+            let waker = {
+                let mut inner = n.lock();
+                inner.holds -= 1;
+                if inner.holds == 0 {
+                    inner.waker.take()
+                } else {
+                    None
+                }
+            };
+            if let Some(waker) = waker {
+                waker.wake();
+            }
+            node = n.parent.as_ref();
+        }
+    }
+}
+
+/// The node of the scope whose child is running on this thread.
+pub(crate) fn current() -> Option<Arc<CancelNode>> {
+    CURRENT.try_with(|c| c.borrow().clone()).ok().flatten()
+}
+
+/// Makes `node` current for the duration of a child's poll.
+pub(crate) fn enter(node: &Arc<CancelNode>) -> EnterGuard {
+    let prev = CURRENT
+        .try_with(|c| c.replace(Some(node.clone())))
+        .ok()
+        .flatten();
+    EnterGuard { prev }
+}
+
+/// Restores the previous current node on drop.
+pub(crate) struct EnterGuard {
+    prev: Option<Arc<CancelNode>>,
+}
+
+impl Drop for EnterGuard {
+    fn drop(&mut self) {
+        let prev = self.prev.take();
+        let ours = CURRENT.try_with(|c| c.replace(prev)).ok().flatten();
+        drop(ours);
+    }
+}

@@ -1,0 +1,259 @@
+//! The sync-boundary scope: `minirt::scope(|s| ...)` blocks the calling
+//! thread while children that borrow from its stack run on a multi-thread
+//! runtime. The soundness argument is in the [module docs](super).
+
+use std::future::Future;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::pin::pin;
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll, Wake, Waker};
+
+use super::handle::ScopeHandle;
+use super::options::Options;
+use super::outcome::{Finished, Report, Stopped, TryJoinError};
+use super::state::State;
+use crate::runtime::{context, Handle, Runtime, SchedulerHandle};
+
+/// Runs `f` with a [`ScopeHandle`] whose children may borrow from the
+/// caller's stack, and blocks until every child finished; returns their
+/// outputs in spawn order.
+///
+/// This is `std::thread::scope` for async work: the children run in
+/// parallel on a multi-thread runtime, while the calling thread (which must
+/// not be a runtime worker) waits. The scope is fail-fast: the first child
+/// to panic cancels the others, and its panic resumes here after they were
+/// dropped. A panic in `f` itself cancels the children, waits for them, then
+/// resumes. `Err(Stopped)` means the scope was cancelled (see
+/// [`ScopeHandle::cancel`]) or, with [`Options::timeout`], timed out; it
+/// still holds the outputs that completed.
+///
+/// **Which runtime.** If the calling thread belongs to a multi-thread
+/// runtime (a `spawn_blocking` closure, say), that runtime; otherwise a
+/// process-wide multi-thread runtime started on first use. Choose one with
+/// [`scope_on`] or [`Options::on`].
+///
+/// **Mock clocks.** The blocked caller is not runtime work, so a mock
+/// clock's auto-advance does not wait for it: virtual time may jump (to a
+/// child's timer or the scope's deadline) while the closure is still
+/// spawning. Spawn time-sensitive children from one child (with a
+/// [`ScopeHandle`] clone), or use the async [`Scope`](super::Scope) in
+/// simulated-time tests. Conversely, a scope blocking a `spawn_blocking`
+/// thread of a mock-clock runtime keeps auto-advance waiting for that
+/// thread, so its children's timers only move with `time::advance`.
+///
+/// # Panics
+///
+/// On a runtime worker thread or inside `block_on` (blocking there would
+/// stall the tasks that thread drives): use the async [`Scope`](super::Scope)
+/// there.
+///
+/// ```
+/// let data: Vec<u64> = (1..=1000).collect();
+/// let sums = minirt::scope(|s| {
+///     for chunk in data.chunks(100) {
+///         s.spawn(async move { chunk.iter().sum::<u64>() }); // borrows `data`
+///     }
+/// })
+/// .unwrap();
+/// assert_eq!(sums.iter().sum::<u64>(), 500_500);
+/// ```
+///
+/// A child cannot borrow something that dies before the scope ends:
+///
+/// ```compile_fail
+/// minirt::scope(|s| {
+///     let local = String::from("dies at the end of the closure");
+///     s.spawn(async { local.len() }); // error: `local` does not live long enough
+/// });
+/// ```
+///
+/// Nor can a borrowed value escape through a child's output:
+///
+/// ```compile_fail
+/// let mut escaped: Vec<&String> = Vec::new();
+/// let out = minirt::scope(|s| {
+///     let local = String::from("short-lived");
+///     s.spawn(async { &local });
+/// });
+/// escaped.extend(out.unwrap());
+/// ```
+#[track_caller]
+pub fn scope<'env, T, F>(f: F) -> Result<Vec<T>, Stopped<T>>
+where
+    T: Send + 'env,
+    F: for<'s> FnOnce(&'s ScopeHandle<'env, T>),
+{
+    Options::new().scope(f)
+}
+
+/// [`scope`] with its children on the runtime behind `handle`.
+///
+/// ```
+/// let rt = minirt::Runtime::new()?;
+/// let name = String::from("minirt");
+/// let lens = minirt::scope::scope_on(rt.handle(), |s| {
+///     s.spawn(async { name.len() });
+/// });
+/// assert_eq!(lens.unwrap(), [6]);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[track_caller]
+pub fn scope_on<'env, T, F>(handle: &Handle, f: F) -> Result<Vec<T>, Stopped<T>>
+where
+    T: Send + 'env,
+    F: for<'s> FnOnce(&'s ScopeHandle<'env, T>),
+{
+    Options::new().on(handle).scope(f)
+}
+
+/// [`scope`] for children returning `Result`: the first `Err` cancels the
+/// others and is returned (miniasync's "errors as values").
+///
+/// ```
+/// use minirt::scope::TryJoinError;
+///
+/// let out = minirt::scope::try_scope(|s| {
+///     s.spawn(async { Ok::<u8, String>(1) });
+///     s.spawn(async { Err("nope".to_string()) });
+/// });
+/// assert!(matches!(out, Err(TryJoinError::Failed(e)) if e == "nope"));
+/// ```
+#[track_caller]
+pub fn try_scope<'env, V, E, F>(f: F) -> Result<Vec<V>, TryJoinError<V, E>>
+where
+    V: Send + 'env,
+    E: Send + 'env,
+    F: for<'s> FnOnce(&'s ScopeHandle<'env, Result<V, E>>),
+{
+    Options::new().try_scope(f)
+}
+
+impl Options {
+    /// Runs a sync-boundary scope with these settings; see [`scope`].
+    ///
+    /// ```
+    /// use minirt::scope::Options;
+    ///
+    /// let inputs = [3u32, 1, 4, 1, 5, 9, 2, 6];
+    /// let doubled = Options::new()
+    ///     .max_concurrency(3)
+    ///     .scope(|s| {
+    ///         for x in &inputs {
+    ///             s.spawn_with(move || async move { x * 2 });
+    ///         }
+    ///     })
+    ///     .unwrap();
+    /// assert_eq!(doubled, [6, 2, 8, 2, 10, 18, 4, 12]);
+    /// ```
+    #[track_caller]
+    pub fn scope<'env, T, F>(&self, f: F) -> Result<Vec<T>, Stopped<T>>
+    where
+        T: Send + 'env,
+        F: for<'s> FnOnce(&'s ScopeHandle<'env, T>),
+    {
+        run(self, None, f).into_result()
+    }
+
+    /// Runs a sync-boundary scope of `Result` children; see [`try_scope`].
+    #[track_caller]
+    pub fn try_scope<'env, V, E, F>(&self, f: F) -> Result<Vec<V>, TryJoinError<V, E>>
+    where
+        V: Send + 'env,
+        E: Send + 'env,
+        F: for<'s> FnOnce(&'s ScopeHandle<'env, Result<V, E>>),
+    {
+        run(self, Some(Result::is_err), f).into_try_result()
+    }
+
+    /// Runs a sync-boundary scope and returns every child's outcome (no
+    /// panic resumes); with [`supervisor`](Options::supervisor), failures do
+    /// not cancel siblings.
+    #[track_caller]
+    pub fn scope_outcomes<'env, T, F>(&self, f: F) -> Report<T>
+    where
+        T: Send + 'env,
+        F: for<'s> FnOnce(&'s ScopeHandle<'env, T>),
+    {
+        run(self, None, f).into_report()
+    }
+}
+
+/// The common part: start the scope, run `f`, wait for every child —
+/// whatever happens, even if `f` panics — and only then return or unwind.
+#[track_caller]
+fn run<'env, T, F>(options: &Options, fail_on: Option<fn(&T) -> bool>, f: F) -> Finished<T>
+where
+    T: Send + 'env,
+    F: for<'s> FnOnce(&'s ScopeHandle<'env, T>),
+{
+    if context::is_entered() {
+        panic!(
+            "minirt::scope blocks the calling thread, but this thread drives a minirt \
+             runtime (it is a worker, or inside `block_on`). Use the async \
+             `minirt::scope::Scope` here, or call `minirt::scope` from `spawn_blocking`."
+        );
+    }
+    let handle = match &options.handle {
+        Some(h) => h.clone(),
+        None => default_handle(),
+    };
+    let config = options.config(&handle, fail_on);
+    let state = State::new(handle, config);
+    let body = {
+        let scope = ScopeHandle::new(state.clone());
+        catch_unwind(AssertUnwindSafe(|| f(&scope)))
+    };
+    if body.is_err() {
+        state.node.cancel(super::StopReason::Cancelled);
+    }
+    // Nothing below may unwind before every child is gone: `poll_finish`
+    // takes no user code and ignores lock poisoning.
+    let finished = block_here(std::future::poll_fn(|cx| state.poll_finish(cx)));
+    if let Err(payload) = body {
+        drop(finished);
+        resume_unwind(payload);
+    }
+    finished
+}
+
+/// The runtime a sync-boundary scope uses when none was chosen.
+fn default_handle() -> Handle {
+    if let Some(handle) = Handle::try_current() {
+        if matches!(handle.inner.scheduler, SchedulerHandle::MultiThread(_)) {
+            return handle;
+        }
+    }
+    static GLOBAL: OnceLock<Runtime> = OnceLock::new();
+    GLOBAL
+        .get_or_init(|| {
+            crate::Builder::multi_thread()
+                .thread_name("minirt-scope")
+                .build()
+                .expect("could not start the runtime for minirt::scope")
+        })
+        .handle()
+        .clone()
+}
+
+/// Parks the calling thread until `future` completes.
+fn block_here<F: Future>(future: F) -> F::Output {
+    struct Unpark(parking::Unparker);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let (parker, unparker) = parking::pair();
+    let waker = Waker::from(Arc::new(Unpark(unparker)));
+    let mut cx = Context::from_waker(&waker);
+    let mut future = pin!(future);
+    loop {
+        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return out;
+        }
+        parker.park();
+    }
+}
