@@ -6,8 +6,7 @@
 //! `Builder::mock_clock`, `Runtime::{block_on, spawn}`, `minirt::spawn`,
 //! `spawn_blocking`, `yield_now`, `future::join_all`, `time::{sleep,
 //! timeout}`, `sync::{Semaphore, oneshot, mpsc}`, `net::{TcpListener,
-//! TcpStream}` and `io::{AsyncReadExt, AsyncWriteExt}`. `scope_fanout` waits
-//! for minirt's scope API (`minirt::task::Scope`) and is `n/a` until then.
+//! TcpStream}`, `io::{AsyncReadExt, AsyncWriteExt}` and `scope::Options`.
 
 use std::future::Future;
 use std::hint::black_box;
@@ -42,11 +41,7 @@ pub fn runner(id: &str) -> Option<Runner> {
         "mpsc_mt" => Runner::Time(mpsc_mt),
         "spawn_blocking" => Runner::Time(spawn_blocking),
         "tcp_echo_mt" => Runner::Time(tcp_echo_mt),
-        // The scope API (`minirt::task::Scope`) is not settled yet. When it
-        // is, write `scope_fanout` like the tokio one — a parent task opening
-        // a scope, 10 000 children each holding one of 64 permits across one
-        // `yield_now()` — and return `Runner::Time(scope_fanout)` here.
-        "scope_fanout" => return None,
+        "scope_fanout" => Runner::Time(scope_fanout),
         "memory_per_task" => Runner::Bytes(memory_per_task),
         _ => return None,
     })
@@ -336,6 +331,26 @@ fn tcp_echo_mt(iters: u64) -> Duration {
         for client in clients {
             client.await.expect("echo client failed");
         }
+    })
+}
+
+/// The scope's own `max_concurrency(64)` does what tokio needs a
+/// `Semaphore` + `JoinSet` for: children are constructed lazily, at most 64
+/// run at once, and `join` returns when all are done.
+fn scope_fanout(iters: u64) -> Duration {
+    timed(&multi_thread(), iters, || async {
+        let parent = minirt::spawn(async {
+            let scope = minirt::scope::Options::new()
+                .max_concurrency(SCOPE_MAX_RUNNING)
+                .build::<()>();
+            for _ in 0..SCOPE_CHILDREN {
+                scope.spawn(async {
+                    yield_now().await;
+                });
+            }
+            scope.join().await.expect("scope failed");
+        });
+        parent.await.expect("scope parent failed");
     })
 }
 

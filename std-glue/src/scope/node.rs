@@ -13,7 +13,6 @@
 //! scope aborts its own children.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Waker;
@@ -44,7 +43,7 @@ struct NodeInner {
     reason: Option<StopReason>,
     /// Running children by spawn index. `None` while the spawner has not yet
     /// stored the handle (it checks `reason` when it does).
-    aborts: HashMap<usize, Option<AbortHandle>>,
+    aborts: Vec<Option<Option<AbortHandle>>>,
     /// Work that holds the scope open although it is not a child: shielded
     /// tasks started inside it (or below it), and nested scopes abandoned by
     /// their owner whose children are still being dropped.
@@ -67,7 +66,7 @@ impl CancelNode {
             cancelled: AtomicBool::new(false),
             inner: Mutex::new(NodeInner {
                 reason: None,
-                aborts: HashMap::new(),
+                aborts: Vec::new(),
                 holds: 0,
                 waker: None,
             }),
@@ -102,8 +101,11 @@ impl CancelNode {
             }
             inner.reason = Some(reason);
             self.cancelled.store(true, Ordering::Release);
-            let aborts: Vec<AbortHandle> =
-                inner.aborts.values_mut().filter_map(Option::take).collect();
+            let aborts: Vec<AbortHandle> = inner
+                .aborts
+                .iter_mut()
+                .filter_map(|slot| slot.as_mut().and_then(Option::take))
+                .collect();
             (aborts, inner.waker.take())
         };
         for abort in aborts {
@@ -116,7 +118,13 @@ impl CancelNode {
 
     /// Step 1 of starting a child: reserve its entry before the task exists.
     pub(crate) fn reserve(&self, index: usize) {
-        self.lock().aborts.insert(index, None);
+        // Children are numbered densely from 0, so a vector indexed by child
+        // number is the map (no hashing on this per-child path).
+        let mut inner = self.lock();
+        if inner.aborts.len() <= index {
+            inner.aborts.resize_with(index + 1, || None);
+        }
+        inner.aborts[index] = Some(None);
     }
 
     /// Step 2: store the task's abort handle, or abort it right away if the
@@ -125,7 +133,7 @@ impl CancelNode {
     pub(crate) fn attach(&self, index: usize, abort: AbortHandle) {
         let mut inner = self.lock();
         let cancelled = inner.reason.is_some();
-        match inner.aborts.get_mut(&index) {
+        match inner.aborts.get_mut(index).and_then(Option::as_mut) {
             Some(slot) if !cancelled => *slot = Some(abort),
             Some(_) => {
                 drop(inner);
@@ -137,7 +145,7 @@ impl CancelNode {
 
     /// The child finished (completed or was dropped).
     pub(crate) fn detach(&self, index: usize) {
-        let removed = self.lock().aborts.remove(&index);
+        let removed = self.lock().aborts.get_mut(index).and_then(Option::take);
         drop(removed);
     }
 

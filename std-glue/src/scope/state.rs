@@ -16,6 +16,7 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::mem;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
@@ -55,6 +56,9 @@ pub(crate) struct State<'env, T> {
     book: Mutex<Book<'env, T>>,
     /// The task that cancels the scope at its deadline.
     watchdog: Mutex<Option<AbortHandle>>,
+    /// Set once the owner consumes completions one by one
+    /// (`next_completed`); until then it is only woken at the end.
+    wake_each: AtomicBool,
     /// Keeps the enclosing scope (if any) open until this one is over —
     /// finished, or abandoned and every child dropped — so an outer `join`
     /// also waits for the children of scopes nested in it.
@@ -115,6 +119,7 @@ impl<'env, T: Send + 'env> State<'env, T> {
                 closed: false,
             }),
             watchdog: Mutex::new(watchdog),
+            wake_each: AtomicBool::new(false),
             parent_hold: Mutex::new(parent_hold),
         })
     }
@@ -179,7 +184,7 @@ impl<'env, T: Send + 'env> State<'env, T> {
         };
         let externally_cancelled = outcome.is_cancelled() && !self.node.is_cancelled();
         let mut cancel = None;
-        let (to_drop, to_launch) = {
+        let to_drop = {
             let mut book = self.lock();
             book.results[index] = Slot::Done(outcome);
             book.completions.push_back(index);
@@ -192,17 +197,9 @@ impl<'env, T: Send + 'env> State<'env, T> {
                 cancel = Some(StopReason::Cancelled);
             }
             if cancel.is_some() || self.node.is_cancelled() {
-                (book.drain_pending(), Vec::new())
+                book.drain_pending()
             } else {
-                let mut start = Vec::new();
-                // `active` still counts this child, hence `<=`.
-                while book.active <= self.config.max_concurrency && !book.pending.is_empty() {
-                    let next = book.pending.pop_front().expect("checked non-empty");
-                    book.active += 1;
-                    self.node.reserve(next.0);
-                    start.push(next);
-                }
-                (Vec::new(), start)
+                Vec::new()
             }
         };
         if let Some(reason) = cancel {
@@ -211,15 +208,43 @@ impl<'env, T: Send + 'env> State<'env, T> {
         // Drop cancelled closures while this child still counts as active,
         // so the owner cannot finish (and invalidate `'env`) before.
         drop(to_drop);
-        for (i, body) in to_launch {
-            self.launch(i, body);
+        // Start queued children into the freed slot(s), one lock at a time
+        // (no per-completion allocation on this hot path).
+        loop {
+            let next = {
+                let mut book = self.lock();
+                // `active` still counts this child, hence `<=`.
+                if self.node.is_cancelled()
+                    || book.active > self.config.max_concurrency
+                    || book.pending.is_empty()
+                {
+                    None
+                } else {
+                    let next = book.pending.pop_front().expect("checked non-empty");
+                    book.active += 1;
+                    self.node.reserve(next.0);
+                    Some(next)
+                }
+            };
+            match next {
+                Some((i, body)) => self.launch(i, body),
+                None => break,
+            }
         }
-        let abandoned_and_empty = {
+        let (abandoned_and_empty, finished) = {
             let mut book = self.lock();
             book.active -= 1;
-            book.closed && book.active == 0
+            (
+                book.closed && book.active == 0,
+                book.active == 0 && book.pending.is_empty(),
+            )
         };
-        self.node.wake_owner();
+        // An owner in `join` only cares about the end; one consuming
+        // `next_completed` wants every completion. Waking it for each of
+        // 10 000 children would cost 10 000 polls of the owner.
+        if finished || self.wake_each.load(Relaxed) {
+            self.node.wake_owner();
+        }
         if abandoned_and_empty {
             self.release_parent();
         }
@@ -291,6 +316,7 @@ impl<'env, T: Send + 'env> State<'env, T> {
         if book.active == 0 && book.pending.is_empty() {
             return Poll::Ready(None);
         }
+        self.wake_each.store(true, Relaxed);
         self.node.register_owner(cx.waker());
         Poll::Pending
     }
