@@ -183,3 +183,57 @@ fn cancellation_storm_conserves_semaphore_permits() {
         }
     });
 }
+
+/// Many loopback connections doing small round trips on the multi-thread
+/// runtime: exercises I/O wake-ups landing in a worker's LIFO slot while it
+/// polls the driver between tasks (a lost wake-up there once hung the
+/// `tcp_echo_mt` benchmark).
+#[test]
+fn tcp_echo_storm() {
+    with_watchdog("tcp_echo_storm", || {
+        use minirt::io::{AsyncReadExt, AsyncWriteExt};
+        use minirt::net::{TcpListener, TcpStream};
+        let (connections, round_trips, rounds) = if cfg!(miri) { (2, 2, 1) } else { (32, 200, 10) };
+        for _ in 0..rounds {
+            let rt = minirt::Builder::multi_thread()
+                .worker_threads(2)
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let addr = listener.local_addr().unwrap();
+                let server = minirt::spawn(async move {
+                    for _ in 0..connections {
+                        let (mut s, _) = listener.accept().await.unwrap();
+                        drop(minirt::spawn(async move {
+                            let mut buf = [0u8; 64];
+                            while let Ok(n) = s.read(&mut buf).await {
+                                if n == 0 || s.write_all(&buf[..n]).await.is_err() {
+                                    break;
+                                }
+                            }
+                        }));
+                    }
+                });
+                let clients: Vec<_> = (0..connections)
+                    .map(|c| {
+                        minirt::spawn(async move {
+                            let mut s = TcpStream::connect(addr).await.unwrap();
+                            let mut buf = [0u8; 64];
+                            for i in 0..round_trips {
+                                let msg = [(c + i) as u8; 64];
+                                s.write_all(&msg).await.unwrap();
+                                s.read_exact(&mut buf).await.unwrap();
+                                assert_eq!(buf, msg);
+                            }
+                        })
+                    })
+                    .collect();
+                for c in clients {
+                    c.await.unwrap();
+                }
+                server.await.unwrap();
+            });
+        }
+    });
+}
