@@ -44,26 +44,47 @@ struct Control {
     done: bool,
     /// Wakers the program holds (pushed by every pending poll).
     wakers: Vec<Waker>,
+    /// At the next poll, start sleeping this many (virtual) milliseconds and
+    /// complete when the sleep fires.
+    sleep_next_poll: Option<u64>,
+    /// Set by the probe when it started that sleep: its length, for the
+    /// model to turn into a deadline.
+    sleep_started: Option<u64>,
 }
 
 /// A task that does only what its `Control` says.
-struct Probe(Arc<Mutex<Control>>);
+struct Probe(Arc<Mutex<Control>>, Option<crate::time::Sleep>);
 
 impl Future for Probe {
     type Output = u32;
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u32> {
-        let mut c = self.0.lock().unwrap();
+        let this = self.get_mut();
+        // A fired timer is a legitimate reason to be polled.
+        let timer_fired = match &mut this.1 {
+            Some(sleep) => Pin::new(sleep).poll(cx).is_ready(),
+            None => false,
+        };
+        let mut c = this.0.lock().unwrap();
         assert!(!c.done, "a task was polled after it completed");
-        assert!(c.woken, "a task was polled without a wake");
+        assert!(c.woken || timer_fired, "a task was polled without a wake");
         c.woken = false;
         if c.panic_in_poll {
             c.done = true;
             drop(c);
             panic!("{PLANNED} in poll");
         }
-        if c.ready {
+        if c.ready || timer_fired {
             c.done = true;
             return Poll::Ready(7);
+        }
+        if let Some(ms) = c.sleep_next_poll.take() {
+            let mut sleep = crate::time::sleep(std::time::Duration::from_millis(ms));
+            c.sleep_started = Some(ms);
+            if Pin::new(&mut sleep).poll(cx).is_ready() {
+                c.done = true;
+                return Poll::Ready(7);
+            }
+            this.1 = Some(sleep);
         }
         c.wakers.push(cx.waker().clone());
         Poll::Pending
@@ -104,6 +125,8 @@ struct Slot {
     outcome: Option<Outcome>,
     /// The handle already returned its result.
     joined: bool,
+    /// Virtual time (ms) at which its sleep fires, once it started one.
+    deadline: Option<u64>,
 }
 
 fn outcome_of(result: &Result<u32, JoinError>) -> Outcome {
@@ -145,7 +168,7 @@ fn install_panic_hook() {
 ///
 /// Each step is an opcode byte and a task-index byte:
 ///
-/// | op % 12 | step |
+/// | op % 14 | step |
 /// | --- | --- |
 /// | 0 | spawn a task (index byte bit 0: it panics in drop) |
 /// | 1 | wake (by value) one held waker |
@@ -158,15 +181,23 @@ fn install_panic_hook() {
 /// | 8 | tell the task to complete at its next poll |
 /// | 9 | tell the task to panic at its next poll |
 /// | 10, 11 | run every queued task |
+/// | 12 | at its next poll the task sleeps `index byte` ms (mock clock) and then completes |
+/// | 13 | advance the mock clock by `index byte` ms, then run every queued task |
 pub fn fuzz_scheduler(data: &[u8]) {
     install_panic_hook();
     let rt = Builder::current_thread()
+        .clock(crate::time::Clock::mock().auto_advance(false))
         .build()
         .expect("a current-thread runtime");
     let mut slots: Vec<Slot> = Vec::new();
+    // The model's virtual clock, in ms.
+    let mut now: u64 = 0;
 
-    let run = |slots: &mut Vec<Slot>| {
+    let run = |slots: &mut Vec<Slot>, now: u64, advance: u64| {
         rt.block_on(async {
+            if advance > 0 {
+                crate::time::advance(std::time::Duration::from_millis(advance)).await;
+            }
             crate::yield_now().await;
             crate::yield_now().await;
         });
@@ -175,12 +206,17 @@ pub fn fuzz_scheduler(data: &[u8]) {
             let mut c = slot.control.lock().unwrap();
             slot.wakers.append(&mut c.wakers);
             drop(c);
-            model_run(slot);
+            model_run(slot, now);
         }
     };
 
     for step in data.chunks_exact(2) {
-        let (op, arg) = (step[0] % 12, step[1]);
+        let (op, arg) = (step[0] % 14, step[1]);
+        if op == 13 {
+            now += u64::from(arg);
+            run(&mut slots, now, u64::from(arg));
+            continue;
+        }
         if op == 0 {
             if slots.len() < MAX_TASKS {
                 let control = Arc::new(Mutex::new(Control {
@@ -188,7 +224,7 @@ pub fn fuzz_scheduler(data: &[u8]) {
                     panic_in_drop: arg & 1 == 1,
                     ..Control::default()
                 }));
-                let handle = rt.spawn(Probe(Arc::clone(&control)));
+                let handle = rt.spawn(Probe(Arc::clone(&control), None));
                 slots.push(Slot {
                     control,
                     abort: handle.abort_handle(),
@@ -197,12 +233,13 @@ pub fn fuzz_scheduler(data: &[u8]) {
                     aborted: false,
                     outcome: None,
                     joined: false,
+                    deadline: None,
                 });
             }
             continue;
         }
-        if op >= 10 {
-            run(&mut slots);
+        if op == 10 || op == 11 {
+            run(&mut slots, now, 0);
             continue;
         }
         if slots.is_empty() {
@@ -259,6 +296,12 @@ pub fn fuzz_scheduler(data: &[u8]) {
             }
             8 => slot.control.lock().unwrap().ready = true,
             9 => slot.control.lock().unwrap().panic_in_poll = true,
+            12 => {
+                let mut c = slot.control.lock().unwrap();
+                if c.sleep_started.is_none() {
+                    c.sleep_next_poll = Some(u64::from(arg));
+                }
+            }
             _ => unreachable!(),
         }
     }
@@ -279,12 +322,23 @@ fn mark_woken(slot: &mut Slot, finished: bool) {
     }
 }
 
-/// What one pass of the scheduler does to `slot`, per the model.
-fn model_run(slot: &mut Slot) {
+/// What one pass of the scheduler (at virtual time `now`) does to `slot`,
+/// per the model.
+fn model_run(slot: &mut Slot, now: u64) {
     if slot.outcome.is_some() {
         return;
     }
     let c = slot.control.lock().unwrap();
+    if slot.deadline.is_none() {
+        // A sleep started during this pass started at `now`.
+        slot.deadline = c.sleep_started.map(|ms| now + ms);
+    }
+    if let Some(deadline) = slot.deadline {
+        assert!(
+            deadline > now || c.done || slot.aborted,
+            "a timer due at {deadline} ms did not complete its task by {now} ms (lost timer wake)"
+        );
+    }
     slot.outcome = if slot.aborted {
         // Dropped instead of polled; a panicking destructor is the result.
         Some(if c.panic_in_drop {
