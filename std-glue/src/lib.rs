@@ -55,3 +55,8 @@ pub mod future {
 pub mod sync {
     pub use minirt_core::sync::*;
 }
+
+/// The README's code examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
