@@ -12,7 +12,9 @@ use alloc::sync::Arc;
 
 use super::{
     AcquireError, Outcome, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryTake, Waiter,
+    CLOSED, HAS_WAITERS,
 };
+use crate::loom::atomic::Ordering::AcqRel;
 
 /// Where an acquire request stands.
 #[derive(Debug)]
@@ -30,29 +32,42 @@ impl Request {
     /// caller.
     fn poll(&mut self, sem: &Semaphore, cx: &mut Context<'_>) -> Poll<Result<u32, AcquireError>> {
         match *self {
-            Request::Idle { needed } => {
-                let mut state = sem.lock();
-                match state.try_take(needed) {
-                    TryTake::Taken => {
-                        *self = Request::Done;
-                        Poll::Ready(Ok(needed))
-                    }
-                    TryTake::Closed => {
-                        *self = Request::Done;
-                        Poll::Ready(Err(AcquireError::new()))
-                    }
-                    TryTake::MustWait => {
-                        let waker = Some(cx.waker().clone());
-                        let key = state.waiters.push_back(Waiter {
-                            needed,
-                            waker,
-                            outcome: Outcome::Waiting,
-                        });
-                        *self = Request::Queued { needed, key };
-                        Poll::Pending
-                    }
+            Request::Idle { needed } => match sem.try_take_fast(needed) {
+                TryTake::Taken => {
+                    *self = Request::Done;
+                    Poll::Ready(Ok(needed))
                 }
-            }
+                TryTake::Closed => {
+                    *self = Request::Done;
+                    Poll::Ready(Err(AcquireError::new()))
+                }
+                TryTake::MustWait => {
+                    let mut state = sem.lock();
+                    // Announce the queue first, so every release from now on
+                    // takes the lock; then serve the queue (us included) from
+                    // whatever is free, which also covers a release that
+                    // slipped in before the flag.
+                    let word = sem.permits.fetch_or(HAS_WAITERS, AcqRel);
+                    if word & CLOSED != 0 {
+                        if state.waiters.is_empty() {
+                            sem.permits.fetch_and(!HAS_WAITERS, AcqRel);
+                        }
+                        *self = Request::Done;
+                        return Poll::Ready(Err(AcquireError::new()));
+                    }
+                    let waker = Some(cx.waker().clone());
+                    let key = state.waiters.push_back(Waiter {
+                        needed,
+                        waker,
+                        outcome: Outcome::Waiting,
+                    });
+                    *self = Request::Queued { needed, key };
+                    sem.grant_and_wake(state);
+                    // If that granted us, collect it now rather than on a
+                    // wake-up (our own waker was woken; harmless).
+                    self.poll(sem, cx)
+                }
+            },
             Request::Queued { needed, key } => {
                 let mut state = sem.lock();
                 let queued = state.waiters.is_queued(key);
@@ -95,10 +110,11 @@ impl Request {
         let Request::Queued { needed, key } = core::mem::replace(self, Request::Done) else {
             return;
         };
-        let mut state = sem.lock();
+        let state = sem.lock();
+        let mut state = state;
         let node = state.waiters.remove(key);
         if node.outcome == Outcome::Granted {
-            state.add(needed as usize);
+            sem.add(needed as usize);
         }
         // Whether this waiter was granted or was blocking the head, the
         // waiters behind it may fit now.

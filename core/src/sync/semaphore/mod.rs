@@ -5,10 +5,27 @@
 //!
 //! # How it works
 //!
-//! All state lives behind one [`Lock`]: the free permit count, the closed
-//! flag and a [`WaitList`] of waiters (a FIFO list in a slab, so a wait does not
-//! allocate once the slab has warmed up, and a cancelled waiter leaves in
-//! O(1)). The lock is held only for a few loads and stores: **never across an
+//! The free permit count and two flags live in one atomic word,
+//! `permits = free << 2 | HAS_WAITERS | CLOSED`; the [`WaitList`] of waiters
+//! (a FIFO list in a slab, so a wait does not allocate once the slab has
+//! warmed up, and a cancelled waiter leaves in O(1)) lives behind one
+//! [`Lock`].
+//!
+//! **Fast path, no lock:** while nobody waits (`HAS_WAITERS` clear), an
+//! acquire is one compare-and-swap that subtracts permits, and a release one
+//! that adds them. That is the common case of a semaphore with permits to
+//! spare, and of the slot semaphore inside a bounded channel.
+//!
+//! **Slow path, under the lock:** an acquire that cannot be served sets
+//! `HAS_WAITERS` *before* it queues, then serves the queue from the atomic
+//! count. From then on every release sees the flag and takes the lock, so
+//! permits reach waiters in FIFO order and no later acquire jumps the queue.
+//! A release that added permits just before the flag was set is not lost:
+//! its permits are in the atomic count, which the queuing acquire serves
+//! from after setting the flag. The flag is cleared, under the lock, when
+//! the queue becomes empty.
+//!
+//! The lock is held only for a few loads and stores: **never across an
 //! `.await` and never while a waker is woken or dropped**. Wakers to wake are
 //! moved into a [`WakeList`] and woken after the guard is gone, because waking
 //! or dropping a waker may run a task's destructor, which may in turn drop
@@ -53,6 +70,7 @@ pub use permit::{OwnedSemaphorePermit, SemaphorePermit};
 use super::lock::{Lock, LockGuard};
 use super::wait_list::WaitList;
 use super::wake_list::WakeList;
+use crate::loom::atomic::{AtomicUsize, Ordering::*};
 
 /// A FIFO-fair counting semaphore for async tasks.
 ///
@@ -96,16 +114,25 @@ use super::wake_list::WakeList;
 /// assert_eq!(permit.num_permits(), 2);
 /// ```
 pub struct Semaphore {
-    /// Free permits, the closed flag and the waiter queue.
+    /// `free << 2 | HAS_WAITERS | CLOSED`; see the module docs.
+    permits: AtomicUsize,
+    /// The waiter queue.
     state: Lock<State>,
+}
+
+/// Set once [`Semaphore::close`] ran; never cleared.
+const CLOSED: usize = 1;
+/// Set while the queue may be non-empty: releases must take the lock.
+const HAS_WAITERS: usize = 2;
+/// The free count starts at this bit.
+const SHIFT: u32 = 2;
+
+fn free(word: usize) -> usize {
+    word >> SHIFT
 }
 
 /// Everything the lock protects.
 struct State {
-    /// Permits nobody holds or has been granted.
-    permits: usize,
-    /// Set by [`Semaphore::close`]; never cleared.
-    closed: bool,
     /// Waiters in arrival order, plus detached nodes not yet collected.
     waiters: WaitList<Waiter>,
 }
@@ -166,7 +193,8 @@ impl Semaphore {
             "Semaphore::new: too many permits"
         );
         Self {
-            state: Lock::new(State::new(permits)),
+            permits: AtomicUsize::new(permits << SHIFT),
+            state: Lock::new(State::new()),
         }
     }
 
@@ -182,7 +210,8 @@ impl Semaphore {
             "Semaphore::new: too many permits"
         );
         Self {
-            state: Lock::new(State::new(permits)),
+            permits: AtomicUsize::new(permits << SHIFT),
+            state: Lock::new(State::new()),
         }
     }
 
@@ -269,7 +298,7 @@ impl Semaphore {
 
     /// Permits free right now (not counting those granted to waiters).
     pub fn available_permits(&self) -> usize {
-        self.lock().permits
+        free(self.permits.load(Acquire))
     }
 
     /// Closes the semaphore: every waiting and future acquire fails with
@@ -289,7 +318,7 @@ impl Semaphore {
         let mut wakes = WakeList::new();
         loop {
             let mut state = self.lock();
-            state.closed = true;
+            self.permits.fetch_or(CLOSED, AcqRel);
             let mut batch_full = false;
             while let Some(key) = state.waiters.front() {
                 if !wakes.can_push() {
@@ -302,6 +331,10 @@ impl Semaphore {
                     wakes.push(waker);
                 }
             }
+            if !batch_full {
+                // Nobody is queued any more: releases may skip the lock.
+                self.permits.fetch_and(!HAS_WAITERS, AcqRel);
+            }
             drop(state);
             wakes.wake_all();
             if !batch_full {
@@ -312,7 +345,7 @@ impl Semaphore {
 
     /// Whether [`close`](Self::close) has been called.
     pub fn is_closed(&self) -> bool {
-        self.lock().closed
+        self.permits.load(Acquire) & CLOSED != 0
     }
 
     /// Locks the state.
@@ -320,19 +353,87 @@ impl Semaphore {
         self.state.lock()
     }
 
-    /// Takes `n` permits without waiting, if fairness allows.
+    /// Takes `n` permits without waiting, if fairness allows: lock-free.
     fn try_take(&self, n: u32) -> Result<(), TryAcquireError> {
-        match self.lock().try_take(n) {
+        match self.try_take_fast(n) {
             TryTake::Taken => Ok(()),
             TryTake::Closed => Err(TryAcquireError::Closed),
             TryTake::MustWait => Err(TryAcquireError::NoPermits),
         }
     }
 
-    /// Returns `n` permits and hands them on to waiters.
+    /// One CAS loop: takes `n` permits if the semaphore is open, nobody is
+    /// queued and enough are free.
+    fn try_take_fast(&self, n: u32) -> TryTake {
+        let n = n as usize;
+        let mut cur = self.permits.load(Acquire);
+        loop {
+            if cur & CLOSED != 0 {
+                return TryTake::Closed;
+            }
+            if n == 0 {
+                return TryTake::Taken;
+            }
+            if cur & HAS_WAITERS != 0 || free(cur) < n {
+                return TryTake::MustWait;
+            }
+            match self
+                .permits
+                .compare_exchange_weak(cur, cur - (n << SHIFT), AcqRel, Acquire)
+            {
+                Ok(_) => return TryTake::Taken,
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+
+    /// Adds `n` free permits to the atomic count.
+    ///
+    /// # Panics
+    ///
+    /// If the total would exceed [`Semaphore::MAX_PERMITS`].
+    fn add(&self, n: usize) {
+        let prev = self.permits.fetch_add(n << SHIFT, AcqRel);
+        if free(prev)
+            .checked_add(n)
+            .is_none_or(|total| total > Semaphore::MAX_PERMITS)
+        {
+            self.permits.fetch_sub(n << SHIFT, AcqRel);
+            panic!(
+                "Semaphore::add_permits: {} + {n} permits exceed Semaphore::MAX_PERMITS",
+                free(prev)
+            );
+        }
+    }
+
+    /// Returns `n` permits: lock-free while nobody waits, else they are
+    /// handed on to the waiters under the lock.
     fn release(&self, n: usize) {
-        let mut state = self.lock();
-        state.add(n);
+        if n == 0 {
+            return;
+        }
+        let mut cur = self.permits.load(Acquire);
+        while cur & HAS_WAITERS == 0 {
+            let Some(total) = free(cur)
+                .checked_add(n)
+                .filter(|t| *t <= Semaphore::MAX_PERMITS)
+            else {
+                panic!(
+                    "Semaphore::add_permits: {} + {n} permits exceed Semaphore::MAX_PERMITS",
+                    free(cur)
+                );
+            };
+            let next = (total << SHIFT) | (cur & CLOSED);
+            match self
+                .permits
+                .compare_exchange_weak(cur, next, AcqRel, Acquire)
+            {
+                Ok(_) => return,
+                Err(actual) => cur = actual,
+            }
+        }
+        let state = self.lock();
+        self.add(n);
         self.grant_and_wake(state);
     }
 
@@ -341,7 +442,7 @@ impl Semaphore {
     fn grant_and_wake<'a>(&'a self, mut state: LockGuard<'a, State>) {
         let mut wakes = WakeList::new();
         loop {
-            let batch_full = state.grant_waiters(&mut wakes);
+            let batch_full = self.grant_waiters(&mut state, &mut wakes);
             drop(state);
             wakes.wake_all();
             if !batch_full {
@@ -350,57 +451,34 @@ impl Semaphore {
             state = self.lock();
         }
     }
-}
-
-impl State {
-    /// A fresh state with `permits` free permits.
-    const fn new(permits: usize) -> Self {
-        Self {
-            permits,
-            closed: false,
-            waiters: WaitList::new(),
-        }
-    }
-
-    /// Adds `n` free permits.
-    fn add(&mut self, n: usize) {
-        self.permits = match self.permits.checked_add(n) {
-            Some(total) if total <= Semaphore::MAX_PERMITS => total,
-            _ => panic!(
-                "Semaphore::add_permits: {} + {n} permits exceed Semaphore::MAX_PERMITS",
-                self.permits
-            ),
-        };
-    }
-
-    /// Takes `n` permits if nobody is queued ahead and enough are free.
-    fn try_take(&mut self, n: u32) -> TryTake {
-        let n = n as usize;
-        if self.closed {
-            TryTake::Closed
-        } else if n == 0 || (self.waiters.is_empty() && self.permits >= n) {
-            self.permits -= n;
-            TryTake::Taken
-        } else {
-            TryTake::MustWait
-        }
-    }
 
     /// Serves waiters from the head of the queue while the head's request
-    /// fits in the free permits. Stops early (returning `true`) when `wakes`
-    /// is full, so the caller can wake that batch and call again.
+    /// fits in the free permits, and clears `HAS_WAITERS` if the queue
+    /// empties. Stops early (returning `true`) when `wakes` is full, so the
+    /// caller can wake that batch and call again. Needs the lock (`state`).
     #[must_use]
-    fn grant_waiters(&mut self, wakes: &mut WakeList) -> bool {
-        while let Some(key) = self.waiters.front() {
-            let needed = self.waiters.get(key).needed as usize;
-            if needed > self.permits {
-                return false;
-            }
+    fn grant_waiters(&self, state: &mut State, wakes: &mut WakeList) -> bool {
+        while let Some(key) = state.waiters.front() {
+            let needed = state.waiters.get(key).needed as usize;
             if !wakes.can_push() {
                 return true;
             }
-            self.permits -= needed;
-            let waiter = self.waiters.detach(key);
+            let mut cur = self.permits.load(Acquire);
+            loop {
+                if free(cur) < needed {
+                    return false;
+                }
+                match self.permits.compare_exchange_weak(
+                    cur,
+                    cur - (needed << SHIFT),
+                    AcqRel,
+                    Acquire,
+                ) {
+                    Ok(_) => break,
+                    Err(actual) => cur = actual,
+                }
+            }
+            let waiter = state.waiters.detach(key);
             debug_assert_eq!(
                 waiter.outcome,
                 Outcome::Waiting,
@@ -411,16 +489,25 @@ impl State {
                 wakes.push(waker);
             }
         }
+        self.permits.fetch_and(!HAS_WAITERS, AcqRel);
         false
+    }
+}
+
+impl State {
+    /// An empty queue.
+    const fn new() -> Self {
+        Self {
+            waiters: WaitList::new(),
+        }
     }
 }
 
 impl core::fmt::Debug for Semaphore {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let (permits, closed, has_waiters) = {
-            let state = self.lock();
-            (state.permits, state.closed, !state.waiters.is_empty())
-        };
+        let word = self.permits.load(Acquire);
+        let (permits, closed, has_waiters) =
+            (free(word), word & CLOSED != 0, word & HAS_WAITERS != 0);
         f.debug_struct("Semaphore")
             .field("permits", &permits)
             .field("closed", &closed)
