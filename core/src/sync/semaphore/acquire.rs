@@ -10,6 +10,7 @@ use core::task::{Context, Poll};
 
 use alloc::sync::Arc;
 
+use super::super::wake_list::WakeList;
 use super::{
     AcquireError, Outcome, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryTake, Waiter,
     CLOSED, HAS_WAITERS,
@@ -55,17 +56,33 @@ impl Request {
                         *self = Request::Done;
                         return Poll::Ready(Err(AcquireError::new()));
                     }
-                    let waker = Some(cx.waker().clone());
                     let key = state.waiters.push_back(Waiter {
                         needed,
-                        waker,
+                        waker: None,
                         outcome: Outcome::Waiting,
                     });
-                    *self = Request::Queued { needed, key };
-                    sem.grant_and_wake(state);
-                    // If that granted us, collect it now rather than on a
-                    // wake-up (our own waker was woken; harmless).
-                    self.poll(sem, cx)
+                    let mut wakes = WakeList::new();
+                    let more = sem.grant_waiters(&mut state, &mut wakes);
+                    let granted = state.waiters.get(key).outcome == Outcome::Granted;
+                    if granted {
+                        // Served at once (permits arrived before the flag):
+                        // no need to wait for a wake-up.
+                        drop(state.waiters.remove(key));
+                        *self = Request::Done;
+                    } else {
+                        state.waiters.get_mut(key).waker = Some(cx.waker().clone());
+                        *self = Request::Queued { needed, key };
+                    }
+                    drop(state);
+                    wakes.wake_all();
+                    if more {
+                        sem.grant_and_wake(sem.lock());
+                    }
+                    if granted {
+                        Poll::Ready(Ok(needed))
+                    } else {
+                        Poll::Pending
+                    }
                 }
             },
             Request::Queued { needed, key } => {
