@@ -412,29 +412,25 @@ impl Semaphore {
         if n == 0 {
             return;
         }
-        let mut cur = self.permits.load(Acquire);
-        while cur & HAS_WAITERS == 0 {
-            let Some(total) = free(cur)
-                .checked_add(n)
-                .filter(|t| *t <= Semaphore::MAX_PERMITS)
-            else {
-                panic!(
-                    "Semaphore::add_permits: {} + {n} permits exceed Semaphore::MAX_PERMITS",
-                    free(cur)
-                );
-            };
-            let next = (total << SHIFT) | (cur & CLOSED);
-            match self
-                .permits
-                .compare_exchange_weak(cur, next, AcqRel, Acquire)
-            {
-                Ok(_) => return,
-                Err(actual) => cur = actual,
-            }
+        // One unconditional add, not a CAS loop: under contention (a channel's
+        // receiver releasing slots while senders take them) retries of a
+        // failed CAS were a measurable share of the time.
+        let prev = self.permits.fetch_add(n << SHIFT, AcqRel);
+        if free(prev)
+            .checked_add(n)
+            .is_none_or(|total| total > Semaphore::MAX_PERMITS)
+        {
+            self.permits.fetch_sub(n << SHIFT, AcqRel);
+            panic!(
+                "Semaphore::add_permits: {} + {n} permits exceed Semaphore::MAX_PERMITS",
+                free(prev)
+            );
         }
-        let state = self.lock();
-        self.add(n);
-        self.grant_and_wake(state);
+        if prev & HAS_WAITERS != 0 {
+            // Someone is queued: hand the permits on in FIFO order. (If the
+            // queue emptied meanwhile, this finds nothing to do.)
+            self.grant_and_wake(self.lock());
+        }
     }
 
     /// Grants permits to waiters at the head of the queue, waking each after

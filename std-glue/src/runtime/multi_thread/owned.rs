@@ -11,13 +11,25 @@ use slab::Slab;
 
 use super::Scheduler;
 
+/// Keeps each shard's mutex (and the shard) on its own cache lines.
+#[repr(align(128))]
+struct Padded<T>(T);
+
+impl<T> std::ops::Deref for Padded<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
 pub(super) struct OwnedTasks {
-    shards: Box<[Mutex<Shard>]>,
+    shards: Box<[Padded<Mutex<Shard>>]>,
     /// `shards.len() - 1`; the length is a power of two.
     mask: usize,
     shift: u32,
 }
 
+/// One shard's tasks; see [`Padded`] for why shards do not share lines.
 struct Shard {
     tasks: Slab<Task<Scheduler>>,
     /// Set at shutdown; inserting then fails.
@@ -29,10 +41,10 @@ impl OwnedTasks {
         let n = (workers * 4).next_power_of_two();
         let shards = (0..n)
             .map(|_| {
-                Mutex::new(Shard {
+                Padded(Mutex::new(Shard {
                     tasks: Slab::new(),
                     closed: false,
-                })
+                }))
             })
             .collect::<Vec<_>>()
             .into_boxed_slice();
