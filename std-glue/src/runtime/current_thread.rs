@@ -239,6 +239,24 @@ impl Shared {
         handle
     }
 
+    /// Spawns a `Send` future that may borrow non-`'static` data.
+    ///
+    /// # Safety
+    ///
+    /// As for `multi_thread::Shared::spawn_unchecked`.
+    pub(crate) unsafe fn spawn_unchecked<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send,
+        F::Output: Send,
+    {
+        // SAFETY: `F` and its output are `Send`; the lifetime obligation is
+        // the caller's.
+        let (task, notified, handle) =
+            unsafe { task::spawn_unchecked(future, Scheduler(self.clone())) };
+        self.bind(task, notified);
+        handle
+    }
+
     /// Spawns a `!Send` future.
     ///
     /// # Panics

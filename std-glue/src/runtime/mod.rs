@@ -275,6 +275,27 @@ impl Handle {
         }
     }
 
+    /// Spawns a `Send` future that may borrow non-`'static` data (for
+    /// scopes).
+    ///
+    /// # Safety
+    ///
+    /// The task must be completed or shut down, and its output taken or
+    /// dropped, before anything the future borrows is invalidated.
+    pub(crate) unsafe fn spawn_unchecked<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send,
+        F::Output: Send,
+    {
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            match &self.inner.scheduler {
+                SchedulerHandle::CurrentThread(ct) => ct.spawn_unchecked(future),
+                SchedulerHandle::MultiThread(mt) => mt.spawn_unchecked(future),
+            }
+        }
+    }
+
     /// Runs a blocking closure on the runtime's blocking pool.
     pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where

@@ -160,17 +160,16 @@ impl<'env, T: Send + 'env> State<'env, T> {
 
     /// Starts a counted child's task.
     fn launch(self: &Arc<Self>, index: usize, body: Body<'env, T>) {
-        let child: BoxFuture<'env, ()> = Box::pin(Child::new(self.clone(), index, body));
-        // SAFETY: only the lifetime changes (same layout). The child may
-        // borrow data living for `'env`; it is counted in `active` until its
-        // future has been dropped, and the owner does not finish — and, for
-        // the sync-boundary scope, the borrowing stack frame does not return
-        // — before `active` is zero (see the module docs). What the task
-        // still holds after that is an `Arc<State>` whose drop touches no
-        // `'env` data: the results and the queue are emptied when the owner
-        // finishes.
-        let child: BoxFuture<'static, ()> = unsafe { mem::transmute(child) };
-        let join = self.handle.spawn(child);
+        let child = Child::new(self.clone(), index, body);
+        // SAFETY: the child may borrow data living for `'env`; it is counted
+        // in `active` until its future has been dropped, and the owner does
+        // not finish — and, for the sync-boundary scope, the borrowing stack
+        // frame does not return — before `active` is zero (see the module
+        // docs). Its output is `()`. What the task still holds after that is
+        // an `Arc<State>` whose drop touches no `'env` data: the results and
+        // the queue are emptied when the owner finishes. (The task is the
+        // child's only allocation besides its body: no extra box.)
+        let join = unsafe { self.handle.spawn_unchecked(child) };
         self.node.attach(index, join.abort_handle());
     }
 

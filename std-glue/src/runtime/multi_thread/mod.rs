@@ -226,6 +226,32 @@ impl Shared {
         F::Output: Send + 'static,
     {
         let (task, notified, handle) = task::spawn(future, Scheduler(self.clone()));
+        self.bind(task, notified);
+        handle
+    }
+
+    /// Spawns a `Send` future that may borrow non-`'static` data.
+    ///
+    /// # Safety
+    ///
+    /// The task must be completed or shut down, and its output taken or
+    /// dropped, before anything the future borrows is invalidated (see
+    /// `minirt_core::task::spawn_unchecked`). Scopes guarantee this.
+    pub(crate) unsafe fn spawn_unchecked<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send,
+        F::Output: Send,
+    {
+        // SAFETY: `F` and its output are `Send`; the lifetime obligation is
+        // the caller's.
+        let (task, notified, handle) =
+            unsafe { task::spawn_unchecked(future, Scheduler(self.clone())) };
+        self.bind(task, notified);
+        handle
+    }
+
+    /// Lists a new task among the live ones and queues it.
+    fn bind(self: &Arc<Self>, task: Task<Scheduler>, notified: Notified<Scheduler>) {
         let worker = worker::current_index(self);
         let hint = match worker {
             Some(index) => {
@@ -241,10 +267,9 @@ impl Shared {
             // Shutting down: cancel at once.
             drop(notified);
             task.shutdown();
-            return handle;
+            return;
         }
         self.schedule(notified, false);
-        handle
     }
 
     /// Queues a woken task: into the current worker's LIFO slot (or deque,
