@@ -195,11 +195,29 @@ impl<'env, T: Send + 'env> State<'env, T> {
                 // Aborted by a runtime shutdown: the scope cannot go on.
                 cancel = Some(StopReason::Cancelled);
             }
-            if cancel.is_some() || self.node.is_cancelled() {
-                book.drain_pending()
-            } else {
-                Vec::new()
+            if cancel.is_none() && !self.node.is_cancelled() {
+                // The common case, in this one lock: hand our slot straight
+                // to the next queued child (`active` stays the same: it
+                // counts that child instead of us), or give it up.
+                let next = if book.active <= self.config.max_concurrency {
+                    book.pending.pop_front()
+                } else {
+                    None
+                };
+                match &next {
+                    Some((i, _)) => self.node.reserve(*i),
+                    None => book.active -= 1,
+                }
+                let abandoned_and_empty = book.closed && book.active == 0;
+                let finished = book.active == 0 && book.pending.is_empty();
+                drop(book);
+                if let Some((i, body)) = next {
+                    self.launch(i, body);
+                }
+                self.after_report(finished, abandoned_and_empty);
+                return;
             }
+            book.drain_pending()
         };
         if let Some(reason) = cancel {
             self.node.cancel(reason);
@@ -238,6 +256,12 @@ impl<'env, T: Send + 'env> State<'env, T> {
                 book.active == 0 && book.pending.is_empty(),
             )
         };
+        self.after_report(finished, abandoned_and_empty);
+    }
+
+    /// The end of `report`: wake the owner if it waits for this, and let
+    /// an abandoned scope's parent go once the last child is gone.
+    fn after_report(&self, finished: bool, abandoned_and_empty: bool) {
         // An owner in `join` only cares about the end; one consuming
         // `next_completed` wants every completion. Waking it for each of
         // 10 000 children would cost 10 000 polls of the owner.
