@@ -12,7 +12,7 @@
 //! its children, dropping a child drops the scopes it owns, and a dropped
 //! scope aborts its own children.
 
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Waker;
@@ -24,7 +24,7 @@ use super::outcome::StopReason;
 
 thread_local! {
     /// The scope whose child is being polled on this thread right now.
-    static CURRENT: RefCell<Option<Arc<CancelNode>>> = const { RefCell::new(None) };
+    static CURRENT: Cell<*const CancelNode> = const { Cell::new(std::ptr::null()) };
 }
 
 /// Cancellation, deadline and shield bookkeeping of one scope.
@@ -218,27 +218,38 @@ impl Drop for Hold {
 
 /// The node of the scope whose child is running on this thread.
 pub(crate) fn current() -> Option<Arc<CancelNode>> {
-    CURRENT.try_with(|c| c.borrow().clone()).ok().flatten()
+    let ptr = CURRENT.try_with(Cell::get).unwrap_or(std::ptr::null());
+    if ptr.is_null() {
+        return None;
+    }
+    // SAFETY: a non-null pointer was set by `enter` from an `Arc` that the
+    // running child holds (through its scope state) for the whole poll, and
+    // is cleared or restored when that poll ends; so the node is alive and
+    // we may take one more strong reference to it.
+    unsafe {
+        Arc::increment_strong_count(ptr);
+        Some(Arc::from_raw(ptr))
+    }
 }
 
 /// Makes `node` current for the duration of a child's poll.
+///
+/// Only a pointer is stored: cloning the `Arc` for every poll of every child
+/// made both workers bounce its reference count between their caches.
 pub(crate) fn enter(node: &Arc<CancelNode>) -> EnterGuard {
     let prev = CURRENT
-        .try_with(|c| c.replace(Some(node.clone())))
-        .ok()
-        .flatten();
+        .try_with(|c| c.replace(Arc::as_ptr(node)))
+        .unwrap_or(std::ptr::null());
     EnterGuard { prev }
 }
 
 /// Restores the previous current node on drop.
 pub(crate) struct EnterGuard {
-    prev: Option<Arc<CancelNode>>,
+    prev: *const CancelNode,
 }
 
 impl Drop for EnterGuard {
     fn drop(&mut self) {
-        let prev = self.prev.take();
-        let ours = CURRENT.try_with(|c| c.replace(prev)).ok().flatten();
-        drop(ours);
+        let _ = CURRENT.try_with(|c| c.set(self.prev));
     }
 }
