@@ -4,47 +4,18 @@
 
 use std::io::{self, ErrorKind};
 use std::os::fd::AsRawFd;
-use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
 use minirt::io::{AsyncReadExt, AsyncWriteExt};
 use minirt::net::{TcpListener, TcpStream};
-use minirt::{Builder, Runtime};
+use minirt::Builder;
+use minirt_tests::{bounded, named_runtimes as runtimes};
 
 /// Payload sizes for the echo test: tiny, around buffer boundaries, and 1 MiB.
 const SIZES: [usize; 7] = [1, 2, 1000, 4096, 16 * 1024 + 7, 256 * 1024, 1024 * 1024];
 
 /// How many connections of each size run at once.
 const CONNECTIONS_PER_SIZE: usize = 4;
-
-fn runtimes() -> Vec<(&'static str, Runtime)> {
-    vec![
-        ("current_thread", Builder::current_thread().build().unwrap()),
-        (
-            "multi_thread",
-            Builder::multi_thread().worker_threads(2).build().unwrap(),
-        ),
-    ]
-}
-
-/// Runs `f`, aborting the whole test binary if it takes longer than `limit`:
-/// a lost wake-up must fail CI, not hang it.
-fn bounded<T>(limit: Duration, f: impl FnOnce() -> T) -> T {
-    let (done, finished) = mpsc::channel::<()>();
-    let name = std::thread::current()
-        .name()
-        .unwrap_or("a test")
-        .to_string();
-    std::thread::spawn(move || {
-        if let Err(RecvTimeoutError::Timeout) = finished.recv_timeout(limit) {
-            eprintln!("{name} still running after {limit:?}: aborting (lost wake-up?)");
-            std::process::abort();
-        }
-    });
-    let out = f();
-    drop(done);
-    out
-}
 
 /// A payload whose bytes depend on both position and connection, so swapped
 /// or shifted data is caught.

@@ -2,44 +2,14 @@
 //! sockets, addressed (`send_to`/`recv_from`) and connected (`send`/`recv`).
 
 use std::io;
-use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
 use minirt::net::UdpSocket;
-use minirt::{Builder, Runtime};
+use minirt_tests::{bounded, named_runtimes as runtimes};
 
 /// Ping-pong rounds per test; each waits for the previous reply, so every
 /// round exercises a wake-up from the reactor.
 const ROUNDS: u32 = 200;
-
-fn runtimes() -> Vec<(&'static str, Runtime)> {
-    vec![
-        ("current_thread", Builder::current_thread().build().unwrap()),
-        (
-            "multi_thread",
-            Builder::multi_thread().worker_threads(2).build().unwrap(),
-        ),
-    ]
-}
-
-/// Runs `f`, aborting the whole test binary if it takes longer than `limit`:
-/// a lost wake-up must fail CI, not hang it.
-fn bounded<T>(limit: Duration, f: impl FnOnce() -> T) -> T {
-    let (done, finished) = mpsc::channel::<()>();
-    let name = std::thread::current()
-        .name()
-        .unwrap_or("a test")
-        .to_string();
-    std::thread::spawn(move || {
-        if let Err(RecvTimeoutError::Timeout) = finished.recv_timeout(limit) {
-            eprintln!("{name} still running after {limit:?}: aborting (lost wake-up?)");
-            std::process::abort();
-        }
-    });
-    let out = f();
-    drop(done);
-    out
-}
 
 #[test]
 fn ping_pong_with_send_to_and_recv_from() {

@@ -5,41 +5,11 @@
 use std::io;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
 use minirt::io::{AsyncReadExt, AsyncWriteExt};
 use minirt::net::{UnixDatagram, UnixListener, UnixStream};
-use minirt::{Builder, Runtime};
-
-fn runtimes() -> Vec<(&'static str, Runtime)> {
-    vec![
-        ("current_thread", Builder::current_thread().build().unwrap()),
-        (
-            "multi_thread",
-            Builder::multi_thread().worker_threads(2).build().unwrap(),
-        ),
-    ]
-}
-
-/// Runs `f`, aborting the whole test binary if it takes longer than `limit`:
-/// a lost wake-up must fail CI, not hang it.
-fn bounded<T>(limit: Duration, f: impl FnOnce() -> T) -> T {
-    let (done, finished) = mpsc::channel::<()>();
-    let name = std::thread::current()
-        .name()
-        .unwrap_or("a test")
-        .to_string();
-    std::thread::spawn(move || {
-        if let Err(RecvTimeoutError::Timeout) = finished.recv_timeout(limit) {
-            eprintln!("{name} still running after {limit:?}: aborting (lost wake-up?)");
-            std::process::abort();
-        }
-    });
-    let out = f();
-    drop(done);
-    out
-}
+use minirt_tests::{bounded, named_runtimes as runtimes};
 
 /// A socket path unique to this process and call, removed when dropped.
 struct TempSocketPath(PathBuf);

@@ -13,14 +13,8 @@ use std::time::Duration;
 
 use minirt::scope::{Options, Outcome, Scope, StopReason, TryJoinError};
 use minirt::sync::oneshot;
-use minirt::{Builder, Runtime};
-
-fn runtimes() -> Vec<Runtime> {
-    vec![
-        Builder::current_thread().build().unwrap(),
-        Builder::multi_thread().worker_threads(2).build().unwrap(),
-    ]
-}
+use minirt::Builder;
+use minirt_tests::runtimes;
 
 /// Counts its drops.
 struct DropCounter(Arc<AtomicUsize>);

@@ -10,17 +10,7 @@ use minirt::scope::{current_deadline, Options, Scope, StopReason};
 use minirt::sync::oneshot;
 use minirt::time::{sleep, Instant};
 use minirt::Builder;
-
-fn mock_runtimes() -> Vec<minirt::Runtime> {
-    vec![
-        Builder::current_thread().mock_clock().build().unwrap(),
-        Builder::multi_thread()
-            .worker_threads(2)
-            .mock_clock()
-            .build()
-            .unwrap(),
-    ]
-}
+use minirt_tests::mock_runtimes;
 
 /// Runs `future` as a task, so that on the multi-thread runtime it counts
 /// as work for the mock clock's auto-advance (a `block_on` future polled on

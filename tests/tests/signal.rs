@@ -8,13 +8,14 @@
 use std::future::Future;
 use std::io::ErrorKind;
 use std::pin::pin;
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::mpsc;
 use std::sync::{Mutex, MutexGuard};
 use std::task::{Context, Waker};
 use std::time::Duration;
 
 use minirt::signal::{signal, SignalKind};
-use minirt::{Builder, Runtime};
+use minirt::Builder;
+use minirt_tests::{bounded, named_runtimes as runtimes};
 
 /// Serialises the tests of this file (see the module docs).
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -24,35 +25,6 @@ fn serial() -> MutexGuard<'static, ()> {
     SERIAL
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-fn runtimes() -> Vec<(&'static str, Runtime)> {
-    vec![
-        ("current_thread", Builder::current_thread().build().unwrap()),
-        (
-            "multi_thread",
-            Builder::multi_thread().worker_threads(2).build().unwrap(),
-        ),
-    ]
-}
-
-/// Runs `f`, aborting the whole test binary if it takes longer than `limit`:
-/// a lost delivery must fail CI, not hang it.
-fn bounded<T>(limit: Duration, f: impl FnOnce() -> T) -> T {
-    let (done, finished) = mpsc::channel::<()>();
-    let name = std::thread::current()
-        .name()
-        .unwrap_or("a test")
-        .to_string();
-    std::thread::spawn(move || {
-        if let Err(RecvTimeoutError::Timeout) = finished.recv_timeout(limit) {
-            eprintln!("{name} still running after {limit:?}: aborting (lost signal?)");
-            std::process::abort();
-        }
-    });
-    let out = f();
-    drop(done);
-    out
 }
 
 /// Sends `signum` to the calling thread, which runs minirt's handler before returning.

@@ -9,7 +9,7 @@ use std::thread;
 use std::time::Duration;
 
 use minirt::sync::Semaphore;
-use minirt::{Builder, Runtime};
+use minirt_tests::runtimes;
 
 /// How long a stress test may run before it is declared hung.
 const WATCHDOG: Duration = Duration::from_secs(60);
@@ -37,13 +37,6 @@ fn with_watchdog(name: &str, body: impl FnOnce() + Send + 'static) {
             panic!("watchdog: stress test `{name}` did not finish within {WATCHDOG:?} (hang?)")
         }
     }
-}
-
-fn runtimes() -> Vec<Runtime> {
-    vec![
-        Builder::current_thread().build().unwrap(),
-        Builder::multi_thread().worker_threads(2).build().unwrap(),
-    ]
 }
 
 const TASKS: usize = if cfg!(miri) { 20 } else { 1_000 };

@@ -4,7 +4,8 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{mpsc, Arc, Mutex};
 
-use minirt::{Builder, Runtime};
+use minirt::Builder;
+use minirt_tests::runtimes;
 
 /// Records its name in a shared log when dropped.
 struct Guard(&'static str, Arc<Mutex<Vec<&'static str>>>);
@@ -12,17 +13,6 @@ impl Drop for Guard {
     fn drop(&mut self) {
         self.1.lock().unwrap().push(self.0);
     }
-}
-
-/// Both runtime kinds; under Miri only the current-thread one, because the
-/// multi-thread runtime's crossbeam-epoch deques use integer-to-pointer
-/// casts that `-Zmiri-strict-provenance` rejects.
-fn runtimes() -> Vec<Runtime> {
-    let mut rts = vec![Builder::current_thread().build().unwrap()];
-    if !cfg!(miri) {
-        rts.push(Builder::multi_thread().worker_threads(2).build().unwrap());
-    }
-    rts
 }
 
 #[test]

@@ -1,18 +1,7 @@
 //! Panics inside tasks are caught and reported on the JoinHandle; the
 //! runtime keeps going.
 
-use minirt::{Builder, Runtime};
-
-/// Both runtime kinds; under Miri only the current-thread one, because the
-/// multi-thread runtime's crossbeam-epoch deques use integer-to-pointer
-/// casts that `-Zmiri-strict-provenance` rejects.
-fn runtimes() -> Vec<Runtime> {
-    let mut rts = vec![Builder::current_thread().build().unwrap()];
-    if !cfg!(miri) {
-        rts.push(Builder::multi_thread().worker_threads(2).build().unwrap());
-    }
-    rts
-}
+use minirt_tests::runtimes;
 
 #[test]
 fn panic_payload_round_trips() {

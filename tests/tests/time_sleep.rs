@@ -6,17 +6,7 @@ use std::time::Duration;
 
 use minirt::time::{self, Clock, Instant, MissedTickBehavior};
 use minirt::{Builder, Runtime};
-
-fn mock_runtimes() -> Vec<Runtime> {
-    vec![
-        Builder::current_thread().mock_clock().build().unwrap(),
-        Builder::multi_thread()
-            .worker_threads(2)
-            .mock_clock()
-            .build()
-            .unwrap(),
-    ]
-}
+use minirt_tests::mock_runtimes;
 
 #[test]
 fn real_clock_sleep_never_fires_early() {

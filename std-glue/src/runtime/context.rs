@@ -106,22 +106,3 @@ impl Drop for EnterRuntimeGuard {
         ENTERED.with(|e| e.set(false));
     }
 }
-
-/// Temporarily leaves the runtime (for `block_in_place`-like bridges and
-/// blocking-pool threads); restores it on drop.
-#[allow(dead_code)]
-pub(crate) fn exit_runtime() -> ExitRuntimeGuard {
-    let was = ENTERED.with(|e| e.replace(false));
-    ExitRuntimeGuard { was }
-}
-
-/// Restores the entered flag on drop.
-pub(crate) struct ExitRuntimeGuard {
-    was: bool,
-}
-
-impl Drop for ExitRuntimeGuard {
-    fn drop(&mut self) {
-        ENTERED.with(|e| e.set(self.was));
-    }
-}

@@ -28,7 +28,7 @@ use std::time::Duration;
 use minirt_core::task::{self, JoinHandle, Notified, NotifiedQueue, PanicPayload, Schedule, Task};
 use slab::Slab;
 
-use super::park::{Driver, DriverHandle};
+use super::park::{Driver, DriverHandle, ThreadWaker};
 use super::Parts;
 use crate::blocking::task::BlockingJob;
 use crate::blocking::Pool;
@@ -107,15 +107,6 @@ impl Wake for MainWaker {
         if !self.woken.swap(true, AcqRel) {
             self.unparker.unpark();
         }
-    }
-}
-
-/// Wakes a thread parked with `parking`.
-struct ThreadWaker(parking::Unparker);
-
-impl Wake for ThreadWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
     }
 }
 
@@ -228,18 +219,7 @@ impl Shared {
         }
     }
 
-    /// Spawns a `Send` future.
-    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        let (task, notified, handle) = task::spawn(future, Scheduler(self.clone()));
-        self.bind(task, notified);
-        handle
-    }
-
-    /// Spawns a `Send` future that may borrow non-`'static` data.
+    /// Spawns a `Send` future, which may borrow non-`'static` data.
     ///
     /// # Safety
     ///
@@ -327,8 +307,7 @@ impl Shared {
             }
             // Another thread drives the tasks; drive just our future, and
             // retry taking the core now and then in case it is released.
-            let (parker, unparker) = parking::pair();
-            let waker = Waker::from(Arc::new(ThreadWaker(unparker)));
+            let (parker, waker) = ThreadWaker::pair();
             let mut cx = Context::from_waker(&waker);
             loop {
                 if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {

@@ -269,10 +269,9 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        match &self.inner.scheduler {
-            SchedulerHandle::CurrentThread(ct) => ct.spawn(future),
-            SchedulerHandle::MultiThread(mt) => mt.spawn(future),
-        }
+        // SAFETY: the future and its output are `'static`, so nothing they
+        // borrow can be invalidated while the task lives.
+        unsafe { self.spawn_unchecked(future) }
     }
 
     /// Spawns a `Send` future that may borrow non-`'static` data (for

@@ -24,6 +24,7 @@
 use std::io;
 use std::sync::atomic::{AtomicU8, Ordering::SeqCst};
 use std::sync::Arc;
+use std::task::{Wake, Waker};
 use std::time::Duration;
 
 const EMPTY: u8 = 0;
@@ -107,5 +108,27 @@ impl DriverHandle {
     /// The reactor handle that sockets register with.
     pub(crate) fn io(&self) -> &minirt_reactor::Handle {
         &self.inner.io
+    }
+}
+
+/// A waker that unparks a thread sleeping on a `parking::Parker`: what a
+/// thread that is *not* the driver's (a `block_on` caller of a multi-thread
+/// runtime, a sync-boundary scope) waits with.
+pub(crate) struct ThreadWaker(parking::Unparker);
+
+impl ThreadWaker {
+    /// A parker and the waker that unparks it.
+    pub(crate) fn pair() -> (parking::Parker, Waker) {
+        let (parker, unparker) = parking::pair();
+        (parker, Waker::from(Arc::new(ThreadWaker(unparker))))
+    }
+}
+
+impl Wake for ThreadWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.unpark();
     }
 }

@@ -5,13 +5,14 @@
 use std::future::Future;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::pin::pin;
-use std::sync::{Arc, OnceLock};
-use std::task::{Context, Poll, Wake, Waker};
+use std::sync::OnceLock;
+use std::task::{Context, Poll};
 
 use super::handle::ScopeHandle;
 use super::options::Options;
 use super::outcome::{Finished, Report, Stopped, TryJoinError};
 use super::state::State;
+use crate::runtime::park::ThreadWaker;
 use crate::runtime::{context, Handle, Runtime, SchedulerHandle};
 
 /// Runs `f` with a [`ScopeHandle`] whose children may borrow from the
@@ -237,17 +238,7 @@ fn default_handle() -> Handle {
 
 /// Parks the calling thread until `future` completes.
 fn block_here<F: Future>(future: F) -> F::Output {
-    struct Unpark(parking::Unparker);
-    impl Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-        fn wake_by_ref(self: &Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let (parker, unparker) = parking::pair();
-    let waker = Waker::from(Arc::new(Unpark(unparker)));
+    let (parker, waker) = ThreadWaker::pair();
     let mut cx = Context::from_waker(&waker);
     let mut future = pin!(future);
     loop {

@@ -173,12 +173,6 @@ impl TimeDriver {
             None => 0,
         }
     }
-
-    /// Number of registered timers.
-    #[allow(dead_code)]
-    pub(crate) fn len(&self) -> usize {
-        self.lock().len()
-    }
 }
 
 impl fmt::Debug for TimeDriver {

@@ -127,11 +127,10 @@ impl Request {
         let Request::Queued { needed, key } = core::mem::replace(self, Request::Done) else {
             return;
         };
-        let state = sem.lock();
-        let mut state = state;
+        let mut state = sem.lock();
         let node = state.waiters.remove(key);
         if node.outcome == Outcome::Granted {
-            sem.add(needed as usize);
+            let _ = sem.add(needed as usize);
         }
         // Whether this waiter was granted or was blocking the head, the
         // waiters behind it may fit now.

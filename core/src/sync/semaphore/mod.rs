@@ -387,12 +387,17 @@ impl Semaphore {
         }
     }
 
-    /// Adds `n` free permits to the atomic count.
+    /// Adds `n` free permits to the atomic count and returns the word as it
+    /// was before.
+    ///
+    /// One unconditional add, not a CAS loop: under contention (a channel's
+    /// receiver releasing slots while senders take them) retries of a failed
+    /// CAS were a measurable share of the time.
     ///
     /// # Panics
     ///
     /// If the total would exceed [`Semaphore::MAX_PERMITS`].
-    fn add(&self, n: usize) {
+    fn add(&self, n: usize) -> usize {
         let prev = self.permits.fetch_add(n << SHIFT, AcqRel);
         if free(prev)
             .checked_add(n)
@@ -404,6 +409,7 @@ impl Semaphore {
                 free(prev)
             );
         }
+        prev
     }
 
     /// Returns `n` permits: lock-free while nobody waits, else they are
@@ -412,20 +418,7 @@ impl Semaphore {
         if n == 0 {
             return;
         }
-        // One unconditional add, not a CAS loop: under contention (a channel's
-        // receiver releasing slots while senders take them) retries of a
-        // failed CAS were a measurable share of the time.
-        let prev = self.permits.fetch_add(n << SHIFT, AcqRel);
-        if free(prev)
-            .checked_add(n)
-            .is_none_or(|total| total > Semaphore::MAX_PERMITS)
-        {
-            self.permits.fetch_sub(n << SHIFT, AcqRel);
-            panic!(
-                "Semaphore::add_permits: {} + {n} permits exceed Semaphore::MAX_PERMITS",
-                free(prev)
-            );
-        }
+        let prev = self.add(n);
         if prev & HAS_WAITERS != 0 {
             // Someone is queued: hand the permits on in FIFO order. (If the
             // queue emptied meanwhile, this finds nothing to do.)

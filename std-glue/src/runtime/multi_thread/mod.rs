@@ -48,14 +48,14 @@ use std::future::Future;
 use std::pin::pin;
 use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering::*};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 use std::thread;
 
 use crossbeam_deque::{Injector, Stealer, Worker};
 use minirt_core::task::{self, JoinHandle, Notified, PanicPayload, Schedule, Task};
 
 use super::builder::Builder;
-use super::park::{Driver, DriverHandle};
+use super::park::{Driver, DriverHandle, ThreadWaker};
 use super::Handle;
 use super::Parts;
 use crate::blocking::task::BlockingJob;
@@ -219,18 +219,7 @@ impl Shared {
         self.injector.len()
     }
 
-    /// Spawns a task from anywhere.
-    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        let (task, notified, handle) = task::spawn(future, Scheduler(self.clone()));
-        self.bind(task, notified);
-        handle
-    }
-
-    /// Spawns a `Send` future that may borrow non-`'static` data.
+    /// Spawns a `Send` future, which may borrow non-`'static` data.
     ///
     /// # Safety
     ///
@@ -332,10 +321,7 @@ impl Shared {
     pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
         BLOCK_ON_PARKER.with(|cached| {
             let mut cached = cached.borrow_mut();
-            let (parker, waker) = cached.get_or_insert_with(|| {
-                let (parker, unparker) = parking::pair();
-                (parker, Waker::from(Arc::new(UnparkWaker(unparker))))
-            });
+            let (parker, waker) = cached.get_or_insert_with(ThreadWaker::pair);
             let mut cx = Context::from_waker(waker);
             let mut future = pin!(future);
             self.main_running.fetch_add(1, SeqCst);
@@ -360,17 +346,6 @@ thread_local! {
     /// A parker and its waker for `block_on` on a multi-thread runtime,
     /// made once per thread.
     static BLOCK_ON_PARKER: RefCell<Option<(parking::Parker, Waker)>> = const { RefCell::new(None) };
-}
-
-struct UnparkWaker(parking::Unparker);
-
-impl Wake for UnparkWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.unpark();
-    }
 }
 
 impl Workers {
