@@ -122,6 +122,37 @@ impl<S> Error for ReuniteError<S> {}
 macro_rules! impl_stream {
     ($stream:ident) => {
         impl $stream {
+            pub(crate) fn poll_read_ref(
+                &self,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut [u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                use std::io::Read as _;
+                self.io.poll_io(cx, $crate::driver::ready::Direction::Read, |mut s| s.read(buf))
+            }
+
+            pub(crate) fn poll_write_ref(
+                &self,
+                cx: &mut std::task::Context<'_>,
+                buf: &[u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                use std::io::Write as _;
+                self.io.poll_io(cx, $crate::driver::ready::Direction::Write, |mut s| s.write(buf))
+            }
+
+            pub(crate) fn poll_write_vectored_ref(
+                &self,
+                cx: &mut std::task::Context<'_>,
+                bufs: &[std::io::IoSlice<'_>],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                use std::io::Write as _;
+                self.io.poll_io(cx, $crate::driver::ready::Direction::Write, |mut s| s.write_vectored(bufs))
+            }
+
+            pub(crate) fn shutdown_write(&self) -> std::io::Result<()> {
+                self.io.get_ref().shutdown(std::net::Shutdown::Write)
+            }
+
             /// Splits the stream into borrowed read and write halves, usable
             /// concurrently within one task (e.g. reading while writing).
             pub fn split(&mut self) -> ($crate::net::ReadHalf<'_, $stream>, $crate::net::WriteHalf<'_, $stream>) {

@@ -2,8 +2,8 @@
 
 use std::fmt;
 use std::future::poll_fn;
-use std::io::{self, IoSlice, Read, Write};
-use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::task::{ready, Context, Poll};
 
 use crate::driver::ready::Direction;
@@ -146,35 +146,6 @@ impl TcpStream {
     /// The IP time-to-live.
     pub fn ttl(&self) -> io::Result<u32> {
         self.io.get_ref().ttl()
-    }
-
-    pub(crate) fn poll_read_ref(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.io.poll_io(cx, Direction::Read, |mut s| s.read(buf))
-    }
-
-    pub(crate) fn poll_write_ref(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.io.poll_io(cx, Direction::Write, |mut s| s.write(buf))
-    }
-
-    pub(crate) fn poll_write_vectored_ref(
-        &self,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.io
-            .poll_io(cx, Direction::Write, |mut s| s.write_vectored(bufs))
-    }
-
-    pub(crate) fn shutdown_write(&self) -> io::Result<()> {
-        self.io.get_ref().shutdown(Shutdown::Write)
     }
 }
 
