@@ -447,7 +447,7 @@ impl<'a> CoreGuard<'a> {
                     && !shared.main.woken.load(Acquire)
                     && shared.with_local(|l| l.queue.is_empty()).unwrap_or(true)
             };
-            if time.clock.auto_advance() && !Parts::blocking_busy(&shared.blocking) {
+            if time.clock.auto_advance() && !super::blocking_busy(&shared.blocking) {
                 // Mock clock: if nothing is ready, not even I/O, jump to the
                 // next deadline instead of sleeping.
                 driver.park(Some(Duration::ZERO));

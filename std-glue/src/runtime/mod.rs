@@ -86,13 +86,11 @@ pub(crate) struct Parts {
     pub(crate) blocking: Arc<Pool<BlockingJob>>,
 }
 
-impl Parts {
-    /// Whether blocking-pool work is running or queued (the mock clock must
-    /// not auto-advance past it).
-    pub(crate) fn blocking_busy(blocking: &Pool<BlockingJob>) -> bool {
-        let m = blocking.metrics();
-        m.busy_threads > 0 || m.queued > 0
-    }
+/// Whether blocking-pool work is running or queued (the mock clock must not
+/// auto-advance past it).
+pub(crate) fn blocking_busy(blocking: &Pool<BlockingJob>) -> bool {
+    let m = blocking.metrics();
+    m.busy_threads > 0 || m.queued > 0
 }
 
 pub(crate) enum SchedulerHandle {

@@ -303,7 +303,7 @@ impl Shared {
         let time = &self.time;
         if !time.clock.auto_advance()
             || self.main_running.load(SeqCst) > 0
-            || Parts::blocking_busy(&self.blocking)
+            || super::blocking_busy(&self.blocking)
         {
             return false;
         }
