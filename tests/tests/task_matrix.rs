@@ -20,8 +20,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{mpsc, Arc, Mutex, Once};
 use std::task::{Context, Poll, Waker};
 use std::thread;
+use std::time::Duration;
 
 use minirt::{AbortHandle, Builder, JoinError, Runtime};
+use minirt_tests::bounded;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum PanicAt {
@@ -157,11 +159,19 @@ impl Future for Subject {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Output> {
         let shared = &self.shared;
-        shared.started.store(true, SeqCst);
         if !shared.released.load(SeqCst) {
+            // Store the waker *before* announcing `started` and looking at
+            // `released` again: the test releases the task by setting
+            // `released` and then taking the waker, so either it finds our
+            // waker or we see `released` here (checking only before storing
+            // the waker lost that wake-up now and then).
             *shared.waker.lock().unwrap() = Some(cx.waker().clone());
-            return Poll::Pending;
+            shared.started.store(true, SeqCst);
+            if !shared.released.load(SeqCst) {
+                return Poll::Pending;
+            }
         }
+        shared.started.store(true, SeqCst);
         match self.case.abort {
             Abort::ByItselfDuringPoll => {
                 let own = shared.own_abort.lock().unwrap().take();
@@ -364,16 +374,20 @@ fn matrix_on_the_current_thread_runtime() {
     let rt = Builder::current_thread().build().unwrap();
     let cases = all_cases();
     assert_eq!(cases.len(), 120);
-    for case in cases {
-        run_case(&rt, case);
-    }
+    bounded(Duration::from_secs(120), || {
+        for case in cases {
+            run_case(&rt, case);
+        }
+    });
 }
 
 #[test]
 fn matrix_on_the_multi_thread_runtime() {
     quiet_expected_panics();
     let rt = Builder::multi_thread().worker_threads(2).build().unwrap();
-    for case in all_cases() {
-        run_case(&rt, case);
-    }
+    bounded(Duration::from_secs(120), || {
+        for case in all_cases() {
+            run_case(&rt, case);
+        }
+    });
 }
