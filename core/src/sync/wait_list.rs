@@ -11,8 +11,9 @@
 //! *detached* — taken out of the queue while keeping its slot — when it has
 //! been served (granted permits, notified, closed) but its future has not yet
 //! looked. The future then [`remove`](WaitList::remove)s it, which frees the
-//! slot. Keys are never reused while their future still holds them, because
-//! only that future removes its node.
+//! slot. A user may also free a served node itself (the semaphore frees a
+//! granted node at once); its future must then recognise its node by more
+//! than the key, since the key may be reused (the semaphore's grant tickets).
 
 use slab::Slab;
 
@@ -86,12 +87,18 @@ impl<T> WaitList<T> {
         &self.nodes[key].value
     }
 
+    /// The data of node `key`, or `None` if no node lives under `key`.
+    pub(crate) fn try_get(&self, key: usize) -> Option<&T> {
+        self.nodes.get(key).map(|node| &node.value)
+    }
+
     /// The data of node `key`, mutably. Panics if `key` is not a live node.
     pub(crate) fn get_mut(&mut self, key: usize) -> &mut T {
         &mut self.nodes[key].value
     }
 
     /// Whether node `key` is still in the queue.
+    #[cfg(test)]
     pub(crate) fn is_queued(&self, key: usize) -> bool {
         matches!(self.nodes[key].link, Link::Queued { .. })
     }

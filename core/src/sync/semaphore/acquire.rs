@@ -12,18 +12,23 @@ use alloc::sync::Arc;
 
 use super::super::wake_list::WakeList;
 use super::{
-    AcquireError, Outcome, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryTake, Waiter,
-    CLOSED, HAS_WAITERS,
+    AcquireError, Outcome, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryTake, CLOSED,
+    HAS_WAITERS,
 };
-use crate::loom::atomic::Ordering::AcqRel;
+use crate::loom::atomic::Ordering;
 
 /// Where an acquire request stands.
 #[derive(Debug)]
 enum Request {
     /// Not polled yet: not in the queue.
     Idle { needed: u32 },
-    /// Queued (or granted / closed but not yet collected) under this key.
-    Queued { needed: u32, key: usize },
+    /// Queued under `key` with grant ticket `ticket` (or granted and not yet
+    /// told, or closed and not yet collected).
+    Queued {
+        needed: u32,
+        key: usize,
+        ticket: usize,
+    },
     /// Resolved; polling again is a bug.
     Done,
 }
@@ -42,59 +47,26 @@ impl Request {
                     *self = Request::Done;
                     Poll::Ready(Err(AcquireError::new()))
                 }
-                TryTake::MustWait => {
-                    let mut state = sem.lock();
-                    // Announce the queue first, so every release from now on
-                    // takes the lock; then serve the queue (us included) from
-                    // whatever is free, which also covers a release that
-                    // slipped in before the flag.
-                    let word = sem.permits.fetch_or(HAS_WAITERS, AcqRel);
-                    if word & CLOSED != 0 {
-                        if state.waiters.is_empty() {
-                            sem.permits.fetch_and(!HAS_WAITERS, AcqRel);
-                        }
-                        *self = Request::Done;
-                        return Poll::Ready(Err(AcquireError::new()));
-                    }
-                    let key = state.waiters.push_back(Waiter {
-                        needed,
-                        waker: None,
-                        outcome: Outcome::Waiting,
-                    });
-                    let mut wakes = WakeList::new();
-                    let more = sem.grant_waiters(&mut state, &mut wakes);
-                    let granted = state.waiters.get(key).outcome == Outcome::Granted;
-                    if granted {
-                        // Served at once (permits arrived before the flag):
-                        // no need to wait for a wake-up.
-                        drop(state.waiters.remove(key));
-                        *self = Request::Done;
-                    } else {
-                        state.waiters.get_mut(key).waker = Some(cx.waker().clone());
-                        *self = Request::Queued { needed, key };
-                    }
-                    drop(state);
-                    wakes.wake_all();
-                    if more {
-                        sem.grant_and_wake(sem.lock());
-                    }
-                    if granted {
-                        Poll::Ready(Ok(needed))
-                    } else {
-                        Poll::Pending
-                    }
-                }
+                TryTake::MustWait => self.enqueue(sem, needed, cx),
             },
-            Request::Queued { needed, key } => {
+            Request::Queued {
+                needed,
+                key,
+                ticket,
+            } => {
+                // The common case after a wake-up: granted, known lock-free.
+                if sem.is_served(ticket) {
+                    *self = Request::Done;
+                    return Poll::Ready(Ok(needed));
+                }
                 let mut state = sem.lock();
-                let queued = state.waiters.is_queued(key);
+                if !state.holds(key, ticket) {
+                    // Granted after all (the lock-free check is a hint).
+                    drop(state);
+                    *self = Request::Done;
+                    return Poll::Ready(Ok(needed));
+                }
                 let waiter = state.waiters.get_mut(key);
-                debug_assert_eq!(
-                    queued,
-                    waiter.outcome == Outcome::Waiting,
-                    "waiter {key} is {:?}",
-                    waiter.outcome
-                );
                 match waiter.outcome {
                     Outcome::Waiting => {
                         let stale = match &waiter.waker {
@@ -105,15 +77,12 @@ impl Request {
                         drop(stale);
                         Poll::Pending
                     }
-                    outcome => {
+                    Outcome::Closed => {
                         let node = state.waiters.remove(key);
                         drop(state);
                         drop(node);
                         *self = Request::Done;
-                        Poll::Ready(match outcome {
-                            Outcome::Granted => Ok(needed),
-                            _ => Err(AcquireError::new()),
-                        })
+                        Poll::Ready(Err(AcquireError::new()))
                     }
                 }
             }
@@ -121,17 +90,83 @@ impl Request {
         }
     }
 
+    /// The slow path of a first poll: join the queue.
+    fn enqueue(
+        &mut self,
+        sem: &Semaphore,
+        needed: u32,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<u32, AcquireError>> {
+        let mut state = sem.lock();
+        // Announce the queue first, so every release from now on takes the
+        // lock; then serve the queue (us included) from whatever is free,
+        // which also covers a release that slipped in before the flag.
+        // (Only `close` sets `CLOSED` and only under this lock, and the flag
+        // is cleared only under it: if it is set, it stays set; skipping the
+        // read-modify-write then keeps the permit word's line shared.)
+        let mut word = sem.permits.load(Ordering::Acquire);
+        if word & HAS_WAITERS == 0 {
+            word = sem.permits.fetch_or(HAS_WAITERS, Ordering::AcqRel);
+        }
+        if word & CLOSED != 0 {
+            if state.waiters.is_empty() {
+                sem.permits.fetch_and(!HAS_WAITERS, Ordering::AcqRel);
+            }
+            *self = Request::Done;
+            return Poll::Ready(Err(AcquireError::new()));
+        }
+        let (key, ticket) = state.enqueue(needed);
+        let mut wakes = WakeList::new();
+        let more = sem.grant_waiters(&mut state, &mut wakes);
+        // Served at once (permits arrived before the flag): no need to wait
+        // for a wake-up.
+        let granted = !state.holds(key, ticket);
+        if granted {
+            *self = Request::Done;
+        } else {
+            state.waiters.get_mut(key).waker = Some(cx.waker().clone());
+            *self = Request::Queued {
+                needed,
+                key,
+                ticket,
+            };
+        }
+        drop(state);
+        wakes.wake_all();
+        if more {
+            sem.grant_and_wake(sem.lock());
+        }
+        if granted {
+            Poll::Ready(Ok(needed))
+        } else {
+            Poll::Pending
+        }
+    }
+
     /// Gives up the request: leaves the queue, returning any permits already
     /// granted so that the next waiters get them.
     fn cancel(&mut self, sem: &Semaphore) {
-        let Request::Queued { needed, key } = core::mem::replace(self, Request::Done) else {
+        let Request::Queued {
+            needed,
+            key,
+            ticket,
+        } = core::mem::replace(self, Request::Done)
+        else {
             return;
         };
-        let mut state = sem.lock();
-        let node = state.waiters.remove(key);
-        if node.outcome == Outcome::Granted {
-            let _ = sem.add(needed as usize);
+        if sem.is_served(ticket) {
+            // Granted but never told: hand the permits on.
+            sem.release(needed as usize);
+            return;
         }
+        let mut state = sem.lock();
+        let node = if state.holds(key, ticket) {
+            Some(state.waiters.remove(key))
+        } else {
+            // Granted (the lock-free check is a hint): give them back.
+            let _ = sem.add(needed as usize);
+            None
+        };
         // Whether this waiter was granted or was blocking the head, the
         // waiters behind it may fit now.
         sem.grant_and_wake(state);

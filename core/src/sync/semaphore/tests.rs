@@ -241,3 +241,87 @@ fn wakes_more_waiters_than_one_batch_holds() {
     }
     assert_eq!(granted, WAITERS / 2);
 }
+
+#[test]
+fn grant_tickets_work_across_the_wrap_of_the_counter() {
+    // Start the ticket counter just below the wrap, as after 2^64 waits.
+    let sem = Semaphore::new(0);
+    let start = usize::MAX - 2;
+    sem.lock().next_ticket = start;
+    sem.served.store(start, Release);
+    let mut futs: Vec<_> = (0..6)
+        .map(|_| (sem.acquire(), CountingWaker::new()))
+        .collect();
+    for (fut, (_, waker)) in &mut futs {
+        assert!(poll_with(fut, waker).is_pending());
+    }
+    // Each release serves exactly the next waiter, before and after the
+    // counter wraps; the ones behind it still wait.
+    for served in 0..6 {
+        sem.add_permits(1);
+        let (fut, (_, waker)) = &mut futs[served];
+        let Poll::Ready(Ok(permit)) = poll_with(fut, waker) else {
+            panic!("waiter {served} not served")
+        };
+        permit.forget();
+        for (fut, (_, waker)) in &mut futs[served + 1..] {
+            assert!(poll_with(fut, waker).is_pending(), "served {served}");
+        }
+    }
+    assert_eq!(sem.lock().next_ticket, start.wrapping_add(6));
+}
+
+#[test]
+fn a_granted_waiter_whose_key_was_reused_still_gets_its_permits() {
+    let sem = Semaphore::new(0);
+    let (mut first, (_, first_waker)) = (sem.acquire(), CountingWaker::new());
+    assert!(poll_with(&mut first, &first_waker).is_pending());
+    // Granted: its node is freed.
+    sem.add_permits(1);
+    // A new waiter takes the freed slot (same key, newer ticket).
+    let (mut second, (_, second_waker)) = (sem.acquire(), CountingWaker::new());
+    assert!(poll_with(&mut second, &second_waker).is_pending());
+    // Pretend the lock-free check missed the grant: the lock path must
+    // still see that the key now holds someone else's ticket.
+    sem.served.store(0, Release);
+    let Poll::Ready(Ok(permit)) = poll_with(&mut first, &first_waker) else {
+        panic!("the first waiter lost its grant")
+    };
+    drop(permit); // goes to the second waiter
+    sem.served.store(2, Release);
+    assert!(matches!(
+        poll_with(&mut second, &second_waker),
+        Poll::Ready(Ok(_))
+    ));
+}
+
+/// A waker that adds a permit to a semaphore when woken.
+struct ReleasingWaker(Arc<Semaphore>);
+
+impl alloc::task::Wake for ReleasingWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.add_permits(1);
+    }
+}
+
+#[test]
+fn nothing_is_granted_between_close_batches() {
+    // More waiters than one wake batch: `close` detaches them in batches and
+    // wakes each batch with the lock released. Here those wakes release
+    // permits, so waiters of later batches, still queued then, would be
+    // granted if a closed semaphore still granted.
+    let sem = Arc::new(Semaphore::new(0));
+    let waker = core::task::Waker::from(Arc::new(ReleasingWaker(Arc::clone(&sem))));
+    let mut futs: Vec<_> = (0..100).map(|_| Arc::clone(&sem).acquire_owned()).collect();
+    for fut in &mut futs {
+        assert!(poll_with(fut, &waker).is_pending());
+    }
+    sem.close();
+    for (i, fut) in futs.iter_mut().enumerate() {
+        assert!(
+            matches!(poll_with(fut, &waker), Poll::Ready(Err(_))),
+            "waiter {i} was granted after close"
+        );
+    }
+    assert_eq!(sem.available_permits(), 100);
+}
