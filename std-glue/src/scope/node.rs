@@ -41,15 +41,39 @@ pub(crate) struct CancelNode {
 struct NodeInner {
     /// Why the scope stopped early, once it did.
     reason: Option<StopReason>,
-    /// Running children by spawn index. `None` while the spawner has not yet
-    /// stored the handle (it checks `reason` when it does).
-    aborts: Vec<Option<Option<AbortHandle>>>,
+    /// Children by spawn index (indices past the end are `Unattached`).
+    aborts: Vec<ChildEntry>,
     /// Work that holds the scope open although it is not a child: shielded
     /// tasks started inside it (or below it), and nested scopes abandoned by
     /// their owner whose children are still being dropped.
     holds: usize,
     /// The owner waiting for the scope to finish.
     waker: Option<Waker>,
+}
+
+/// What the node knows of one child. A child's task is spawned, then its
+/// abort handle attached; it may finish in between, so `detach` leaves a
+/// tombstone that tells the late `attach` to drop the handle.
+enum ChildEntry {
+    /// Spawned (or about to be) but its abort handle is not stored yet.
+    Unattached,
+    /// Running: abort it to cancel it.
+    Running(AbortHandle),
+    /// Finished; nothing to abort.
+    Finished,
+}
+
+impl NodeInner {
+    /// The entry of child `index`, growing the vector if needed. Children
+    /// are numbered densely from 0, so a vector indexed by child number is
+    /// the map (no hashing on this per-child path).
+    fn entry(&mut self, index: usize) -> &mut ChildEntry {
+        if self.aborts.len() <= index {
+            self.aborts
+                .resize_with(index + 1, || ChildEntry::Unattached);
+        }
+        &mut self.aborts[index]
+    }
 }
 
 impl CancelNode {
@@ -104,7 +128,15 @@ impl CancelNode {
             let aborts: Vec<AbortHandle> = inner
                 .aborts
                 .iter_mut()
-                .filter_map(|slot| slot.as_mut().and_then(Option::take))
+                .filter_map(
+                    |entry| match core::mem::replace(entry, ChildEntry::Finished) {
+                        ChildEntry::Running(abort) => Some(abort),
+                        other => {
+                            *entry = other;
+                            None
+                        }
+                    },
+                )
                 .collect();
             (aborts, inner.waker.take())
         };
@@ -116,37 +148,27 @@ impl CancelNode {
         }
     }
 
-    /// Step 1 of starting a child: reserve its entry before the task exists.
-    pub(crate) fn reserve(&self, index: usize) {
-        // Children are numbered densely from 0, so a vector indexed by child
-        // number is the map (no hashing on this per-child path).
-        let mut inner = self.lock();
-        if inner.aborts.len() <= index {
-            inner.aborts.resize_with(index + 1, || None);
-        }
-        inner.aborts[index] = Some(None);
-    }
-
-    /// Step 2: store the task's abort handle, or abort it right away if the
-    /// scope was cancelled meanwhile. If the child already finished, its
-    /// entry is gone and the handle is simply dropped.
+    /// Stores a just-spawned child's abort handle, or aborts it right away
+    /// if the scope was cancelled meanwhile. If the child already finished,
+    /// the handle is simply dropped.
     pub(crate) fn attach(&self, index: usize, abort: AbortHandle) {
         let mut inner = self.lock();
         let cancelled = inner.reason.is_some();
-        match inner.aborts.get_mut(index).and_then(Option::as_mut) {
-            Some(slot) if !cancelled => *slot = Some(abort),
-            Some(_) => {
+        let entry = inner.entry(index);
+        match entry {
+            ChildEntry::Finished => {}
+            ChildEntry::Unattached if !cancelled => *entry = ChildEntry::Running(abort),
+            _ => {
                 drop(inner);
                 abort.abort();
             }
-            None => {}
         }
     }
 
     /// The child finished (completed or was dropped).
     pub(crate) fn detach(&self, index: usize) {
-        let removed = self.lock().aborts.get_mut(index).and_then(Option::take);
-        drop(removed);
+        let previous = core::mem::replace(self.lock().entry(index), ChildEntry::Finished);
+        drop(previous);
     }
 
     /// Wakes the owner, if it is waiting.
@@ -251,5 +273,50 @@ pub(crate) struct EnterGuard {
 impl Drop for EnterGuard {
     fn drop(&mut self) {
         let _ = CURRENT.try_with(|c| c.set(self.prev));
+    }
+}
+
+#[cfg(all(test, not(minirt_loom)))]
+mod tests {
+    use super::*;
+
+    /// A current-thread runtime and the abort handles of two idle tasks.
+    fn two_idle_tasks() -> (crate::Runtime, [crate::JoinHandle<()>; 2]) {
+        let rt = crate::Builder::current_thread().build().unwrap();
+        let handles = rt.block_on(async {
+            [
+                crate::spawn(std::future::pending()),
+                crate::spawn(std::future::pending()),
+            ]
+        });
+        (rt, handles)
+    }
+
+    #[test]
+    fn a_child_that_finished_before_attach_is_not_aborted_later() {
+        let (rt, [early, running]) = two_idle_tasks();
+        let node = CancelNode::new(None, None);
+        // Child 0 finishes before its spawner attaches its handle.
+        node.detach(0);
+        node.attach(0, early.abort_handle());
+        node.attach(1, running.abort_handle());
+        node.cancel(StopReason::Cancelled);
+        rt.block_on(async {
+            crate::yield_now().await;
+        });
+        assert!(!early.is_finished(), "a finished child's handle was kept");
+        assert!(running.is_finished(), "a running child was not aborted");
+    }
+
+    #[test]
+    fn attach_after_cancel_aborts_at_once() {
+        let (rt, [late, _other]) = two_idle_tasks();
+        let node = CancelNode::new(None, None);
+        node.cancel(StopReason::TimedOut);
+        node.attach(0, late.abort_handle());
+        rt.block_on(async {
+            crate::yield_now().await;
+        });
+        assert!(late.is_finished());
     }
 }

@@ -149,7 +149,6 @@ impl<'env, T: Send + 'env> State<'env, T> {
         book.results.push(Slot::Waiting);
         if book.active < self.config.max_concurrency {
             book.active += 1;
-            self.node.reserve(index);
             drop(book);
             self.launch(index, body);
         } else {
@@ -204,9 +203,8 @@ impl<'env, T: Send + 'env> State<'env, T> {
                 } else {
                     None
                 };
-                match &next {
-                    Some((i, _)) => self.node.reserve(*i),
-                    None => book.active -= 1,
+                if next.is_none() {
+                    book.active -= 1;
                 }
                 let abandoned_and_empty = book.closed && book.active == 0;
                 let finished = book.active == 0 && book.pending.is_empty();
@@ -239,7 +237,6 @@ impl<'env, T: Send + 'env> State<'env, T> {
                 } else {
                     let next = book.pending.pop_front().expect("checked non-empty");
                     book.active += 1;
-                    self.node.reserve(next.0);
                     Some(next)
                 }
             };
