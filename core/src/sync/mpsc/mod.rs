@@ -469,7 +469,14 @@ impl<T> Receiver<T> {
         }
         // Step 1 of the wake protocol (module docs): announce, then look again.
         self.register(cx.waker());
-        self.chan.rx_waiting.store(true, Release);
+        // Release: a sender that swaps the flag back finds the waker. A swap
+        // rather than a store, so the flag is set after (in its modification
+        // order) any sender's swap that already cleared it: loom keeps only a
+        // partial modification order, in which a plain store here could be
+        // read as older than such a swap — a lost wake-up that real hardware
+        // cannot produce. This path is about to sleep anyway; it costs nothing
+        // next to the fence.
+        self.chan.rx_waiting.swap(true, AcqRel);
         fence(SeqCst);
         match self.try_recv() {
             Err(TryRecvError::Empty) => Poll::Pending,
