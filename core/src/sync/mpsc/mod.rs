@@ -19,7 +19,8 @@
 //!    position. The tail word also carries the receiver's "closed" bit, so a
 //!    claim either sees the channel closed (the send fails and gives the
 //!    value back) or lands before the close: a value can never slip in after
-//!    the receiver has decided that nothing more will come.
+//!    the receiver has decided that nothing more will come. (That bit is bit
+//!    0, so in the code positions advance by 2.)
 //! 3. **Publish.** The sender writes the value into its slot, then stores
 //!    "position `p` is full" into the slot's sequence word (release).
 //! 4. **Receive.** The receiver alone owns the head position. The head slot
