@@ -7,8 +7,10 @@
 //! here in `minirt-core` and run on microcontrollers as well as under the
 //! `minirt` runtimes.
 //!
-//! How: the [`oneshot`] channel is lock-free (one atomic state word). The
-//! others keep their waiter queues behind a tiny spin lock that is held only
+//! How: the [`oneshot`] channel is lock-free (one atomic state word), and so
+//! is the ring of the [`mpsc`] channel (its waiting senders queue in a
+//! semaphore; a lock guards only the receiver's waker). The others keep
+//! their waiter queues behind a tiny spin lock that is held only
 //! for a few loads and stores — never across an `.await` and never while a
 //! waker is woken or dropped (wakers are collected under the lock and woken
 //! after it is released). Waiter queues live in slabs, so waiting does not
