@@ -244,8 +244,14 @@ impl Shared {
         let worker = worker::current_index(self);
         let hint = match worker {
             Some(index) => {
-                bump(&self.worker_metrics[index].spawned, 1);
-                index
+                // Consecutive spawns of one worker go to different shards:
+                // the tasks often complete on another worker (stolen), and
+                // one shard for all of them had the spawner's inserts and
+                // the other worker's removes fight over one lock.
+                let spawned = &self.worker_metrics[index].spawned;
+                let n = spawned.load(Relaxed);
+                bump(spawned, 1);
+                (n as usize).wrapping_mul(self.num_workers()) + index
             }
             None => {
                 self.remote_spawns.fetch_add(1, Relaxed);
