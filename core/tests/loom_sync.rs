@@ -173,11 +173,17 @@ fn mpsc_recv_sees_send_and_last_sender_drop() {
     });
 }
 
-#[test]
-fn mpsc_send_vs_receiver_drop_loses_nothing() {
-    loom::model(|| {
+/// A `try_send` races the receiver's drop, with `buffered` values already in
+/// the channel: every value is dropped exactly once — by the receiver, by the
+/// channel, or (a failed send) by the sender.
+fn send_vs_receiver_drop(buffered: usize) {
+    loom::model(move || {
         let drops = Arc::new(AtomicUsize::new(0));
-        let (tx, rx) = mpsc::channel(1);
+        let (tx, rx) = mpsc::channel(buffered + 1);
+        for _ in 0..buffered {
+            tx.try_send(Counted(Arc::clone(&drops)))
+                .unwrap_or_else(|_| panic!("room for the buffered values"));
+        }
         let value = Counted(Arc::clone(&drops));
         let sender = thread::spawn(move || {
             let _ = tx.try_send(value);
@@ -186,10 +192,15 @@ fn mpsc_send_vs_receiver_drop_loses_nothing() {
         sender.join().unwrap();
         assert_eq!(
             drops.load(Ordering::SeqCst),
-            1,
-            "the value is dropped exactly once"
+            buffered + 1,
+            "each value is dropped exactly once"
         );
     });
+}
+
+#[test]
+fn mpsc_send_vs_receiver_drop_loses_nothing() {
+    send_vs_receiver_drop(0);
 }
 
 #[test]
@@ -298,26 +309,9 @@ fn mpsc_last_sender_drop_wakes_parked_receiver() {
 
 #[test]
 fn mpsc_receiver_drop_with_send_in_flight_drops_each_value_once() {
-    // One value is buffered; a second send races the receiver's drop. Both
-    // are dropped exactly once: by the receiver, by the channel, or (a
-    // failed send) by the sender.
-    loom::model(|| {
-        let drops = Arc::new(AtomicUsize::new(0));
-        let (tx, rx) = mpsc::channel(2);
-        tx.try_send(Counted(Arc::clone(&drops)))
-            .unwrap_or_else(|_| panic!());
-        let value = Counted(Arc::clone(&drops));
-        let sender = thread::spawn(move || {
-            let _ = tx.try_send(value);
-        });
-        drop(rx);
-        sender.join().unwrap();
-        assert_eq!(
-            drops.load(Ordering::SeqCst),
-            2,
-            "each value is dropped exactly once"
-        );
-    });
+    // One value is buffered (the receiver drops it) while a second send is
+    // in flight (the channel or the sender drops that one).
+    send_vs_receiver_drop(1);
 }
 
 #[test]
