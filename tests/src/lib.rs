@@ -1,6 +1,8 @@
 //! Shared helpers for minirt integration tests.
 
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use minirt::{Builder, Runtime};
@@ -61,4 +63,14 @@ pub fn mock_runtimes() -> Vec<Runtime> {
             .build()
             .unwrap(),
     ]
+}
+
+/// Counts its own drops in the shared counter: put one in a task, a value or
+/// a closure to check that it is dropped exactly once.
+pub struct DropCounter(pub Arc<AtomicUsize>);
+
+impl Drop for DropCounter {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, SeqCst);
+    }
 }

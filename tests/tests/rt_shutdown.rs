@@ -6,13 +6,7 @@ use std::sync::{mpsc, Arc, Barrier};
 use std::time::Duration;
 
 use minirt::{Builder, Runtime};
-
-struct CountDrop(Arc<AtomicUsize>);
-impl Drop for CountDrop {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
+use minirt_tests::DropCounter;
 
 fn runtimes() -> Vec<Runtime> {
     vec![
@@ -28,7 +22,7 @@ fn drop_cancels_idle_tasks_and_runs_destructors() {
         let dropped = Arc::new(AtomicUsize::new(0));
         let handles: Vec<_> = (0..100)
             .map(|_| {
-                let g = CountDrop(dropped.clone());
+                let g = DropCounter(dropped.clone());
                 rt.spawn(async move {
                     let _g = g;
                     std::future::pending::<()>().await;
@@ -60,7 +54,7 @@ fn tasks_waking_each_other_during_shutdown_neither_leak_nor_deadlock() {
         let (tx, rx) = mpsc::channel::<std::task::Waker>();
         let wakers = Arc::new(std::sync::Mutex::new(Vec::<std::task::Waker>::new()));
         for i in 0..n {
-            let g = CountDrop(dropped.clone());
+            let g = DropCounter(dropped.clone());
             let tx = tx.clone();
             let wakers = wakers.clone();
             drop(rt.spawn(async move {
@@ -110,7 +104,7 @@ fn spawn_during_shutdown_is_cancelled_not_leaked() {
         struct SpawnOnDrop(Arc<AtomicUsize>);
         impl Drop for SpawnOnDrop {
             fn drop(&mut self) {
-                let g = CountDrop(self.0.clone());
+                let g = DropCounter(self.0.clone());
                 // The runtime is closed: this task is cancelled on the spot.
                 let h = minirt::spawn(async move {
                     let _g = g;

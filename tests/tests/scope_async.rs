@@ -14,15 +14,7 @@ use std::time::Duration;
 use minirt::scope::{Options, Outcome, Scope, StopReason, TryJoinError};
 use minirt::sync::oneshot;
 use minirt::Builder;
-use minirt_tests::runtimes;
-
-/// Counts its drops.
-struct DropCounter(Arc<AtomicUsize>);
-impl Drop for DropCounter {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
+use minirt_tests::{runtimes, DropCounter};
 
 /// Catches a panic raised while polling the inner future.
 struct CatchUnwind<F>(Pin<Box<F>>);

@@ -10,7 +10,7 @@ use minirt::scope::{current_deadline, Options, Scope, StopReason};
 use minirt::sync::oneshot;
 use minirt::time::{sleep, Instant};
 use minirt::Builder;
-use minirt_tests::mock_runtimes;
+use minirt_tests::{mock_runtimes, DropCounter};
 
 /// Runs `future` as a task, so that on the multi-thread runtime it counts
 /// as work for the mock clock's auto-advance (a `block_on` future polled on
@@ -21,13 +21,6 @@ where
     F::Output: Send + 'static,
 {
     rt.block_on(rt.spawn(future)).unwrap()
-}
-
-struct DropCounter(Arc<AtomicUsize>);
-impl Drop for DropCounter {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, SeqCst);
-    }
 }
 
 #[test]

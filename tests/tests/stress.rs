@@ -9,7 +9,7 @@ use std::thread;
 use std::time::Duration;
 
 use minirt::sync::Semaphore;
-use minirt_tests::runtimes;
+use minirt_tests::{runtimes, DropCounter};
 
 /// How long a stress test may run before it is declared hung.
 const WATCHDOG: Duration = Duration::from_secs(60);
@@ -78,14 +78,6 @@ fn thousands_of_tasks_across_runtimes_created_and_dropped() {
     });
 }
 
-/// Counts drops, so shutdown can be checked to free every task.
-struct DropCount(Arc<AtomicUsize>);
-impl Drop for DropCount {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
 #[test]
 fn shutdown_while_tasks_wake_each_other() {
     with_watchdog("shutdown_while_waking", || {
@@ -106,7 +98,7 @@ fn shutdown_while_tasks_wake_each_other() {
                 }
                 for (i, mut rx) in rxs.into_iter().enumerate() {
                     let next = txs[(i + 1) % n].clone();
-                    let guard = DropCount(Arc::clone(&drops));
+                    let guard = DropCounter(Arc::clone(&drops));
                     let ready = ready_tx.clone();
                     drop(rt.spawn(async move {
                         let _guard = guard;

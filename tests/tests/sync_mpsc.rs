@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use minirt::sync::mpsc;
-use minirt_tests::{bounded, named_runtimes};
+use minirt_tests::{bounded, named_runtimes, DropCounter};
 
 const PRODUCERS: u64 = 4;
 const MESSAGES: u64 = 5_000;
@@ -54,22 +54,13 @@ fn many_producers_deliver_everything_in_order_per_producer() {
     }
 }
 
-/// Counts its drops.
-struct Tracked(Arc<AtomicUsize>);
-
-impl Drop for Tracked {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
 #[test]
 fn a_receiver_that_stops_early_loses_and_leaks_nothing() {
     for (name, rt) in named_runtimes() {
         bounded(Duration::from_secs(60), || {
             let drops = Arc::new(AtomicUsize::new(0));
             let (sent, failed) = rt.block_on(async {
-                let (tx, mut rx) = mpsc::channel::<Tracked>(5);
+                let (tx, mut rx) = mpsc::channel::<DropCounter>(5);
                 let producers: Vec<_> = (0..PRODUCERS)
                     .map(|_| {
                         let tx = tx.clone();
@@ -77,7 +68,7 @@ fn a_receiver_that_stops_early_loses_and_leaks_nothing() {
                         minirt::spawn(async move {
                             let (mut sent, mut failed) = (0, 0);
                             for _ in 0..MESSAGES {
-                                match tx.send(Tracked(drops.clone())).await {
+                                match tx.send(DropCounter(drops.clone())).await {
                                     Ok(()) => sent += 1,
                                     Err(_) => failed += 1,
                                 }

@@ -63,6 +63,21 @@ enum ChildEntry {
     Finished,
 }
 
+impl ChildEntry {
+    /// The abort handle of a running child, leaving `Finished` in its place;
+    /// other entries stay as they are (an `Unattached` child is aborted by
+    /// its late `attach`, which sees the cancellation).
+    fn take_running(&mut self) -> Option<AbortHandle> {
+        if !matches!(self, ChildEntry::Running(_)) {
+            return None;
+        }
+        match core::mem::replace(self, ChildEntry::Finished) {
+            ChildEntry::Running(abort) => Some(abort),
+            _ => unreachable!("checked above"),
+        }
+    }
+}
+
 impl NodeInner {
     /// The entry of child `index`, growing the vector if needed. Children
     /// are numbered densely from 0, so a vector indexed by child number is
@@ -128,15 +143,7 @@ impl CancelNode {
             let aborts: Vec<AbortHandle> = inner
                 .aborts
                 .iter_mut()
-                .filter_map(
-                    |entry| match core::mem::replace(entry, ChildEntry::Finished) {
-                        ChildEntry::Running(abort) => Some(abort),
-                        other => {
-                            *entry = other;
-                            None
-                        }
-                    },
-                )
+                .filter_map(ChildEntry::take_running)
                 .collect();
             (aborts, inner.waker.take())
         };

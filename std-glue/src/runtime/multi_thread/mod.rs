@@ -120,8 +120,11 @@ pub(crate) struct WorkerMetrics {
     pub(crate) lifo_hits: AtomicU64,
 }
 
-fn bump(counter: &AtomicU64, by: u64) {
-    counter.store(counter.load(Relaxed).wrapping_add(by), Relaxed);
+/// Adds `by` to a counter only its worker writes; returns the old value.
+fn bump(counter: &AtomicU64, by: u64) -> u64 {
+    let old = counter.load(Relaxed);
+    counter.store(old.wrapping_add(by), Relaxed);
+    old
 }
 
 /// The [`Schedule`] value stored in each task.
@@ -248,9 +251,7 @@ impl Shared {
                 // the tasks often complete on another worker (stolen), and
                 // one shard for all of them had the spawner's inserts and
                 // the other worker's removes fight over one lock.
-                let spawned = &self.worker_metrics[index].spawned;
-                let n = spawned.load(Relaxed);
-                bump(spawned, 1);
+                let n = bump(&self.worker_metrics[index].spawned, 1);
                 (n as usize).wrapping_mul(self.num_workers()) + index
             }
             None => {
