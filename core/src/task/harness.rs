@@ -1,7 +1,6 @@
 //! The task allocation (`Cell`) and the monomorphized functions of its
 //! vtable: polling, completing, cancelling, handing the output over.
 
-use alloc::boxed::Box;
 use core::future::Future;
 use core::marker::PhantomData;
 use core::mem::{self, ManuallyDrop};
@@ -11,6 +10,7 @@ use core::task::{Context, Poll, Waker};
 
 use super::error::JoinError;
 use super::header::{Header, Vtable};
+use super::placement::{self, Placement};
 use super::state::{State, TransitionToIdle, TransitionToRunning};
 use super::{waker, Notified, Schedule, Task};
 use crate::loom::UnsafeCell;
@@ -53,7 +53,8 @@ impl<F: Future, S: Schedule> Cell<F, S> {
     /// Allocates a task; the returned pointer carries the three initial
     /// references (see `State::new`).
     pub(crate) fn allocate(future: F, scheduler: S) -> NonNull<Header> {
-        let cell = Box::new(Cell {
+        let cell = Placement::of::<S>().allocate::<Self>();
+        let value = Cell {
             header: Header {
                 state: State::new(),
                 vtable: &VtableFor::<F, S>::VTABLE,
@@ -63,8 +64,10 @@ impl<F: Future, S: Schedule> Cell<F, S> {
             },
             scheduler,
             stage: UnsafeCell::new(Stage::Running(future)),
-        });
-        NonNull::from(Box::leak(cell)).cast()
+        };
+        // SAFETY: fresh memory sized and aligned for a `Cell<F, S>`.
+        unsafe { cell.as_ptr().write(value) };
+        cell.cast()
     }
 }
 
@@ -288,8 +291,9 @@ impl<F: Future, S: Schedule> Harness<F, S> {
 
     fn dealloc(self) {
         // SAFETY: the reference count reached zero, so no handle, waker or
-        // queue can reach the cell any more; it came from `Box::leak`.
-        drop(unsafe { Box::from_raw(self.cell.as_ptr()) });
+        // queue can reach the cell any more; `allocate` got it from
+        // `Placement::of::<S>()`, which is a constant.
+        unsafe { placement::drop_and_deallocate(Placement::of::<S>(), self.cell) };
     }
 }
 

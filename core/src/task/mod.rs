@@ -71,6 +71,7 @@ mod error;
 mod harness;
 mod header;
 mod join;
+mod placement;
 mod queue;
 mod schedule;
 pub(crate) mod state;

@@ -131,6 +131,9 @@ fn bump(counter: &AtomicU64, by: u64) -> u64 {
 pub(crate) struct Scheduler(Arc<Shared>);
 
 impl Schedule for Scheduler {
+    /// Workers poll neighbouring tasks on different threads.
+    const ISOLATE_TASKS: bool = true;
+
     fn schedule(&self, task: Notified<Self>) {
         self.0.schedule(task, false);
     }
