@@ -149,6 +149,49 @@ fn semaphore_cancel_of_blocking_head_wakes_next() {
 }
 
 #[test]
+fn semaphore_partial_hand_overs_add_up() {
+    // Two releases of one permit each race to a waiter that needs two (one
+    // from another thread, one from this one before it waits). A
+    // release that finds the waiter queued hands its permit over under the
+    // lock; one permit is not enough, so it must go back to the word where
+    // the other release's hand-over (or the waiter) finds it.
+    loom::model(|| {
+        let sem = StdArc::new(Semaphore::new(0));
+        let mut both = StdArc::clone(&sem).acquire_many_owned(2);
+        assert!(poll_once(&mut both).is_pending());
+        let releaser = {
+            let sem = StdArc::clone(&sem);
+            thread::spawn(move || sem.add_permits(1))
+        };
+        sem.add_permits(1);
+        let permit = block_on(both).unwrap();
+        assert_eq!(permit.num_permits(), 2);
+        drop(permit);
+        releaser.join().unwrap();
+        assert_eq!(sem.available_permits(), 2, "no permit lost or duplicated");
+    });
+}
+
+#[test]
+fn semaphore_hand_over_races_close() {
+    // A release aimed at a queued waiter races `close`: the waiter gets the
+    // permit or an error, and in both cases the permit ends up free.
+    loom::model(|| {
+        let sem = StdArc::new(Semaphore::new(0));
+        let mut waiter = StdArc::clone(&sem).acquire_owned();
+        assert!(poll_once(&mut waiter).is_pending());
+        let releaser = {
+            let sem = StdArc::clone(&sem);
+            thread::spawn(move || sem.add_permits(1))
+        };
+        sem.close();
+        drop(block_on(waiter));
+        releaser.join().unwrap();
+        assert_eq!(sem.available_permits(), 1, "the released permit is not lost");
+    });
+}
+
+#[test]
 fn semaphore_close_during_acquire() {
     loom::model(|| {
         let sem = StdArc::new(Semaphore::new(0));

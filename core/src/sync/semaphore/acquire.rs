@@ -117,7 +117,7 @@ impl Request {
         }
         let (key, ticket) = state.enqueue(needed);
         let mut wakes = WakeList::new();
-        let more = sem.grant_waiters(&mut state, &mut wakes);
+        let more = sem.grant_waiters(&mut state, &mut 0, &mut wakes);
         // Served at once (permits arrived before the flag): no need to wait
         // for a wake-up.
         let granted = !state.holds(key, ticket);

@@ -325,3 +325,35 @@ fn nothing_is_granted_between_close_batches() {
     }
     assert_eq!(sem.available_permits(), 100);
 }
+
+#[test]
+fn release_to_queued_waiters_hands_over_and_returns_the_rest() {
+    // Released while a waiter is queued: the waiter is served from the
+    // released permits, the surplus becomes free, a shortfall waits for
+    // more, and a smaller request behind a blocked head does not jump it.
+    let sem = Semaphore::new(0);
+    let mut big = sem.acquire_many(3);
+    let mut small = sem.acquire();
+    assert!(poll_once(&mut big).is_pending());
+    assert!(poll_once(&mut small).is_pending());
+
+    sem.add_permits(1); // not enough for the head: kept free, nobody served
+    assert_eq!(sem.available_permits(), 1);
+    assert!(poll_once(&mut big).is_pending());
+    assert!(poll_once(&mut small).is_pending(), "jumped the blocked head");
+
+    sem.add_permits(2); // 1 free + 2 in hand: the head is served
+    let Poll::Ready(Ok(big)) = poll_once(&mut big) else {
+        panic!("head not served")
+    };
+    assert_eq!(big.num_permits(), 3);
+    assert_eq!(sem.available_permits(), 0);
+
+    sem.add_permits(4); // one for `small`, three left free
+    let Poll::Ready(Ok(small)) = poll_once(&mut small) else {
+        panic!("second waiter not served")
+    };
+    assert_eq!(sem.available_permits(), 3);
+    drop((big, small));
+    assert_eq!(sem.available_permits(), 7);
+}
