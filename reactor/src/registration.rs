@@ -148,6 +148,39 @@ impl<E: Source> PollEvented<E> {
         self.registration.poll_io(cx, direction, || op(io))
     }
 
+    /// [`poll_io`](Self::poll_io) for a read or write of `len` bytes on a
+    /// stream socket, which also clears readiness after a *short* transfer.
+    ///
+    /// Why: a stream read that returns fewer bytes than asked for has
+    /// drained the socket's receive queue, and a short write has filled its
+    /// send queue; the next attempt would only fail with `WouldBlock`. Clearing
+    /// now saves that syscall — one per request for a server that reads
+    /// requests into a larger buffer. It loses nothing: data that arrives
+    /// after the transfer raises a new edge, and the clear is ignored if that
+    /// edge was already recorded (the tick check in `clear_readiness`).
+    pub(crate) fn poll_stream_io(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        len: usize,
+        mut op: impl FnMut(&E) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        let io = self.get_ref();
+        loop {
+            let event = ready!(self.registration.poll_ready(cx, direction))?;
+            match op(io) {
+                Ok(n) if n > 0 && n < len => {
+                    self.registration.clear_readiness(event);
+                    return Poll::Ready(Ok(n));
+                }
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                    self.registration.clear_readiness(event);
+                }
+                result => return Poll::Ready(result),
+            }
+        }
+    }
+
     /// Deregisters and returns the source (for `into_std`).
     pub(crate) fn into_inner(mut self) -> io::Result<E> {
         let mut io = self.io.take().expect("source present");

@@ -283,3 +283,44 @@ fn halves_of_different_streams_do_not_reunite() {
         assert!(read_a.reunite(write_b).is_err());
     });
 }
+
+#[test]
+fn short_reads_clear_readiness_and_the_next_message_still_wakes_the_reader() {
+    // The server reads into a buffer larger than any message, so every read
+    // is short, which clears read readiness without a `WouldBlock` syscall.
+    // The next message is sent only after the reply: were its edge lost, the
+    // server would never read it and this would hang (the watchdog fails it).
+    for (name, rt) in runtimes() {
+        bounded(Duration::from_secs(60), || {
+            rt.block_on(async {
+                let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let addr = listener.local_addr().unwrap();
+                let server = minirt::spawn(async move {
+                    let (mut stream, _) = listener.accept().await?;
+                    let mut buffer = [0u8; 4096];
+                    let mut reads = 0usize;
+                    loop {
+                        let n = stream.read(&mut buffer).await?;
+                        if n == 0 {
+                            return Ok::<_, io::Error>(reads);
+                        }
+                        reads += 1;
+                        stream.write_all(&buffer[..n]).await?;
+                    }
+                });
+                let mut stream = TcpStream::connect(addr).await.unwrap();
+                let mut reply = [0u8; 100];
+                for trip in 0..2000 {
+                    let message = payload(1 + trip % 100, trip);
+                    stream.write_all(&message).await.unwrap();
+                    let reply = &mut reply[..message.len()];
+                    stream.read_exact(reply).await.unwrap();
+                    assert_eq!(&reply[..], &message[..], "{name}: trip {trip}");
+                }
+                drop(stream);
+                let reads = server.await.unwrap().unwrap();
+                assert!(reads >= 2000, "{name}: {reads} reads for 2000 messages");
+            });
+        });
+    }
+}

@@ -128,7 +128,8 @@ macro_rules! impl_stream {
                 buf: &mut [u8],
             ) -> std::task::Poll<std::io::Result<usize>> {
                 use std::io::Read as _;
-                self.io.poll_io(cx, $crate::driver::ready::Direction::Read, |mut s| s.read(buf))
+                let len = buf.len();
+                self.io.poll_stream_io(cx, $crate::driver::ready::Direction::Read, len, |mut s| s.read(buf))
             }
 
             pub(crate) fn poll_write_ref(
@@ -137,7 +138,7 @@ macro_rules! impl_stream {
                 buf: &[u8],
             ) -> std::task::Poll<std::io::Result<usize>> {
                 use std::io::Write as _;
-                self.io.poll_io(cx, $crate::driver::ready::Direction::Write, |mut s| s.write(buf))
+                self.io.poll_stream_io(cx, $crate::driver::ready::Direction::Write, buf.len(), |mut s| s.write(buf))
             }
 
             pub(crate) fn poll_write_vectored_ref(
@@ -146,6 +147,8 @@ macro_rules! impl_stream {
                 bufs: &[std::io::IoSlice<'_>],
             ) -> std::task::Poll<std::io::Result<usize>> {
                 use std::io::Write as _;
+                // Not `poll_stream_io`: a vectored write can also stop short
+                // at the platform's slice limit with room left in the socket.
                 self.io.poll_io(cx, $crate::driver::ready::Direction::Write, |mut s| s.write_vectored(bufs))
             }
 
