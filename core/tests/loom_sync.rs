@@ -187,7 +187,11 @@ fn semaphore_hand_over_races_close() {
         sem.close();
         drop(block_on(waiter));
         releaser.join().unwrap();
-        assert_eq!(sem.available_permits(), 1, "the released permit is not lost");
+        assert_eq!(
+            sem.available_permits(),
+            1,
+            "the released permit is not lost"
+        );
     });
 }
 

@@ -6,7 +6,9 @@
 //! its [`poll_io`](PollEvented::poll_io) is the one loop every operation uses:
 //! wait until ready, try the non-blocking operation, and on `WouldBlock` clear
 //! the readiness (only if no newer event arrived, see `scheduled_io`) and wait
-//! again.
+//! again. Stream reads and writes use
+//! [`poll_stream_io`](PollEvented::poll_stream_io), which also clears after a
+//! short transfer and so skips the `WouldBlock` attempt altogether.
 
 use std::io;
 use std::sync::Arc;

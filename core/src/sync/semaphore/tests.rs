@@ -340,7 +340,10 @@ fn release_to_queued_waiters_hands_over_and_returns_the_rest() {
     sem.add_permits(1); // not enough for the head: kept free, nobody served
     assert_eq!(sem.available_permits(), 1);
     assert!(poll_once(&mut big).is_pending());
-    assert!(poll_once(&mut small).is_pending(), "jumped the blocked head");
+    assert!(
+        poll_once(&mut small).is_pending(),
+        "jumped the blocked head"
+    );
 
     sem.add_permits(2); // 1 free + 2 in hand: the head is served
     let Poll::Ready(Ok(big)) = poll_once(&mut big) else {
