@@ -8,8 +8,8 @@
 //! `minirt` runtimes.
 //!
 //! How: the [`oneshot`] channel is lock-free (one atomic state word), and so
-//! is the ring of the [`mpsc`] channel (its waiting senders queue in a
-//! semaphore; a lock guards only the receiver's waker). The others keep
+//! are the send and receive paths of the [`mpsc`] channel while it has room
+//! (senders that wait for room queue behind a small lock). The others keep
 //! their waiter queues behind a tiny spin lock that is held only
 //! for a few loads and stores — never across an `.await` and never while a
 //! waker is woken or dropped (wakers are collected under the lock and woken

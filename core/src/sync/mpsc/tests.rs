@@ -1,3 +1,4 @@
+use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::pin::pin;
@@ -212,7 +213,7 @@ fn a_ring_of_several_chunks_is_fifo() {
 fn positions_wrap_around_usize_max() {
     for capacity in [1, 3, 4, 40] {
         // A few sends before the position counter wraps to 0.
-        let (tx, mut rx) = channel_at(capacity, usize::MAX - 1 - 2 * STEP);
+        let (tx, mut rx) = channel_at(capacity, (usize::MAX & !(STEP - 1)) - 2 * STEP);
         fill_and_drain(&tx, &mut rx, capacity, 12);
         drop(tx);
         assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
@@ -222,7 +223,7 @@ fn positions_wrap_around_usize_max() {
 #[test]
 fn values_buffered_across_the_wrap_are_dropped_once() {
     let drops = Arc::new(AtomicUsize::new(0));
-    let (tx, mut rx) = channel_at(4, usize::MAX - 1 - 2 * STEP);
+    let (tx, mut rx) = channel_at(4, (usize::MAX & !(STEP - 1)) - 2 * STEP);
     for _ in 0..3 {
         tx.try_send(Counted(Arc::clone(&drops)))
             .unwrap_or_else(|_| panic!());
@@ -264,29 +265,24 @@ fn receiver_drop_drops_buffered_values_exactly_once() {
     assert_eq!(drops.load(Ordering::SeqCst), 5, "nothing dropped twice");
 }
 
-/// Claims the next position as `push` does, without publishing it yet: a
-/// send caught between its claim and its write.
+/// Claims the next position as `send` does, without writing it yet: a send
+/// caught between its claim and its write.
 fn claim<T>(tx: &Sender<T>) -> usize {
-    let pos = tx.chan.tail.fetch_add(STEP, Ordering::Relaxed);
-    assert_eq!(pos & CLOSED, 0);
-    pos
+    match tx.chan.try_claim() {
+        Claim::Claimed(pos) => pos,
+        _ => panic!("no room to claim"),
+    }
 }
 
 /// Completes a send begun with [`claim`].
 fn publish<T>(tx: &Sender<T>, pos: usize, value: T) {
-    let slot = tx.chan.slot_or_alloc(pos);
-    // SAFETY: `pos` was claimed by `claim` and not written yet.
-    slot.value
-        .with_mut(|p| unsafe { p.write(MaybeUninit::new(value)) });
-    slot.seq.store(pos.wrapping_add(STEP), Ordering::Release);
-    tx.chan.wake_rx();
+    tx.chan.write(pos, value);
 }
 
 #[test]
 fn the_channel_drops_values_still_in_flight_when_the_receiver_left() {
     let drops = Arc::new(AtomicUsize::new(0));
     let (tx, rx) = channel(4);
-    tx.slots_taken(1);
     let first = claim(&tx);
     tx.try_send(Counted(Arc::clone(&drops)))
         .unwrap_or_else(|_| panic!());
@@ -306,7 +302,6 @@ fn the_channel_drops_values_still_in_flight_when_the_receiver_left() {
 #[test]
 fn a_send_claimed_before_close_is_still_delivered() {
     let (tx, mut rx) = channel(2);
-    tx.slots_taken(1);
     let pos = claim(&tx);
     rx.close();
     assert_eq!(tx.try_send(5), Err(TrySendError::Closed(5)));
@@ -348,9 +343,213 @@ fn the_maximum_capacity_works() {
     assert_eq!(rx.try_recv(), Ok(1));
 }
 
-impl<T> Sender<T> {
-    /// Takes `n` slot permits, as `n` sends about to claim would.
-    fn slots_taken(&self, n: u32) {
-        self.chan.slots.try_acquire_many(n).unwrap().forget();
+/// Polls a pinned future once with `waker`.
+fn poll_waking<F: Future>(fut: core::pin::Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
+    fut.poll(&mut Context::from_waker(waker))
+}
+
+#[test]
+fn a_full_channel_grants_freed_slots_to_waiters_in_fifo_order() {
+    let (tx, mut rx) = channel(2);
+    tx.try_send(0).unwrap();
+    tx.try_send(1).unwrap();
+    let (a_wakes, a_waker) = CountingWaker::new();
+    let (b_wakes, b_waker) = CountingWaker::new();
+    let (c_wakes, c_waker) = CountingWaker::new();
+    let mut a = pin!(tx.send(10));
+    let mut b = pin!(tx.send(11));
+    let mut c = pin!(tx.send(12));
+    assert!(poll_waking(a.as_mut(), &a_waker).is_pending());
+    assert!(poll_waking(b.as_mut(), &b_waker).is_pending());
+    assert!(poll_waking(c.as_mut(), &c_waker).is_pending());
+    assert_eq!(tx.capacity(), 0);
+    // Each freed slot goes to the oldest waiter, which is woken.
+    assert_eq!(rx.try_recv(), Ok(0));
+    assert_eq!(
+        (a_wakes.wakes(), b_wakes.wakes(), c_wakes.wakes()),
+        (1, 0, 0)
+    );
+    assert!(
+        poll_waking(c.as_mut(), &c_waker).is_pending(),
+        "c must not overtake"
+    );
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert_eq!(
+        (a_wakes.wakes(), b_wakes.wakes(), c_wakes.wakes()),
+        (1, 1, 0)
+    );
+    // Granted positions are in queue order, whoever writes first.
+    assert_eq!(poll_pinned(b.as_mut()), Poll::Ready(Ok(())));
+    assert_eq!(
+        rx.try_recv(),
+        Err(TryRecvError::Empty),
+        "a's value comes first"
+    );
+    assert_eq!(poll_pinned(a.as_mut()), Poll::Ready(Ok(())));
+    assert_eq!(rx.try_recv(), Ok(10));
+    assert_eq!(c_wakes.wakes(), 1);
+    assert_eq!(poll_pinned(c.as_mut()), Poll::Ready(Ok(())));
+    assert_eq!(rx.try_recv(), Ok(11));
+    assert_eq!(rx.try_recv(), Ok(12));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    assert_eq!(tx.capacity(), 2, "the queue emptied: the fast path is back");
+    tx.try_send(13).unwrap();
+    assert_eq!(rx.try_recv(), Ok(13));
+}
+
+#[test]
+fn try_send_fails_while_senders_queue_and_capacity_stays_exact() {
+    let (tx, mut rx) = channel(2);
+    tx.try_send(0).unwrap();
+    tx.try_send(1).unwrap();
+    let mut waiting = pin!(tx.send(2));
+    assert!(poll_pinned(waiting.as_mut()).is_pending());
+    assert_eq!(tx.try_send(9), Err(TrySendError::Full(9)));
+    // The freed slot is granted to the waiter even before it runs again:
+    // two values are buffered or being written, so there is still no room.
+    assert_eq!(rx.try_recv(), Ok(0));
+    assert_eq!(tx.try_send(9), Err(TrySendError::Full(9)));
+    assert_eq!(poll_pinned(waiting.as_mut()), Poll::Ready(Ok(())));
+    assert_eq!(tx.try_send(9), Err(TrySendError::Full(9)));
+    assert_eq!(rx.try_recv(), Ok(1));
+    tx.try_send(3).unwrap();
+    assert_eq!(tx.try_send(9), Err(TrySendError::Full(9)));
+    assert_eq!(rx.try_recv(), Ok(2));
+    assert_eq!(rx.try_recv(), Ok(3));
+}
+
+#[test]
+fn a_cancelled_granted_waiter_passes_its_position_to_the_next() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (tx, mut rx) = channel(1);
+    tx.try_send(Counted(Arc::clone(&drops)))
+        .unwrap_or_else(|_| panic!());
+    let (b_wakes, b_waker) = CountingWaker::new();
+    let mut b = pin!(tx.send(Counted(Arc::clone(&drops))));
+    {
+        let mut a = pin!(tx.send(Counted(Arc::clone(&drops))));
+        assert!(poll_pinned(a.as_mut()).is_pending());
+        assert!(poll_waking(b.as_mut(), &b_waker).is_pending());
+        drop(rx.try_recv().unwrap_or_else(|_| panic!())); // granted to `a`
+        assert_eq!(b_wakes.wakes(), 0);
+    } // `a` is cancelled with a position: `b` takes it over.
+    assert_eq!(drops.load(Ordering::SeqCst), 2);
+    assert_eq!(b_wakes.wakes(), 1);
+    assert!(matches!(poll_pinned(b.as_mut()), Poll::Ready(Ok(()))));
+    drop(rx.try_recv().unwrap_or_else(|_| panic!()));
+    assert_eq!(drops.load(Ordering::SeqCst), 3);
+    assert_eq!(rx.try_recv().err(), Some(TryRecvError::Empty));
+    assert_eq!(tx.capacity(), 1, "no slot was lost");
+}
+
+#[test]
+fn a_cancelled_granted_waiter_with_nobody_behind_is_skipped() {
+    let (tx, mut rx) = channel(2);
+    tx.try_send(0).unwrap();
+    tx.try_send(1).unwrap();
+    {
+        let mut a = pin!(tx.send(2));
+        assert!(poll_pinned(a.as_mut()).is_pending());
+        assert_eq!(rx.try_recv(), Ok(0)); // granted to `a`
+    } // cancelled: its position is marked skipped
+    tx.try_send(3).unwrap_err(); // the skipped position still counts...
+    let (wakes, waker) = CountingWaker::new();
+    assert_eq!(rx.try_recv(), Ok(1));
+    // ...until the receiver steps over it.
+    {
+        let mut recv = pin!(rx.recv());
+        assert!(poll_waking(recv.as_mut(), &waker).is_pending());
+        assert_eq!(tx.capacity(), 2);
+        tx.try_send(4).unwrap();
+        assert_eq!(wakes.wakes(), 1);
+        assert_eq!(poll_pinned(recv.as_mut()), Poll::Ready(Some(4)));
     }
+    // Across the ring several times, with skips in it.
+    for i in 0..10 {
+        tx.try_send(i).unwrap();
+        tx.try_send(i + 100).unwrap();
+        {
+            let mut late = pin!(tx.send(999));
+            assert!(poll_pinned(late.as_mut()).is_pending());
+            assert_eq!(rx.try_recv(), Ok(i));
+        }
+        assert_eq!(rx.try_recv(), Ok(i + 100));
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    }
+    drop(tx);
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+}
+
+#[test]
+fn a_cancelled_waiting_sender_leaves_the_queue_in_place() {
+    let (tx, mut rx) = channel(1);
+    tx.try_send(0).unwrap();
+    let mut a = pin!(tx.send(1));
+    assert!(poll_pinned(a.as_mut()).is_pending());
+    {
+        let mut b = pin!(tx.send(2));
+        assert!(poll_pinned(b.as_mut()).is_pending());
+    }
+    let mut c = pin!(tx.send(3));
+    assert!(poll_pinned(c.as_mut()).is_pending());
+    assert_eq!(rx.try_recv(), Ok(0));
+    assert_eq!(poll_pinned(a.as_mut()), Poll::Ready(Ok(())));
+    assert!(poll_pinned(c.as_mut()).is_pending());
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert_eq!(poll_pinned(c.as_mut()), Poll::Ready(Ok(())));
+    assert_eq!(rx.try_recv(), Ok(3));
+    // The last waiter left by cancelling: the queued flag is cleared too.
+    tx.try_send(4).unwrap();
+    {
+        let mut d = pin!(tx.send(5));
+        assert!(poll_pinned(d.as_mut()).is_pending());
+    }
+    assert_eq!(rx.try_recv(), Ok(4));
+    tx.try_send(6).unwrap();
+    assert_eq!(rx.try_recv(), Ok(6));
+}
+
+#[test]
+fn close_fails_queued_senders_but_delivers_granted_ones() {
+    const WAITERS: usize = 20; // more than one batch of wakers
+    let (tx, mut rx) = channel(1);
+    tx.try_send(0).unwrap();
+    let mut granted = pin!(tx.send(1));
+    assert!(poll_pinned(granted.as_mut()).is_pending());
+    let counters: Vec<_> = (0..WAITERS).map(|_| CountingWaker::new()).collect();
+    let mut waiting: Vec<_> = (0..WAITERS).map(|i| Box::pin(tx.send(100 + i))).collect();
+    for (fut, (_, waker)) in waiting.iter_mut().zip(&counters) {
+        assert!(poll_waking(fut.as_mut(), waker).is_pending());
+    }
+    assert_eq!(rx.try_recv(), Ok(0)); // position granted to `granted`
+    rx.close();
+    for (i, (fut, (count, _))) in waiting.iter_mut().zip(&counters).enumerate() {
+        assert_eq!(count.wakes(), 1, "waiter {i} woken by close");
+        match poll_pinned(fut.as_mut()) {
+            Poll::Ready(Err(SendError(v))) => assert_eq!(v, 100 + i),
+            _ => panic!("waiter {i} must fail with its value"),
+        }
+    }
+    assert_eq!(
+        rx.try_recv(),
+        Err(TryRecvError::Empty),
+        "granted value coming"
+    );
+    assert_eq!(poll_pinned(granted.as_mut()), Poll::Ready(Ok(())));
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+    assert_eq!(block_on(tx.send(7)).map_err(|e| e.0), Err(7));
+}
+
+#[test]
+fn a_granted_sender_cancelled_after_close_is_skipped() {
+    let (tx, mut rx) = channel(1);
+    tx.try_send(0).unwrap();
+    {
+        let mut granted = pin!(tx.send(1));
+        assert!(poll_pinned(granted.as_mut()).is_pending());
+        assert_eq!(rx.try_recv(), Ok(0));
+        rx.close();
+    }
+    assert_eq!(block_on(rx.recv()), None);
 }

@@ -14,7 +14,7 @@
 //! **Fast path, no lock:** while nobody waits (`HAS_WAITERS` clear), an
 //! acquire is one compare-and-swap that subtracts permits, and a release one
 //! that adds them. That is the common case of a semaphore with permits to
-//! spare, and of the slot semaphore inside a bounded channel.
+//! spare.
 //!
 //! **Slow path, under the lock:** an acquire that cannot be served sets
 //! `HAS_WAITERS` *before* it queues, then serves the queue from the atomic
