@@ -29,6 +29,14 @@ impl Drop for Counted {
     }
 }
 
+/// Receives `n` times on another thread; joining gives what each `recv` got.
+fn receive_in_thread(
+    mut rx: mpsc::Receiver<i32>,
+    n: usize,
+) -> thread::JoinHandle<Vec<Option<i32>>> {
+    thread::spawn(move || (0..n).map(|_| block_on(rx.recv())).collect())
+}
+
 /// Polls an `Unpin` future once with a no-op waker.
 fn poll_once<F: Future + Unpin>(fut: &mut F) -> Poll<F::Output> {
     Pin::new(fut).poll(&mut Context::from_waker(Waker::noop()))
@@ -383,19 +391,14 @@ fn mpsc_queued_sender_vs_receiver_freeing_a_slot() {
     // The sender is already queued when the receiver frees the slot: the
     // grant (or the sender's re-poll) must not be lost.
     loom::model(|| {
-        let (tx, mut rx) = mpsc::channel(1);
+        let (tx, rx) = mpsc::channel(1);
         tx.try_send(1).unwrap();
         let mut waiting = Box::pin(tx.send(2));
         assert!(poll_once(&mut waiting).is_pending());
-        let receiver = thread::spawn(move || {
-            let first = block_on(rx.recv());
-            let second = block_on(rx.recv());
-            let third = block_on(rx.recv());
-            (first, second, third)
-        });
+        let receiver = receive_in_thread(rx, 3);
         block_on(waiting).unwrap();
         drop(tx);
-        assert_eq!(receiver.join().unwrap(), (Some(1), Some(2), None));
+        assert_eq!(receiver.join().unwrap(), [Some(1), Some(2), None]);
     });
 }
 
@@ -406,22 +409,17 @@ fn mpsc_waiter_cancelled_while_being_granted_passes_its_slot_on() {
     // reach the second, and the receiver must not wait for the cancelled
     // value.
     loom::model(|| {
-        let (tx, mut rx) = mpsc::channel(1);
+        let (tx, rx) = mpsc::channel(1);
         tx.try_send(1).unwrap();
         let mut first = Box::pin(tx.send(2));
         let mut second = Box::pin(tx.send(3));
         assert!(poll_once(&mut first).is_pending());
         assert!(poll_once(&mut second).is_pending());
-        let receiver = thread::spawn(move || {
-            let a = block_on(rx.recv());
-            let b = block_on(rx.recv());
-            let c = block_on(rx.recv());
-            (a, b, c)
-        });
+        let receiver = receive_in_thread(rx, 3);
         drop(first);
         block_on(second).unwrap();
         drop(tx);
-        assert_eq!(receiver.join().unwrap(), (Some(1), Some(3), None));
+        assert_eq!(receiver.join().unwrap(), [Some(1), Some(3), None]);
     });
 }
 
@@ -429,19 +427,17 @@ fn mpsc_waiter_cancelled_while_being_granted_passes_its_slot_on() {
 fn mpsc_lone_waiter_cancelled_while_being_granted_is_skipped() {
     // As above with no second waiter: the granted position is skipped.
     loom::model(|| {
-        let (tx, mut rx) = mpsc::channel(1);
+        let (tx, rx) = mpsc::channel(1);
         tx.try_send(1).unwrap();
         let mut first = Box::pin(tx.send(2));
         assert!(poll_once(&mut first).is_pending());
-        let receiver = thread::spawn(move || {
-            let a = block_on(rx.recv());
-            let b = block_on(rx.recv());
-            (a, b)
-        });
+        let receiver = receive_in_thread(rx, 2);
         drop(first);
         tx.try_send(4).ok(); // may find room (after the skip) or not
         drop(tx);
-        let (a, b) = receiver.join().unwrap();
+        let [a, b] = receiver.join().unwrap()[..] else {
+            unreachable!("two receives")
+        };
         assert_eq!(a, Some(1));
         assert!(b.is_none() || b == Some(4), "got {b:?}");
     });

@@ -60,15 +60,33 @@ impl Registration {
         &self,
         cx: &mut Context<'_>,
         direction: Direction,
+        op: impl FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        self.poll_io_until_drained(cx, direction, op, |_| false)
+    }
+
+    /// [`poll_io`](Self::poll_io) that also clears readiness after a success
+    /// for which `drained` says the next attempt would only block.
+    pub(crate) fn poll_io_until_drained<R>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
         mut op: impl FnMut() -> io::Result<R>,
+        drained: impl Fn(&R) -> bool,
     ) -> Poll<io::Result<R>> {
         loop {
             let event = ready!(self.poll_ready(cx, direction))?;
             match op() {
+                Ok(value) => {
+                    if drained(&value) {
+                        self.clear_readiness(event);
+                    }
+                    return Poll::Ready(Ok(value));
+                }
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
                     self.clear_readiness(event);
                 }
-                result => return Poll::Ready(result),
+                Err(err) => return Poll::Ready(Err(err)),
             }
         }
     }
@@ -168,19 +186,8 @@ impl<E: Source> PollEvented<E> {
         mut op: impl FnMut(&E) -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
         let io = self.get_ref();
-        loop {
-            let event = ready!(self.registration.poll_ready(cx, direction))?;
-            match op(io) {
-                Ok(n) if n > 0 && n < len => {
-                    self.registration.clear_readiness(event);
-                    return Poll::Ready(Ok(n));
-                }
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                    self.registration.clear_readiness(event);
-                }
-                result => return Poll::Ready(result),
-            }
-        }
+        self.registration
+            .poll_io_until_drained(cx, direction, || op(io), |&n| n > 0 && n < len)
     }
 
     /// Deregisters and returns the source (for `into_std`).

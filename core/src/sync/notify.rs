@@ -11,7 +11,7 @@
 //!
 //! How: waiters queue in FIFO order in a [`WaitList`] behind a
 //! [`Lock`]; the lock is never held across an `.await` or while a waker
-//! is woken or dropped (wakers go through a [`WakeList`]). `notify_waiters`
+//! is woken or dropped (wakers go through a [`WakeList`](wake_list::WakeList)). `notify_waiters`
 //! bumps a generation counter; a `Notified` remembers the generation it was
 //! created in and is ready as soon as the counter moved on. A waiter woken by
 //! `notify_one` that is dropped before it sees the notification passes it on
@@ -23,7 +23,7 @@ use core::task::{Context, Poll, Waker};
 
 use super::lock::{Lock, LockGuard};
 use super::wait_list::WaitList;
-use super::wake_list::WakeList;
+use super::wake_list;
 use crate::loom::atomic::{AtomicUsize, Ordering};
 
 /// Wakes waiting tasks on request, without sending data.
@@ -135,36 +135,32 @@ impl Notify {
     /// Wakes every task waiting now (and every `Notified` created before
     /// this call). Does not store a permit.
     pub fn notify_waiters(&self) {
-        let mut wakes = WakeList::new();
-        let mut state = self.lock();
+        let state = self.lock();
         let generation = self.generation.load(Ordering::Relaxed).wrapping_add(1);
         self.generation.store(generation, Ordering::Release);
-        loop {
-            let mut batch_full = false;
-            while let Some(key) = state.waiters.front() {
-                // Stop at the first waiter that queued after this call (or
-                // after a later call, if batches of two calls interleave).
-                let queued_in = state.waiters.get(key).generation;
-                if (generation.wrapping_sub(queued_in) as isize) <= 0 {
-                    break;
+        wake_list::in_batches(
+            state,
+            || self.lock(),
+            |state, wakes| {
+                while let Some(key) = state.waiters.front() {
+                    // Stop at the first waiter that queued after this call (or
+                    // after a later call, if batches of two calls interleave).
+                    let queued_in = state.waiters.get(key).generation;
+                    if (generation.wrapping_sub(queued_in) as isize) <= 0 {
+                        break;
+                    }
+                    if !wakes.can_push() {
+                        return true;
+                    }
+                    let waiter = state.waiters.detach(key);
+                    waiter.wakeup = Wakeup::All;
+                    if let Some(waker) = waiter.waker.take() {
+                        wakes.push(waker);
+                    }
                 }
-                if !wakes.can_push() {
-                    batch_full = true;
-                    break;
-                }
-                let waiter = state.waiters.detach(key);
-                waiter.wakeup = Wakeup::All;
-                if let Some(waker) = waiter.waker.take() {
-                    wakes.push(waker);
-                }
-            }
-            drop(state);
-            wakes.wake_all();
-            if !batch_full {
-                return;
-            }
-            state = self.lock();
-        }
+                false
+            },
+        );
     }
 
     /// Locks the state.

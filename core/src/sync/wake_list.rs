@@ -9,7 +9,7 @@
 //!
 //! The list has a fixed capacity so that waking never allocates. When it is
 //! full the caller releases the lock, wakes the batch, re-locks and carries
-//! on.
+//! on — the loop [`in_batches`] runs for every primitive.
 
 use core::task::Waker;
 
@@ -59,6 +59,30 @@ impl WakeList {
                 waker.wake();
             }
         }
+    }
+}
+
+/// Runs `batch` under a lock until it is done, waking what each batch
+/// collected after its guard is dropped.
+///
+/// `batch` gets the guard and the list; it returns `true` if it stopped
+/// because the list was full (more to do under a fresh guard from `relock`),
+/// `false` when done. `first` is the guard for the first batch.
+pub(crate) fn in_batches<G>(
+    first: G,
+    mut relock: impl FnMut() -> G,
+    mut batch: impl FnMut(&mut G, &mut WakeList) -> bool,
+) {
+    let mut wakes = WakeList::new();
+    let mut guard = first;
+    loop {
+        let more = batch(&mut guard, &mut wakes);
+        drop(guard);
+        wakes.wake_all();
+        if !more {
+            return;
+        }
+        guard = relock();
     }
 }
 

@@ -7,7 +7,7 @@
 //! false sharing. On `yield_many_mt` (200 tasks yielding on 2 workers) it
 //! made each yield ~1.75x slower. Executors that poll on several threads
 //! therefore ask for [`Placement::LineIsolated`] through
-//! [`Schedule::ISOLATE_TASKS`](super::Schedule::ISOLATE_TASKS).
+//! [`Schedule::ISOLATE_TASKS`].
 //!
 //! How: not with an over-aligned `Layout`. The system allocator serves
 //! alignments above 16 through `posix_memalign`, which (glibc 2.36) skips
@@ -45,7 +45,7 @@ pub(crate) enum Placement {
     /// `Layout::new::<T>()`, as `Box` would: smallest, for executors that
     /// poll on one thread.
     Packed,
-    /// Starts on a cache line and owns every line it touches.
+    /// Starts on a cache line, so no line holds bytes of two tasks.
     LineIsolated,
 }
 
@@ -59,24 +59,24 @@ impl Placement {
         }
     }
 
+    /// Whether a `T` is carved out of a larger allocation (and so has a
+    /// shift byte): isolated, and not already line-aligned by its type.
+    fn carves<T>(self) -> bool {
+        self == Placement::LineIsolated && mem::align_of::<T>() < CACHE_LINE
+    }
+
     /// The layout requested from the global allocator for a `T`.
     fn layout<T>(self) -> Layout {
-        match self {
-            Placement::Packed => Layout::new::<T>(),
-            Placement::LineIsolated => {
-                let align = mem::align_of::<T>();
-                if align >= CACHE_LINE {
-                    // Already line-aligned; a whole number of lines too.
-                    return Layout::new::<T>();
-                }
-                // The allocator's pointer is `align`-aligned, so at most
-                // `CACHE_LINE - align` bytes from a line; one more byte
-                // records the shift.
-                let slack = CACHE_LINE - align;
-                Layout::from_size_align(mem::size_of::<T>() + slack + 1, align)
-                    .expect("task cell layout overflows isize")
-            }
+        if !self.carves::<T>() {
+            return Layout::new::<T>();
         }
+        // The allocator's pointer is `align`-aligned, so at most
+        // `CACHE_LINE - align` bytes from a line; one more byte records the
+        // shift.
+        let align = mem::align_of::<T>();
+        let slack = CACHE_LINE - align;
+        Layout::from_size_align(mem::size_of::<T>() + slack + 1, align)
+            .expect("task cell layout overflows isize")
     }
 
     /// Allocates uninitialised memory for a `T`, placed as `self` says.
@@ -88,7 +88,7 @@ impl Placement {
         let Some(raw) = NonNull::new(raw) else {
             handle_alloc_error(layout)
         };
-        if self == Placement::Packed || mem::align_of::<T>() >= CACHE_LINE {
+        if !self.carves::<T>() {
             return raw.cast();
         }
         // Bytes to the next line boundary (0 if on one). Plain address
@@ -113,7 +113,7 @@ impl Placement {
     pub(crate) unsafe fn deallocate<T>(self, ptr: NonNull<T>) {
         let layout = self.layout::<T>();
         let mut raw = ptr.as_ptr().cast::<u8>();
-        if self == Placement::LineIsolated && mem::align_of::<T>() < CACHE_LINE {
+        if self.carves::<T>() {
             // SAFETY: `allocate` wrote the shift into the byte after the
             // cell, inside the allocation; the cell's drop does not reach it.
             let shift = unsafe { raw.add(mem::size_of::<T>()).read() };

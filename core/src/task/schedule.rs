@@ -44,9 +44,9 @@ pub trait Schedule: Sized + 'static {
     /// spawned one after another are neighbours on the heap; polled on two
     /// threads, each one's state changes would evict the other from its
     /// core's cache (false sharing — it made `yield_many_mt` ~1.75x
-    /// slower). An isolated task starts on a 64-byte line and owns every
-    /// line it touches, which costs up to about two lines of padding per
-    /// task. Single-threaded executors leave it `false` and get the packed
+    /// slower). An isolated task starts on a 64-byte line, so no line
+    /// holds bytes of two tasks; that costs 57 bytes of slack per task.
+    /// Single-threaded executors leave it `false` and get the packed
     /// layout.
     ///
     /// ```

@@ -144,7 +144,7 @@ pub use error::{SendError, TryRecvError, TrySendError};
 use super::cache_line::CacheLine;
 use super::lock::Lock;
 use super::wait_list::WaitList;
-use super::wake_list::WakeList;
+use super::wake_list::{self, WakeList};
 use crate::loom::atomic::{fence, AtomicBool, AtomicPtr, AtomicUsize, Ordering::*};
 use crate::loom::sync::Arc;
 use crate::loom::UnsafeCell;
@@ -577,16 +577,11 @@ impl<T> Chan<T> {
     /// Grants room to waiting senders (after the receiver freed a slot),
     /// waking each after unlocking.
     fn grant_and_wake(&self) {
-        let mut wakes = WakeList::new();
-        loop {
-            let mut waiters = self.waiters.lock();
-            let more = self.grant_waiters(&mut waiters, &mut wakes);
-            drop(waiters);
-            wakes.wake_all();
-            if !more {
-                return;
-            }
-        }
+        wake_list::in_batches(
+            self.waiters.lock(),
+            || self.waiters.lock(),
+            |waiters, wakes| self.grant_waiters(waiters, wakes),
+        );
     }
 }
 
@@ -944,30 +939,25 @@ impl<T> Receiver<T> {
             self.closed_at = Some(tail & !FLAGS);
         }
         // Fail every queued sender, a batch of wakers at a time.
-        let mut wakes = WakeList::new();
-        loop {
-            let mut waiters = self.chan.waiters.lock();
-            let mut batch_full = false;
-            while let Some(key) = waiters.front() {
-                if !wakes.can_push() {
-                    batch_full = true;
-                    break;
+        let chan = &*self.chan;
+        wake_list::in_batches(
+            chan.waiters.lock(),
+            || chan.waiters.lock(),
+            |waiters, wakes| {
+                while let Some(key) = waiters.front() {
+                    if !wakes.can_push() {
+                        return true;
+                    }
+                    let waiter = waiters.detach(key);
+                    waiter.state = WaitState::Closed;
+                    if let Some(waker) = waiter.waker.take() {
+                        wakes.push(waker);
+                    }
                 }
-                let waiter = waiters.detach(key);
-                waiter.state = WaitState::Closed;
-                if let Some(waker) = waiter.waker.take() {
-                    wakes.push(waker);
-                }
-            }
-            if !batch_full {
-                self.chan.clear_queued();
-            }
-            drop(waiters);
-            wakes.wake_all();
-            if !batch_full {
-                return;
-            }
-        }
+                chan.clear_queued();
+                false
+            },
+        );
     }
 }
 

@@ -134,7 +134,7 @@ impl Request {
         drop(state);
         wakes.wake_all();
         if more {
-            sem.grant_and_wake(sem.lock());
+            sem.grant_and_wake(sem.lock(), 0);
         }
         if granted {
             Poll::Ready(Ok(needed))
@@ -169,7 +169,7 @@ impl Request {
         };
         // Whether this waiter was granted or was blocking the head, the
         // waiters behind it may fit now.
-        sem.grant_and_wake(state);
+        sem.grant_and_wake(state, 0);
         drop(node);
     }
 }

@@ -94,7 +94,7 @@ pub use permit::{OwnedSemaphorePermit, SemaphorePermit};
 use super::cache_line::CacheLine;
 use super::lock::{Lock, LockGuard};
 use super::wait_list::WaitList;
-use super::wake_list::WakeList;
+use super::wake_list::{self, WakeList};
 use crate::loom::atomic::{AtomicUsize, Ordering::*};
 
 /// A FIFO-fair counting semaphore for async tasks.
@@ -349,32 +349,26 @@ impl Semaphore {
     /// assert_eq!(sem.try_acquire().unwrap_err(), TryAcquireError::Closed);
     /// ```
     pub fn close(&self) {
-        let mut wakes = WakeList::new();
-        loop {
-            let mut state = self.lock();
-            self.permits.fetch_or(CLOSED, AcqRel);
-            let mut batch_full = false;
-            while let Some(key) = state.waiters.front() {
-                if !wakes.can_push() {
-                    batch_full = true;
-                    break;
+        wake_list::in_batches(
+            self.lock(),
+            || self.lock(),
+            |state, wakes| {
+                self.permits.fetch_or(CLOSED, AcqRel);
+                while let Some(key) = state.waiters.front() {
+                    if !wakes.can_push() {
+                        return true;
+                    }
+                    let waiter = state.waiters.detach(key);
+                    waiter.outcome = Outcome::Closed;
+                    if let Some(waker) = waiter.waker.take() {
+                        wakes.push(waker);
+                    }
                 }
-                let waiter = state.waiters.detach(key);
-                waiter.outcome = Outcome::Closed;
-                if let Some(waker) = waiter.waker.take() {
-                    wakes.push(waker);
-                }
-            }
-            if !batch_full {
                 // Nobody is queued any more: releases may skip the lock.
                 self.permits.fetch_and(!HAS_WAITERS, AcqRel);
-            }
-            drop(state);
-            wakes.wake_all();
-            if !batch_full {
-                return;
-            }
-        }
+                false
+            },
+        );
     }
 
     /// Whether [`close`](Self::close) has been called.
@@ -474,7 +468,7 @@ impl Semaphore {
         if prev & HAS_WAITERS != 0 {
             // Someone queued meanwhile: hand the permits on in FIFO order.
             // (If the queue emptied meanwhile, this finds nothing to do.)
-            self.grant_and_wake(self.lock());
+            self.grant_and_wake(self.lock(), 0);
         }
     }
 
@@ -484,38 +478,25 @@ impl Semaphore {
     /// only read it, and its line stays shared). Whatever the queue does not
     /// take is added to the word afterwards.
     fn hand_over(&self, n: usize) {
-        let mut in_hand = n;
-        let mut wakes = WakeList::new();
-        let mut state = self.lock();
-        loop {
-            let batch_full = self.grant_waiters(&mut state, &mut in_hand, &mut wakes);
-            drop(state);
-            wakes.wake_all();
-            if !batch_full {
-                break;
-            }
-            state = self.lock();
-        }
-        if in_hand > 0 {
+        let left = self.grant_and_wake(self.lock(), n);
+        if left > 0 {
             // Outside the lock, as the plain release path does (`add` may
             // panic on overflow).
-            self.release_to_word(in_hand);
+            self.release_to_word(left);
         }
     }
 
-    /// Grants permits to waiters at the head of the queue, waking each after
-    /// unlocking. Consumes the guard.
-    fn grant_and_wake<'a>(&'a self, mut state: LockGuard<'a, State>) {
-        let mut wakes = WakeList::new();
-        loop {
-            let batch_full = self.grant_waiters(&mut state, &mut 0, &mut wakes);
-            drop(state);
-            wakes.wake_all();
-            if !batch_full {
-                return;
-            }
-            state = self.lock();
-        }
+    /// Grants permits to waiters at the head of the queue — first the
+    /// `in_hand` permits the caller is releasing, then free ones from the
+    /// word — waking each after unlocking. Consumes the guard; returns the
+    /// permits left in hand, which the caller must put back.
+    fn grant_and_wake<'a>(&'a self, state: LockGuard<'a, State>, mut in_hand: usize) -> usize {
+        wake_list::in_batches(
+            state,
+            || self.lock(),
+            |state, wakes| self.grant_waiters(state, &mut in_hand, wakes),
+        );
+        in_hand
     }
 
     /// Serves waiters from the head of the queue while the head's request
