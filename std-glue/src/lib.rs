@@ -22,6 +22,7 @@
 
 pub mod blocking;
 mod bridge;
+mod driver;
 mod entry;
 #[cfg(fuzzing)]
 pub mod fuzz;

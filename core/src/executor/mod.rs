@@ -31,11 +31,8 @@ use core::marker::PhantomData;
 use core::pin::pin;
 use core::task::{Context, Poll, Waker};
 
-use slab::Slab;
-
 use crate::loom::atomic::{AtomicBool, Ordering::*};
-use crate::sync::lock::Lock;
-use crate::task::{self, JoinHandle, Notified, NotifiedQueue, Schedule, Task};
+use crate::task::{JoinHandle, Notified, NotifiedQueue, OwnedTasks, Schedule, Task};
 
 /// A single-threaded executor for `no_std` targets; see the
 /// [module docs](self).
@@ -53,16 +50,12 @@ pub struct LocalExecutor {
 struct Shared {
     /// Woken tasks, pushed by wakers from anywhere.
     queue: NotifiedQueue<LocalScheduler>,
-    /// Every live task, so that dropping the executor can cancel them.
-    owned: Lock<Owned>,
+    /// Every live task, so that dropping the executor can cancel them. A
+    /// one-shard shared list rather than a `LocalOwnedTasks`: the last
+    /// waker of a task may drop `Shared` on another thread.
+    owned: OwnedTasks<LocalScheduler>,
     /// Set by the main future's waker in `block_on`.
     main_woken: AtomicBool,
-}
-
-struct Owned {
-    tasks: Slab<Task<LocalScheduler>>,
-    /// Set when the executor is dropped; later spawns are cancelled at once.
-    closed: bool,
 }
 
 /// The [`Schedule`] implementation stored in each task.
@@ -74,13 +67,7 @@ impl Schedule for LocalScheduler {
     }
 
     fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
-        let mut owned = self.0.owned.lock();
-        // SAFETY: the key is only touched under this lock.
-        let key = unsafe { task.owner_key() };
-        match owned.tasks.get(key) {
-            Some(t) if t.addr() == task.addr() => Some(owned.tasks.remove(key)),
-            _ => None,
-        }
+        self.0.owned.remove(task)
     }
 }
 
@@ -105,10 +92,7 @@ impl LocalExecutor {
         LocalExecutor {
             shared: Arc::new(Shared {
                 queue: NotifiedQueue::new(),
-                owned: Lock::new(Owned {
-                    tasks: Slab::new(),
-                    closed: false,
-                }),
+                owned: OwnedTasks::with_one_shard(),
                 main_woken: AtomicBool::new(false),
             }),
             _not_send: PhantomData,
@@ -130,20 +114,10 @@ impl LocalExecutor {
         // down only on this thread; its owned `Task` lives in `owned`, which
         // only this thread drains, and `Notified`s are run or dropped only
         // by this executor.
-        let (task, notified, handle) = unsafe { task::spawn_unchecked(future, scheduler) };
-        let mut owned = self.shared.owned.lock();
-        if owned.closed {
-            drop(owned);
-            drop(notified);
-            task.shutdown();
-            return handle;
+        let (notified, handle) = unsafe { self.shared.owned.bind_unchecked(future, scheduler, 0) };
+        if let Some(notified) = notified {
+            self.shared.queue.push(notified);
         }
-        let entry = owned.tasks.vacant_entry();
-        // SAFETY: we hold the owned-list lock.
-        unsafe { task.set_owner_key(entry.key()) };
-        entry.insert(task);
-        drop(owned);
-        self.shared.queue.push(notified);
         handle
     }
 
@@ -172,7 +146,7 @@ impl LocalExecutor {
 
     /// Number of spawned tasks that have not finished.
     pub fn live_tasks(&self) -> usize {
-        self.shared.owned.lock().tasks.len()
+        self.shared.owned.len()
     }
 
     /// Drives `future` to completion on this thread, running spawned tasks
@@ -203,11 +177,7 @@ impl LocalExecutor {
 impl Drop for LocalExecutor {
     fn drop(&mut self) {
         // 1. Close the owned list so nothing new can be added.
-        let tasks: Vec<Task<LocalScheduler>> = {
-            let mut owned = self.shared.owned.lock();
-            owned.closed = true;
-            owned.tasks.drain().collect()
-        };
+        let tasks: Vec<Task<LocalScheduler>> = self.shared.owned.close_all_and_drain();
         // 2. Cancel every live task here, on the executor's thread.
         for task in tasks {
             task.shutdown();

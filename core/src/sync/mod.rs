@@ -17,7 +17,7 @@
 //! allocate once warmed up, and cancelling a wait (dropping its future) is
 //! O(1) and loses nothing.
 
-mod cache_line;
+pub(crate) mod cache_line;
 pub(crate) mod lock;
 pub mod mpsc;
 mod notify;

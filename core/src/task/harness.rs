@@ -59,7 +59,7 @@ impl<F: Future, S: Schedule> Cell<F, S> {
                 state: State::new(),
                 vtable: &VtableFor::<F, S>::VTABLE,
                 queue_next: UnsafeCell::new(None),
-                owner_key: UnsafeCell::new(usize::MAX),
+                owner_key: UnsafeCell::new(super::owned::NO_KEY),
                 join_waker: UnsafeCell::new(None),
             },
             scheduler,

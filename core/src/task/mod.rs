@@ -71,6 +71,7 @@ mod error;
 mod harness;
 mod header;
 mod join;
+mod owned;
 mod placement;
 mod queue;
 mod schedule;
@@ -84,6 +85,7 @@ use core::ptr::NonNull;
 
 pub use error::{JoinError, PanicPayload};
 pub use join::{AbortHandle, JoinHandle};
+pub use owned::{LocalOwnedTasks, OwnedTasks};
 pub use queue::NotifiedQueue;
 pub use schedule::Schedule;
 
@@ -133,25 +135,25 @@ impl<S: 'static> Task<S> {
         self.raw.as_ptr() as usize
     }
 
-    /// The key this task has in its executor's owned list.
+    /// The key this task has in its owned-task list (see `owned.rs`).
     ///
     /// # Safety
     ///
-    /// Only the executor that owns the task may call this, after its
+    /// Only the list that owns the task may call this, after its
     /// `set_owner_key` happened-before (for example because the task was
     /// queued after the key was set).
-    pub unsafe fn owner_key(&self) -> usize {
+    pub(crate) unsafe fn owner_key(&self) -> usize {
         // SAFETY: the caller guarantees exclusive access to the field.
         self.header().owner_key.with(|p| unsafe { *p })
     }
 
-    /// Records this task's key in its executor's owned list.
+    /// Records this task's key in its owned-task list.
     ///
     /// # Safety
     ///
-    /// Only the executor that owns the task may call this, once, before the
+    /// Only the list that owns the task may call this, once, before the
     /// task is first queued.
-    pub unsafe fn set_owner_key(&self, key: usize) {
+    pub(crate) unsafe fn set_owner_key(&self, key: usize) {
         // SAFETY: the caller guarantees exclusive access to the field.
         self.header().owner_key.with_mut(|p| unsafe { *p = key });
     }

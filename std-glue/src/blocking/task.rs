@@ -9,14 +9,21 @@ use std::task::{Context, Poll};
 use minirt_core::task::{self, JoinHandle, Notified, PanicPayload, Schedule, Task};
 
 use super::{Job, Pool};
+use crate::driver::busy::BusyToken;
 use crate::runtime::{context, Handle};
 
 /// A queued blocking closure: the task's run-queue reference plus its owned
 /// reference, so that dropping an unstarted job (pool shutdown) cancels the
 /// task instead of leaving its `JoinHandle` waiting forever.
+///
+/// It also holds a unit of its runtime's busy count from submission until
+/// the closure has returned (a field, so it is released after `Drop::drop`):
+/// a mock clock does not jump while blocking work is queued or running, and
+/// moves again as soon as it is done.
 pub struct BlockingJob {
     notified: Option<Notified<BlockingSchedule>>,
     owned: Option<Task<BlockingSchedule>>,
+    _busy: Option<BusyToken>,
 }
 
 impl Job for BlockingJob {
@@ -92,6 +99,7 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
+    let busy = handle.as_ref().map(|h| BusyToken::new(&h.inner.driver));
     let future = BlockingTask {
         func: Some(func),
         handle,
@@ -100,6 +108,7 @@ where
     let job = BlockingJob {
         notified: Some(notified),
         owned: Some(owned),
+        _busy: busy,
     };
     // On `Err` the pool is shutting down: dropping the job cancels the task.
     let _ = pool.submit(job);

@@ -43,7 +43,7 @@ pub(crate) fn is_entered() -> bool {
 /// The runtime's I/O driver becomes the thread's current reactor too, so
 /// sockets created here register with it.
 pub(crate) fn set_current(handle: Handle) -> SetCurrentGuard {
-    let io = handle.inner.driver.io().enter();
+    let io = handle.inner.driver.io_handle().enter();
     match CURRENT.try_with(|c| c.replace(Some(handle))) {
         Ok(prev) => SetCurrentGuard {
             prev,

@@ -7,7 +7,6 @@ pub(crate) mod context;
 pub(crate) mod current_thread;
 mod metrics;
 pub(crate) mod multi_thread;
-pub(crate) mod park;
 
 use std::fmt;
 use std::future::Future;
@@ -19,15 +18,15 @@ use minirt_core::task::JoinHandle;
 
 use crate::blocking::task::{spawn_blocking_on, BlockingJob};
 use crate::blocking::Pool;
-use crate::time::driver::TimeDriver;
+use crate::driver::Driver;
 
 pub use builder::{Builder, WORKER_THREADS_ENV};
 pub use metrics::RuntimeMetrics;
 
 use builder::Kind;
 
-/// A runtime: a scheduler for tasks, a blocking pool, and (as they land)
-/// timers and I/O.
+/// A runtime: a scheduler for tasks, a blocking pool, and the driver that
+/// serves its timers, its clock (real or mock) and its I/O.
 ///
 /// Build one with [`Runtime::new`] (multi-thread, work stealing) or a
 /// [`Builder`]. Most programs that only need to run a few things from
@@ -71,26 +70,14 @@ pub struct Handle {
 pub(crate) struct HandleInner {
     pub(crate) scheduler: SchedulerHandle,
     pub(crate) blocking: Arc<Pool<BlockingJob>>,
-    /// Timers and the clock.
-    pub(crate) time: Arc<TimeDriver>,
-    /// Wakes the runtime's parked driver; its reactor handle is what
-    /// sockets register with.
-    pub(crate) driver: park::DriverHandle,
+    /// I/O, timers, the clock and the busy count; sockets register with its
+    /// reactor.
+    pub(crate) driver: Arc<Driver>,
 }
 
 /// What a scheduler needs from the runtime being built.
 pub(crate) struct Parts {
-    pub(crate) driver: park::Driver,
-    pub(crate) driver_handle: park::DriverHandle,
-    pub(crate) time: Arc<TimeDriver>,
-    pub(crate) blocking: Arc<Pool<BlockingJob>>,
-}
-
-/// Whether blocking-pool work is running or queued (the mock clock must not
-/// auto-advance past it).
-pub(crate) fn blocking_busy(blocking: &Pool<BlockingJob>) -> bool {
-    let m = blocking.metrics();
-    m.busy_threads > 0 || m.queued > 0
+    pub(crate) driver: Arc<Driver>,
 }
 
 pub(crate) enum SchedulerHandle {
@@ -111,21 +98,16 @@ impl Runtime {
 
     pub(crate) fn from_builder(builder: Builder) -> io::Result<Runtime> {
         let blocking = Arc::new(Pool::new(builder.blocking_config()));
-        let (driver, driver_handle) = park::Driver::new()?;
-        let time = Arc::new(TimeDriver::new(&builder.clock, driver_handle.clone()));
+        let driver = Driver::new(&builder.clock)?;
         let make_handle = |scheduler| Handle {
             inner: Arc::new(HandleInner {
                 scheduler,
                 blocking: blocking.clone(),
-                driver: driver_handle.clone(),
-                time: time.clone(),
+                driver: driver.clone(),
             }),
         };
         let parts = Parts {
-            driver,
-            driver_handle: driver_handle.clone(),
-            time: time.clone(),
-            blocking: blocking.clone(),
+            driver: driver.clone(),
         };
         match builder.kind {
             Kind::CurrentThread => {

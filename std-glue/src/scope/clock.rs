@@ -9,7 +9,7 @@ pub(crate) use crate::time::Instant;
 /// The current time on `handle`'s clock (the mock clock if it has one),
 /// from any thread, inside a runtime or not.
 pub(crate) fn now_on(handle: &Handle) -> Instant {
-    Instant(handle.inner.time.clock.now())
+    Instant(handle.inner.driver.time.clock.now())
 }
 
 /// Completes at `deadline` on the clock of the runtime polling it.

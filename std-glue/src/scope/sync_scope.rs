@@ -12,7 +12,7 @@ use super::handle::ScopeHandle;
 use super::options::Options;
 use super::outcome::{Finished, Report, Stopped, TryJoinError};
 use super::state::State;
-use crate::runtime::park::ThreadWaker;
+use crate::driver::busy::{BusyToken, ThreadWaker};
 use crate::runtime::{context, Handle, Runtime, SchedulerHandle};
 
 /// Runs `f` with a [`ScopeHandle`] whose children may borrow from the
@@ -33,14 +33,14 @@ use crate::runtime::{context, Handle, Runtime, SchedulerHandle};
 /// process-wide multi-thread runtime started on first use. Choose one with
 /// [`scope_on`] or [`Options::on`].
 ///
-/// **Mock clocks.** The blocked caller is not runtime work, so a mock
-/// clock's auto-advance does not wait for it: virtual time may jump (to a
-/// child's timer or the scope's deadline) while the closure is still
-/// spawning. Spawn time-sensitive children from one child (with a
-/// [`ScopeHandle`] clone), or use the async [`Scope`](super::Scope) in
-/// simulated-time tests. Conversely, a scope blocking a `spawn_blocking`
-/// thread of a mock-clock runtime keeps auto-advance waiting for that
-/// thread, so its children's timers only move with `time::advance`.
+/// **Mock clocks.** The closure counts as work of the scope's runtime while
+/// it runs: a mock clock does not jump (to a child's timer or the scope's
+/// deadline) until it has returned, so every child it spawns starts at the
+/// same virtual instant. Once the closure has returned, the blocked caller
+/// is idle and time moves as the children need. A scope blocking a
+/// `spawn_blocking` thread of a mock-clock runtime is itself inside blocking
+/// work, which keeps that runtime's auto-advance waiting; its children's
+/// timers then only move with `time::advance`.
 ///
 /// # Panics
 ///
@@ -199,9 +199,11 @@ where
         None => default_handle(),
     };
     let config = options.config(&handle, fail_on);
-    let state = State::new(handle, config);
+    let state = State::new(handle.clone(), config);
     let body = {
         let scope = ScopeHandle::new(state.clone());
+        // The closure is work of the runtime while it runs (see `busy`).
+        let _busy = BusyToken::new(&handle.inner.driver);
         catch_unwind(AssertUnwindSafe(|| f(&scope)))
     };
     if body.is_err() {

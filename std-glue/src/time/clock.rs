@@ -10,10 +10,21 @@ use std::time::Duration;
 /// - [`Clock::real`] (the default) reads `std::time::Instant`.
 /// - [`Clock::mock`] starts at a fixed instant and moves only by
 ///   [`advance`](crate::time::advance) or, with auto-advance on (the
-///   default), by jumping to the next timer deadline whenever every task is
-///   idle, no I/O is ready and no blocking closure is running. A test that
-///   sleeps a simulated hour finishes in milliseconds, and the same program
-///   sees the same virtual times on every run.
+///   default), by jumping to the next timer deadline whenever nothing is
+///   running: every task idle, no `block_on` future being polled, no
+///   blocking closure queued or running, no sync-scope closure running. A
+///   test that sleeps a simulated hour finishes in milliseconds, and the same
+///   program sees the same virtual times on every run.
+///
+/// **Real I/O and virtual time.** While the runtime has I/O sources (sockets,
+/// listeners), a peer may still be about to send something, in real time.
+/// So before jumping, the runtime waits for
+/// [`autojump_threshold`](Clock::autojump_threshold) of real time (default
+/// [`DEFAULT_AUTOJUMP_THRESHOLD`], 250 ms) with no I/O event and nothing
+/// else happening: a 10 s virtual `timeout` around a loopback read whose
+/// data arrives 100 ms later succeeds, and a read that never gets data still
+/// times out after about 250 ms of real time. Without I/O sources the jump is
+/// immediate.
 ///
 /// ```
 /// use std::time::Duration;
@@ -30,7 +41,13 @@ use std::time::Duration;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Clock {
     pub(crate) kind: ClockKind,
+    /// `None`: [`DEFAULT_AUTOJUMP_THRESHOLD`].
+    autojump_threshold: Option<Duration>,
 }
+
+/// How long a mock clock's runtime must have been idle, in real time, before
+/// virtual time jumps while I/O sources exist; see [`Clock`].
+pub const DEFAULT_AUTOJUMP_THRESHOLD: Duration = Duration::from_millis(250);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ClockKind {
@@ -43,6 +60,7 @@ impl Clock {
     pub fn real() -> Clock {
         Clock {
             kind: ClockKind::Real,
+            autojump_threshold: None,
         }
     }
 
@@ -50,6 +68,7 @@ impl Clock {
     pub fn mock() -> Clock {
         Clock {
             kind: ClockKind::Mock { auto_advance: true },
+            autojump_threshold: None,
         }
     }
 
@@ -65,9 +84,45 @@ impl Clock {
         match self.kind {
             ClockKind::Mock { .. } => Clock {
                 kind: ClockKind::Mock { auto_advance: on },
+                ..self
             },
             ClockKind::Real => panic!("Clock::auto_advance only applies to Clock::mock()"),
         }
+    }
+
+    /// Sets how long the runtime must have been idle, in real time, before a
+    /// mock clock auto-advances while I/O sources (sockets, listeners) are
+    /// registered; see the [type docs](Clock). `Duration::ZERO` jumps at once,
+    /// as tokio's paused clock does, even while a peer may still be sending.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use minirt::time::Clock;
+    ///
+    /// // Tests whose sockets only ever talk to each other inside the runtime.
+    /// let clock = Clock::mock().autojump_threshold(Duration::from_millis(20));
+    /// let rt = minirt::Builder::current_thread().clock(clock).build()?;
+    /// # drop(rt);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// On a real clock.
+    #[track_caller]
+    pub fn autojump_threshold(self, threshold: Duration) -> Clock {
+        match self.kind {
+            ClockKind::Mock { .. } => Clock {
+                autojump_threshold: Some(threshold),
+                ..self
+            },
+            ClockKind::Real => panic!("Clock::autojump_threshold only applies to Clock::mock()"),
+        }
+    }
+
+    pub(crate) fn autojump_threshold_or_default(&self) -> Duration {
+        self.autojump_threshold
+            .unwrap_or(DEFAULT_AUTOJUMP_THRESHOLD)
     }
 
     /// Whether this is a mock clock.

@@ -1,5 +1,6 @@
-//! The time driver: one timer wheel per runtime, fired from the thread that
-//! parks.
+//! The time half of the driver: one timer wheel per runtime and its clock,
+//! fired from the thread that parks (see [`crate::driver`], which owns it and
+//! decides when a mock clock moves).
 //!
 //! # Design, and why
 //!
@@ -30,7 +31,7 @@ use std::time::Duration;
 use minirt_core::time::{TimerKey, TimerWheel};
 
 use super::clock::{Clock, RunningClock};
-use crate::runtime::park::DriverHandle;
+use crate::driver::io::IoUnparker;
 
 /// Marker for "no timer" in the cached next deadline.
 const NONE: u64 = u64::MAX;
@@ -44,11 +45,11 @@ pub(crate) struct TimeDriver {
     /// spurious look, never a late timer.
     next: AtomicU64,
     /// Wakes the parked driver when a new earliest deadline arrives.
-    unpark: DriverHandle,
+    unpark: IoUnparker,
 }
 
 impl TimeDriver {
-    pub(crate) fn new(clock: &Clock, unpark: DriverHandle) -> TimeDriver {
+    pub(crate) fn new(clock: &Clock, unpark: IoUnparker) -> TimeDriver {
         let clock = RunningClock::new(clock);
         let start = clock.now_tick();
         TimeDriver {
@@ -157,21 +158,6 @@ impl TimeDriver {
             return None;
         }
         self.next_deadline().map(|tick| self.clock.until_tick(tick))
-    }
-
-    /// Mock clock with auto-advance: jump to the next deadline and fire what
-    /// is due. Returns how many timers fired (0 if there is no timer).
-    pub(crate) fn auto_advance(&self) -> usize {
-        if !self.clock.auto_advance() {
-            return 0;
-        }
-        match self.next_deadline() {
-            Some(tick) => {
-                self.clock.advance_to_tick(tick);
-                self.process()
-            }
-            None => 0,
-        }
     }
 }
 

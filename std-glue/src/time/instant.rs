@@ -29,7 +29,7 @@ impl Instant {
     /// mock clock, if it has one), else of the real clock.
     pub fn now() -> Instant {
         context::with_current(|handle| match handle {
-            Some(h) => Instant(h.inner.time.clock.now()),
+            Some(h) => Instant(h.inner.driver.time.clock.now()),
             None => Instant(std::time::Instant::now()),
         })
     }

@@ -52,7 +52,7 @@ mod timeout;
 
 use std::time::Duration;
 
-pub use clock::Clock;
+pub use clock::{Clock, DEFAULT_AUTOJUMP_THRESHOLD};
 pub use instant::Instant;
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 pub use sleep::{sleep, sleep_until, Sleep};
@@ -86,13 +86,12 @@ use crate::runtime::{context, NO_RUNTIME};
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub async fn advance(duration: Duration) {
-    let driver = context::with_current(|h| h.map(|h| h.inner.time.clone()))
+    let driver = context::with_current(|h| h.map(|h| h.inner.driver.clone()))
         .unwrap_or_else(|| panic!("minirt::time::advance: {NO_RUNTIME}"));
     assert!(
-        driver.clock.is_mock(),
+        driver.time.clock.is_mock(),
         "minirt::time::advance needs a runtime built with Builder::clock(Clock::mock())"
     );
-    driver.clock.advance(duration);
-    driver.process();
+    driver.advance(duration);
     crate::yield_now().await;
 }

@@ -105,7 +105,7 @@ impl Sleep {
         let driver = match &self.driver {
             Some(d) => d,
             None => {
-                let d = context::with_current(|h| h.map(|h| h.inner.time.clone()))
+                let d = context::with_current(|h| h.map(|h| h.inner.driver.time.clone()))
                     .unwrap_or_else(|| panic!("minirt::time::sleep: {NO_RUNTIME}"));
                 self.driver.insert(d)
             }

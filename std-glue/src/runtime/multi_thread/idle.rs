@@ -131,6 +131,7 @@ impl Idle {
     }
 
     /// Number of parked workers.
+    #[cfg(test)]
     pub(super) fn parked(&self) -> usize {
         self.num_workers - Self::unparked(self.state.load(SeqCst))
     }

@@ -40,29 +40,23 @@
 //!    `shutdown_timeout`).
 
 mod idle;
-mod owned;
 mod worker;
 
-use std::cell::RefCell;
 use std::future::Future;
 use std::pin::pin;
-use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering::*};
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::thread;
 
 use crossbeam_deque::{Injector, Stealer, Worker};
-use minirt_core::task::{self, JoinHandle, Notified, PanicPayload, Schedule, Task};
+use minirt_core::task::{JoinHandle, Notified, OwnedTasks, PanicPayload, Schedule, Task};
 
 use super::builder::Builder;
-use super::park::{Driver, DriverHandle, ThreadWaker};
 use super::Handle;
 use super::Parts;
-use crate::blocking::task::BlockingJob;
-use crate::blocking::Pool;
-use crate::time::driver::TimeDriver;
+use crate::driver::{BlockOnThread, Driver};
 use idle::Idle;
-use owned::OwnedTasks;
 
 /// At most this many tasks run in a row from a worker's LIFO slot.
 pub(crate) const MAX_LIFO_POLLS: u32 = 3;
@@ -77,7 +71,8 @@ pub(crate) struct Shared {
     stealers: Box<[Stealer<Notified<Scheduler>>]>,
     unparkers: Box<[parking::Unparker]>,
     idle: Idle,
-    owned: OwnedTasks,
+    /// Every live task, sharded (see `minirt_core::task::OwnedTasks`).
+    owned: OwnedTasks<Scheduler>,
     /// Set at shutdown (step 1).
     closed: AtomicBool,
     /// Per-worker counters, written only by their worker.
@@ -86,23 +81,10 @@ pub(crate) struct Shared {
     pub(crate) remote_spawns: AtomicU64,
     /// Rotates remote spawns over the owned-task shards.
     remote_shard: AtomicU64,
-    /// The I/O driver; an idle worker that wins `try_lock` parks in it,
-    /// the others park on their own `parking::Parker`.
-    driver: Mutex<Driver>,
-    /// Wakes whoever is parked in the driver.
-    driver_handle: DriverHandle,
-    /// Index of the worker parked in the driver, or `NO_HOLDER`.
-    driver_holder: AtomicUsize,
-    /// Timers and the clock.
-    time: Arc<TimeDriver>,
-    /// The blocking pool, to know whether the mock clock may auto-advance.
-    blocking: Arc<Pool<BlockingJob>>,
-    /// Threads inside `block_on` that are running (not parked): the mock
-    /// clock must not jump while one of them may still register a timer.
-    main_running: AtomicUsize,
+    /// I/O, timers, the clock and the busy count: every idle worker and
+    /// `block_on` thread waits through it.
+    driver: Arc<Driver>,
 }
-
-const NO_HOLDER: usize = usize::MAX;
 
 /// Counters of one worker. Only that worker writes them (load + store, no
 /// read-modify-write), so they cost a plain store on the hot path — as long
@@ -173,17 +155,12 @@ impl Shared {
             stealers: locals.iter().map(Worker::stealer).collect(),
             unparkers: parkers.iter().map(|(_, u)| u.clone()).collect(),
             idle: Idle::new(n),
-            owned: OwnedTasks::new(n),
+            owned: OwnedTasks::with_shards(n * 4),
             closed: AtomicBool::new(false),
             worker_metrics: (0..n).map(|_| WorkerMetrics::default()).collect(),
             remote_spawns: AtomicU64::new(0),
             remote_shard: AtomicU64::new(0),
-            driver: Mutex::new(parts.driver),
-            driver_handle: parts.driver_handle,
-            time: parts.time,
-            blocking: parts.blocking,
-            main_running: AtomicUsize::new(0),
-            driver_holder: AtomicUsize::new(NO_HOLDER),
+            driver: parts.driver,
         });
         let handle = make_handle(shared.clone());
         let mut threads = Vec::with_capacity(n);
@@ -237,18 +214,24 @@ impl Shared {
         F: Future + Send,
         F::Output: Send,
     {
+        let hint = self.shard_hint();
         // SAFETY: `F` and its output are `Send`; the lifetime obligation is
         // the caller's.
-        let (task, notified, handle) =
-            unsafe { task::spawn_unchecked(future, Scheduler(self.clone())) };
-        self.bind(task, notified);
+        let (notified, handle) = unsafe {
+            self.owned
+                .bind_unchecked(future, Scheduler(self.clone()), hint)
+        };
+        // `None`: shutting down, the task was cancelled at once.
+        if let Some(notified) = notified {
+            self.schedule(notified, false);
+        }
         handle
     }
 
-    /// Lists a new task among the live ones and queues it.
-    fn bind(self: &Arc<Self>, task: Task<Scheduler>, notified: Notified<Scheduler>) {
+    /// Which owned-task shard a new task goes to (counting the spawn).
+    fn shard_hint(&self) -> usize {
         let worker = worker::current_index(self);
-        let hint = match worker {
+        match worker {
             Some(index) => {
                 // Consecutive spawns of one worker go to different shards:
                 // the tasks often complete on another worker (stolen), and
@@ -261,14 +244,7 @@ impl Shared {
                 self.remote_spawns.fetch_add(1, Relaxed);
                 self.remote_shard.fetch_add(1, Relaxed) as usize
             }
-        };
-        if let Err(task) = self.owned.insert(task, hint) {
-            // Shutting down: cancel at once.
-            drop(notified);
-            task.shutdown();
-            return;
         }
-        self.schedule(notified, false);
     }
 
     /// Queues a woken task: into the current worker's LIFO slot (or deque,
@@ -290,15 +266,9 @@ impl Shared {
     }
 
     /// Wakes worker `index` wherever it sleeps: on its parker, or in the
-    /// driver. The fence pairs with the one in `worker::park_in_driver`:
-    /// either we see the worker registered as driver holder (and wake the
-    /// driver), or the worker sees our parker token before it waits.
+    /// driver's poller.
     fn unpark_worker(&self, index: usize) {
-        self.unparkers[index].unpark();
-        fence(SeqCst);
-        if self.driver_holder.load(SeqCst) == index {
-            self.driver_handle.unpark();
-        }
+        self.driver.unpark_sleeper(index, &self.unparkers[index]);
     }
 
     /// Whether any queue other workers can take from has work.
@@ -306,56 +276,20 @@ impl Shared {
         !self.injector.is_empty() || self.stealers.iter().any(|s| !s.is_empty())
     }
 
-    /// Mock clock with auto-advance and nothing else to do anywhere: poll
-    /// I/O once, then jump to the next deadline. Returns `true` if there is
-    /// work afterwards (I/O made tasks runnable, or timers fired).
-    pub(crate) fn try_auto_advance(&self) -> bool {
-        let time = &self.time;
-        if !time.clock.auto_advance()
-            || self.main_running.load(SeqCst) > 0
-            || super::blocking_busy(&self.blocking)
-        {
-            return false;
-        }
-        if let Ok(mut driver) = self.driver.try_lock() {
-            driver.park(Some(std::time::Duration::ZERO));
-        }
-        if self.has_stealable_work() {
-            return true;
-        }
-        time.auto_advance() > 0
-    }
-
     /// Runs `future` on the calling (non-worker) thread; tasks run on the
-    /// workers meanwhile.
+    /// workers meanwhile. The thread waits through the driver, which may
+    /// move a mock clock when it and every worker are idle.
     pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
-        BLOCK_ON_PARKER.with(|cached| {
-            let mut cached = cached.borrow_mut();
-            let (parker, waker) = cached.get_or_insert_with(ThreadWaker::pair);
-            let mut cx = Context::from_waker(waker);
-            let mut future = pin!(future);
-            self.main_running.fetch_add(1, SeqCst);
-            loop {
-                if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
-                    self.main_running.fetch_sub(1, SeqCst);
-                    return out;
-                }
-                self.main_running.fetch_sub(1, SeqCst);
-                // If every worker is asleep too, virtual time moves here.
-                if self.idle.parked() == self.num_workers() {
-                    self.try_auto_advance();
-                }
-                parker.park();
-                self.main_running.fetch_add(1, SeqCst);
+        let thread = BlockOnThread::new(&self.driver);
+        let mut cx = Context::from_waker(thread.waker());
+        let mut future = pin!(future);
+        loop {
+            if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+                return out;
             }
-        })
+            thread.park(None, &|| self.has_stealable_work());
+        }
     }
-}
-
-thread_local! {
-    /// A parker and its waker for `block_on` on a multi-thread runtime,
-    /// made once per thread.
-    static BLOCK_ON_PARKER: RefCell<Option<(parking::Parker, Waker)>> = const { RefCell::new(None) };
 }
 
 impl Workers {

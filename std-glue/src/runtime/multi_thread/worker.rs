@@ -3,14 +3,14 @@
 
 use std::cell::{Cell, RefCell};
 use std::ptr;
-use std::sync::atomic::{fence, Ordering::*};
+use std::sync::atomic::Ordering::*;
 use std::sync::Arc;
-use std::time::Duration;
 
 use crossbeam_deque::{Steal, Worker};
 use minirt_core::task::Notified;
 
-use super::{bump, Scheduler, Shared, INJECTOR_INTERVAL, MAX_LIFO_POLLS, NO_HOLDER};
+use super::{bump, Scheduler, Shared, INJECTOR_INTERVAL, MAX_LIFO_POLLS};
+use crate::driver::Sleeper;
 use crate::runtime::{context, Handle, SchedulerHandle};
 
 thread_local! {
@@ -113,8 +113,12 @@ pub(super) fn run(
     let _entered = context::enter_runtime("a minirt worker thread");
     let _current = context::set_current(handle.clone());
     WORKER.with(|w| w.set(&ctx));
+    // An awake worker holds a unit of the driver's busy count; it gives it
+    // back only while it sleeps in `Driver::park`.
+    ctx.shared.driver.busy.acquire();
     ctx.run_loop();
     ctx.shutdown();
+    ctx.shared.driver.busy.release(true);
     WORKER.with(|w| w.set(ptr::null()));
 }
 
@@ -133,15 +137,6 @@ impl WorkerContext {
         }
     }
 
-    /// Periodic chores of a busy worker: fire due timers, and look at I/O
-    /// if no other worker is parked in the driver.
-    fn maintenance(&self) {
-        self.shared.time.process();
-        if let Ok(mut driver) = self.shared.driver.try_lock() {
-            driver.park(Some(Duration::ZERO));
-        }
-    }
-
     /// The next task from this worker's own queues (and, periodically or
     /// when they are empty, the injector).
     fn next_task(&self) -> Option<Notified<Scheduler>> {
@@ -153,7 +148,7 @@ impl WorkerContext {
         if core.tick % INJECTOR_INTERVAL == 0 {
             drop(core);
             // Once per interval: timers, I/O, and the injector first.
-            self.maintenance();
+            self.shared.driver.maintain();
             if let Some(task) = steal_one(|| self.shared.injector.steal()) {
                 return Some(task);
             }
@@ -266,43 +261,19 @@ impl WorkerContext {
             }
             return;
         }
-        // Mock clock: the last worker to go idle moves time to the next
-        // deadline instead of sleeping (unless blocking work is running).
-        if idle.parked() == self.shared.num_workers() && self.try_auto_advance() {
-            if idle.transition_worker_from_parked(self.index) {
-                self.core.borrow_mut().is_searching = true;
-            }
-            return;
-        }
+        // Step 3: wait through the driver (which may also move a mock clock
+        // if every thread is idle and no queue has work).
         bump(&self.shared.worker_metrics[self.index].parks, 1);
-        self.sleep();
+        let sleeper = Sleeper {
+            id: self.index,
+            parker: Some(&self.parker),
+        };
+        self.shared
+            .driver
+            .park(&sleeper, &|| self.shared.has_stealable_work());
         if idle.transition_worker_from_parked(self.index) {
             self.core.borrow_mut().is_searching = true;
         }
-    }
-
-    /// Waits: in the I/O driver if no other worker is in it, else on our
-    /// own parker.
-    fn sleep(&self) {
-        let Ok(mut driver) = self.shared.driver.try_lock() else {
-            self.parker.park();
-            return;
-        };
-        self.shared.driver_holder.store(self.index, SeqCst);
-        fence(SeqCst);
-        // A notify that arrived before we registered as holder left a token.
-        if !self.parker.park_timeout(Duration::ZERO) {
-            driver.park(self.shared.time.park_timeout());
-        }
-        self.shared.driver_holder.store(NO_HOLDER, SeqCst);
-        drop(driver);
-        self.shared.time.process();
-    }
-
-    /// Mock clock with auto-advance, everyone else asleep: see
-    /// `Shared::try_auto_advance`; our own LIFO slot counts as work too.
-    fn try_auto_advance(&self) -> bool {
-        self.core.borrow().lifo.is_some() || self.shared.try_auto_advance()
     }
 
     /// Steps 2 and 3 of the shutdown protocol (see the module docs).

@@ -8,12 +8,20 @@
 //! - a **remote queue** ([`NotifiedQueue`], lock-free) for tasks woken or
 //!   spawned from other threads, which also unparks the runtime thread.
 //!
+//! Local (`!Send`) tasks live in a [`LocalSet`] per spawning thread and run
+//! only there; see [`local_set`].
+//!
 //! # Who may touch `Local`
 //!
-//! `Local` (the local queue, the owned-task list and the parking driver) is
-//! touched only by the thread that holds the *core*: the one inside
-//! `block_on` (or dropping the runtime). Holding the core is recorded in the
-//! thread-local `CORE_OF`; `core_taken` makes sure only one thread can.
+//! `Local` (the local queue and the owned list of `Send` tasks spawned on
+//! the runtime thread) is touched only by the thread that holds the *core*:
+//! the one inside `block_on` (or dropping the runtime). Holding the core is
+//! recorded in the thread-local `CORE_OF`; `core_taken` makes sure only one
+//! thread can. The core holder waits through the runtime's
+//! [`Driver`](crate::driver::Driver), which also runs its timers and moves a
+//! mock clock.
+
+mod local_set;
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -25,22 +33,19 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
-use minirt_core::task::{self, JoinHandle, Notified, NotifiedQueue, PanicPayload, Schedule, Task};
-use slab::Slab;
+use minirt_core::task::{
+    JoinHandle, LocalOwnedTasks, Notified, NotifiedQueue, OwnedTasks, PanicPayload, Schedule, Task,
+};
 
-use super::park::{Driver, DriverHandle, ThreadWaker};
 use super::Parts;
-use crate::blocking::task::BlockingJob;
-use crate::blocking::Pool;
-use crate::time::driver::TimeDriver;
+use crate::driver::{BlockOnThread, Driver, Sleeper};
+use local_set::{LocalScheduler, LocalSet};
 
 /// How many tasks run between two polls of the `block_on` future and two
-/// looks at the remote queue. Bounds how long a busy local queue can delay
-/// remote wakes (fairness) while keeping per-task overhead low.
+/// looks at the remote queue, timers and I/O. Bounds how long a busy local
+/// queue can delay remote wakes, timers and I/O (fairness) while keeping
+/// per-task overhead low.
 const EVENT_INTERVAL: u32 = 61;
-
-/// Owner-key tag for tasks kept in the remote owned list.
-const REMOTE_KEY: usize = 1 << (usize::BITS - 1);
 
 thread_local! {
     /// The scheduler whose core this thread holds, if any.
@@ -53,18 +58,17 @@ pub(crate) struct Shared {
     local: RefCell<Local>,
     /// Tasks woken from other threads.
     remote: NotifiedQueue<Scheduler>,
-    /// Tasks spawned from other threads, until they complete.
-    remote_owned: Mutex<Slab<Task<Scheduler>>>,
+    /// `Send` tasks spawned from other threads, until they complete.
+    remote_owned: OwnedTasks<Scheduler>,
+    /// The sets of local tasks, one per thread that spawned some; only
+    /// closed at shutdown from here (see `local_set`).
+    local_sets: Mutex<Vec<Arc<LocalSet>>>,
     /// Whether a thread holds the core.
     core_taken: AtomicBool,
-    /// Wakes the core holder's driver.
-    unparker: DriverHandle,
     /// The waker of the `block_on` future of the core holder.
     main: Arc<MainWaker>,
-    /// Timers and the clock.
-    time: Arc<TimeDriver>,
-    /// The blocking pool, to know whether the mock clock may auto-advance.
-    blocking: Arc<Pool<BlockingJob>>,
+    /// I/O, timers, the clock and the busy count.
+    driver: Arc<Driver>,
     /// Set once shutdown began: spawns are cancelled at once.
     closed: AtomicBool,
     /// Counters for `Runtime::metrics`.
@@ -73,20 +77,39 @@ pub(crate) struct Shared {
     pub(crate) parks: AtomicU64,
 }
 
-// SAFETY: `local` is a RefCell and so not Sync by itself, but it is only
-// accessed by the thread whose `CORE_OF` points at this `Shared`, and
-// `core_taken` (Acquire on take, Release on give back) ensures one such
-// thread at a time, with happens-before between successive holders.
+// SAFETY: `local` is a RefCell (and holds a `!Sync` owned list), so not Sync
+// by itself, but it is only accessed by the thread whose `CORE_OF` points at
+// this `Shared`, and `core_taken` (Acquire on take, Release on give back)
+// ensures one such thread at a time, with happens-before between successive
+// holders. Everything in `Local` may move between core holders: it holds
+// only `Send` tasks and, while a thread holds the core, entries of that
+// thread's own local set, which `CoreGuard::drop` hands back to the set.
 unsafe impl Sync for Shared {}
-// SAFETY: as above; nothing in `Local` is tied to a thread except local
-// (`!Send`) tasks, which `spawn_local` only creates from the core holder and
-// which shutdown handles (see `Shared::shutdown`).
+// SAFETY: as above; local (`!Send`) tasks are not in `Shared` but in their
+// thread's `LocalSet`.
 unsafe impl Send for Shared {}
 
+/// A queued task: a `Send` one, or a local one of the core holder's thread.
+enum Runnable {
+    Task(Notified<Scheduler>),
+    Local(Notified<LocalScheduler>),
+}
+
+impl Runnable {
+    fn run(self) {
+        match self {
+            Runnable::Task(task) => task.run(),
+            Runnable::Local(task) => task.run(),
+        }
+    }
+}
+
 struct Local {
-    queue: VecDeque<Notified<Scheduler>>,
-    owned: Slab<Task<Scheduler>>,
-    driver: Option<Driver>,
+    queue: VecDeque<Runnable>,
+    /// `Send` tasks spawned by the core holder.
+    owned: LocalOwnedTasks<Scheduler>,
+    /// The core holder's own local set on this runtime, if it has one.
+    own_set: Option<Arc<LocalSet>>,
     tick: u32,
     /// Deterministic mode: xorshift state choosing which ready task runs
     /// next (`None`: FIFO).
@@ -96,7 +119,7 @@ struct Local {
 /// Wakes the `block_on` future: a flag plus an unpark.
 struct MainWaker {
     woken: AtomicBool,
-    unparker: DriverHandle,
+    driver: Arc<Driver>,
 }
 
 impl Wake for MainWaker {
@@ -105,12 +128,12 @@ impl Wake for MainWaker {
     }
     fn wake_by_ref(self: &Arc<Self>) {
         if !self.woken.swap(true, AcqRel) {
-            self.unparker.unpark();
+            self.driver.unpark();
         }
     }
 }
 
-/// The [`Schedule`] value stored in each task.
+/// The [`Schedule`] value stored in each `Send` task.
 pub(crate) struct Scheduler(Arc<Shared>);
 
 impl Schedule for Scheduler {
@@ -119,23 +142,12 @@ impl Schedule for Scheduler {
     }
 
     fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
-        // SAFETY: owner keys are written before the task is first queued and
-        // read here by the core holder, the only thread that completes tasks.
-        let key = unsafe { task.owner_key() };
-        if key == usize::MAX {
-            return None;
-        }
-        if key & REMOTE_KEY != 0 {
-            let mut owned = self
-                .0
-                .remote_owned
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            return take_if_same(&mut owned, key & !REMOTE_KEY, task);
-        }
+        // Tasks complete on the core holder; each list declines the keys of
+        // the other.
         self.0
-            .with_local(|local| take_if_same(&mut local.owned, key, task))
+            .with_local(|local| local.owned.remove(task))
             .flatten()
+            .or_else(|| self.0.remote_owned.remove(task))
     }
 
     fn unwind<R>(&self, f: impl FnOnce() -> R) -> Result<R, PanicPayload> {
@@ -143,38 +155,26 @@ impl Schedule for Scheduler {
     }
 }
 
-fn take_if_same(
-    owned: &mut Slab<Task<Scheduler>>,
-    key: usize,
-    task: &Task<Scheduler>,
-) -> Option<Task<Scheduler>> {
-    match owned.get(key) {
-        Some(t) if t.addr() == task.addr() => Some(owned.remove(key)),
-        _ => None,
-    }
-}
-
 impl Shared {
     pub(crate) fn new(parts: Parts, seed: Option<u64>) -> Arc<Shared> {
-        let unparker = parts.driver_handle;
+        let driver = parts.driver;
         Arc::new(Shared {
             local: RefCell::new(Local {
                 queue: VecDeque::with_capacity(64),
-                owned: Slab::new(),
-                driver: Some(parts.driver),
+                owned: LocalOwnedTasks::new(),
+                own_set: None,
                 tick: 0,
                 rng: seed.map(|s| s | 1),
             }),
             remote: NotifiedQueue::new(),
-            remote_owned: Mutex::new(Slab::new()),
+            remote_owned: OwnedTasks::with_one_shard(),
+            local_sets: Mutex::new(Vec::new()),
             core_taken: AtomicBool::new(false),
             main: Arc::new(MainWaker {
                 woken: AtomicBool::new(false),
-                unparker: unparker.clone(),
+                driver: driver.clone(),
             }),
-            unparker,
-            time: parts.time,
-            blocking: parts.blocking,
+            driver,
             closed: AtomicBool::new(false),
             spawned: AtomicU64::new(0),
             polls: AtomicU64::new(0),
@@ -184,7 +184,7 @@ impl Shared {
 
     /// Runs `f` on `Local` if this thread holds the core.
     fn with_local<R>(&self, f: impl FnOnce(&mut Local) -> R) -> Option<R> {
-        if std::ptr::eq(CORE_OF.with(|c| c.get()), self) {
+        if self.is_core_thread() {
             Some(f(&mut self.local.borrow_mut()))
         } else {
             None
@@ -200,7 +200,7 @@ impl Shared {
         if let Some(task) = self.try_push_local(task) {
             // Not on the runtime thread (or the runtime is shutting down).
             self.remote.push(task);
-            self.unparker.unpark();
+            self.driver.unpark();
         }
     }
 
@@ -212,7 +212,7 @@ impl Shared {
         // the remote queue is drained too.
         match self.local.try_borrow_mut() {
             Ok(mut local) => {
-                local.queue.push_back(task);
+                local.queue.push_back(Runnable::Task(task));
                 None
             }
             Err(_) => Some(task),
@@ -229,15 +229,35 @@ impl Shared {
         F: Future + Send,
         F::Output: Send,
     {
-        // SAFETY: `F` and its output are `Send`; the lifetime obligation is
-        // the caller's.
-        let (task, notified, handle) =
-            unsafe { task::spawn_unchecked(future, Scheduler(self.clone())) };
-        self.bind(task, notified);
+        self.spawned.fetch_add(1, Relaxed);
+        let scheduler = Scheduler(self.clone());
+        if self.closed.load(Acquire) {
+            // Shutting down: a closed list cancels the task at once.
+            let closed = LocalOwnedTasks::new();
+            closed.close_and_drain();
+            // SAFETY: cancelled right here; the caller's obligations hold.
+            return unsafe { closed.bind_unchecked(future, scheduler) }.1;
+        }
+        if self.is_core_thread() {
+            let mut local = self.local.borrow_mut();
+            // SAFETY: `F` and its output are `Send`, the lifetime obligation
+            // is the caller's; the list is touched only by the core holder.
+            let (notified, handle) = unsafe { local.owned.bind_unchecked(future, scheduler) };
+            if let Some(notified) = notified {
+                local.queue.push_back(Runnable::Task(notified));
+            }
+            return handle;
+        }
+        // SAFETY: as above; the remote list is shared and locked.
+        let (notified, handle) = unsafe { self.remote_owned.bind_unchecked(future, scheduler, 0) };
+        if let Some(notified) = notified {
+            self.remote.push(notified);
+            self.driver.unpark();
+        }
         handle
     }
 
-    /// Spawns a `!Send` future.
+    /// Spawns a `!Send` future into the calling thread's local set.
     ///
     /// # Panics
     ///
@@ -253,49 +273,26 @@ impl Shared {
             "minirt::spawn_local must be called from the thread running the current-thread \
              runtime (inside its block_on)"
         );
-        // SAFETY: we are on the core thread; the task is queued only in the
-        // local queue or, when woken elsewhere, in the remote queue, both
-        // drained only by the core holder; its owned entry lives in `Local`.
-        // Shutdown cancels it from the core holder (see `shutdown`).
-        let (task, notified, handle) =
-            unsafe { task::spawn_unchecked(future, Scheduler(self.clone())) };
-        self.bind(task, notified);
-        handle
+        self.spawned.fetch_add(1, Relaxed);
+        let set = self.own_set();
+        set.spawn(future)
     }
 
-    /// Records a new task in an owned list and queues it.
-    fn bind(&self, task: Task<Scheduler>, notified: Notified<Scheduler>) {
-        self.spawned.fetch_add(1, Relaxed);
+    /// The core holder's local set, created on first use.
+    fn own_set(self: &Arc<Self>) -> Arc<LocalSet> {
+        let existing = self.with_local(|l| l.own_set.clone()).flatten();
+        if let Some(set) = existing {
+            return set;
+        }
+        let set = LocalSet::create(Arc::as_ptr(self) as usize, self.driver.clone());
+        let mut sets = self.local_sets.lock().unwrap_or_else(|e| e.into_inner());
         if self.closed.load(Acquire) {
-            drop(notified);
-            task.shutdown();
-            return;
+            set.close();
         }
-        if self.is_core_thread() {
-            let mut local = self.local.borrow_mut();
-            let entry = local.owned.vacant_entry();
-            // SAFETY: we hold the core, which guards local owner keys.
-            unsafe { task.set_owner_key(entry.key()) };
-            entry.insert(task);
-            local.queue.push_back(notified);
-            return;
-        }
-        let mut owned = self.remote_owned.lock().unwrap_or_else(|e| e.into_inner());
-        if self.closed.load(Acquire) {
-            // Shutdown drained the list already.
-            drop(owned);
-            drop(notified);
-            task.shutdown();
-            return;
-        }
-        let entry = owned.vacant_entry();
-        // SAFETY: the remote list's keys are guarded by its mutex, which
-        // `release` also takes.
-        unsafe { task.set_owner_key(entry.key() | REMOTE_KEY) };
-        entry.insert(task);
-        drop(owned);
-        self.remote.push(notified);
-        self.unparker.unpark();
+        sets.push(set.clone());
+        drop(sets);
+        self.with_local(|l| l.own_set = Some(set.clone()));
+        set
     }
 
     /// Drives `future` to completion on this thread, running tasks.
@@ -307,8 +304,9 @@ impl Shared {
             }
             // Another thread drives the tasks; drive just our future, and
             // retry taking the core now and then in case it is released.
-            let (parker, waker) = ThreadWaker::pair();
-            let mut cx = Context::from_waker(&waker);
+            // Virtual time is the core holder's to move (`has_work` = true).
+            let thread = BlockOnThread::new(&self.driver);
+            let mut cx = Context::from_waker(thread.waker());
             loop {
                 if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
                     return out;
@@ -316,7 +314,7 @@ impl Shared {
                 if !self.core_taken.load(Acquire) {
                     break;
                 }
-                parker.park_timeout(Duration::from_millis(1));
+                thread.park(Some(Duration::from_millis(1)), &|| true);
             }
         }
     }
@@ -324,7 +322,8 @@ impl Shared {
     /// Cancels every task and empties the queues. Called once, by the
     /// runtime's `Drop`, from any thread.
     pub(crate) fn shutdown(self: &Arc<Self>) {
-        // Step 1: no new tasks from now on (`bind` checks this flag).
+        // Step 1: no new tasks from now on (`spawn_unchecked` checks this
+        // flag; the owned lists are closed by draining them below).
         self.closed.store(true, Release);
         // Dropping needs the `Runtime` by value, so no `block_on` can be
         // running on it; the core is free.
@@ -332,20 +331,27 @@ impl Shared {
             debug_assert!(false, "runtime dropped while its core was taken");
             return;
         };
-        // Step 2: cancel every live task on this thread; their destructors
-        // may wake or spawn others, which the loop below absorbs.
+        // Step 2: local sets. This thread's own set is cancelled here; the
+        // sets of other threads cannot be (their futures must not be dropped
+        // here): they are closed, and their own thread cancels them when it
+        // exits (see `local_set`).
+        let sets = std::mem::take(&mut *self.local_sets.lock().unwrap_or_else(|e| e.into_inner()));
+        let own = self.with_local(|l| l.own_set.clone()).flatten();
+        for set in &sets {
+            set.close();
+        }
+        // Step 3: cancel every live `Send` task on this thread; their
+        // destructors may wake or spawn others, which the loop absorbs.
         loop {
+            if let Some(set) = &own {
+                set.close_and_cancel_here();
+            }
             let mut tasks: Vec<Task<Scheduler>> = self
-                .with_local(|l| l.owned.drain().collect())
+                .with_local(|l| l.owned.close_and_drain())
                 .unwrap_or_default();
-            tasks.extend(
-                self.remote_owned
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .drain(),
-            );
-            // Step 3: drop queued entries (they refer to completed tasks, or
-            // will once step 2 finishes).
+            tasks.extend(self.remote_owned.close_all_and_drain());
+            // Step 4: drop queued entries (they refer to completed tasks, or
+            // will once step 3 finishes).
             let queued = self
                 .with_local(|l| std::mem::take(&mut l.queue))
                 .unwrap_or_default();
@@ -375,6 +381,11 @@ impl<'a> CoreGuard<'a> {
             return None;
         }
         let prev = CORE_OF.with(|c| c.replace(Arc::as_ptr(shared)));
+        // The core holder is awake: it holds a unit of the busy count until
+        // it parks or gives the core back.
+        shared.driver.busy.acquire();
+        let own_set = LocalSet::of_this_thread(Arc::as_ptr(shared) as usize);
+        shared.local.borrow_mut().own_set = own_set;
         Some(CoreGuard { shared, prev })
     }
 
@@ -391,12 +402,30 @@ impl<'a> CoreGuard<'a> {
             }
             let ran = self.run_tasks();
             if ran == 0 && !shared.main.woken.load(Acquire) {
-                self.park(None);
+                shared.parks.fetch_add(1, Relaxed);
+                let sleeper = Sleeper {
+                    id: 0,
+                    parker: None,
+                };
+                shared.driver.park(&sleeper, &|| self.has_work());
             } else if ran == EVENT_INTERVAL {
-                // Busy: still look at I/O (without sleeping) now and then.
-                self.park(Some(Duration::ZERO));
+                // Busy: still look at timers and I/O (without sleeping).
+                shared.driver.maintain();
             }
         }
+    }
+
+    /// Whether anything is ready to run: the driver asks before it lets a
+    /// mock clock move.
+    fn has_work(&self) -> bool {
+        let shared = self.shared;
+        !shared.remote.is_empty()
+            || shared.main.woken.load(Acquire)
+            || shared
+                .with_local(|l| {
+                    !l.queue.is_empty() || l.own_set.as_ref().is_some_and(|s| !s.queue.is_empty())
+                })
+                .unwrap_or(false)
     }
 
     /// Runs up to `EVENT_INTERVAL` tasks; returns how many ran.
@@ -407,7 +436,14 @@ impl<'a> CoreGuard<'a> {
             let next = shared.with_local(|local| {
                 local.tick = local.tick.wrapping_add(1);
                 if local.queue.is_empty() || local.tick % EVENT_INTERVAL == 0 {
-                    local.queue.extend(shared.remote.take_all());
+                    local
+                        .queue
+                        .extend(shared.remote.take_all().map(Runnable::Task));
+                    if let Some(set) = &local.own_set {
+                        local
+                            .queue
+                            .extend(set.queue.take_all().map(Runnable::Local));
+                    }
                 }
                 match &mut local.rng {
                     None => local.queue.pop_front(),
@@ -428,46 +464,28 @@ impl<'a> CoreGuard<'a> {
         shared.polls.fetch_add(u64::from(ran), Relaxed);
         ran
     }
-
-    /// Waits in the driver until woken, an I/O event, or the next timer.
-    /// `Some(ZERO)` only polls I/O and fires due timers.
-    fn park(&self, timeout: Option<Duration>) {
-        let shared = self.shared;
-        let time = &shared.time;
-        let mut driver = shared
-            .with_local(|l| l.driver.take())
-            .flatten()
-            .expect("driver present");
-        if timeout == Some(Duration::ZERO) {
-            driver.park(timeout);
-            time.process();
-        } else if shared.remote.is_empty() && time.process() == 0 {
-            let idle = || {
-                shared.remote.is_empty()
-                    && !shared.main.woken.load(Acquire)
-                    && shared.with_local(|l| l.queue.is_empty()).unwrap_or(true)
-            };
-            if time.clock.auto_advance() && !super::blocking_busy(&shared.blocking) {
-                // Mock clock: if nothing is ready, not even I/O, jump to the
-                // next deadline instead of sleeping.
-                driver.park(Some(Duration::ZERO));
-                if idle() && time.auto_advance() == 0 {
-                    shared.parks.fetch_add(1, Relaxed);
-                    driver.park(None);
-                }
-            } else {
-                shared.parks.fetch_add(1, Relaxed);
-                driver.park(time.park_timeout());
-            }
-            time.process();
-        }
-        shared.with_local(|l| l.driver = Some(driver));
-    }
 }
 
 impl Drop for CoreGuard<'_> {
     fn drop(&mut self) {
+        let shared = self.shared;
+        // Local tasks of this thread still queued go back to their set, so
+        // the next core holder (maybe another thread) never sees them.
+        if let Ok(mut local) = shared.local.try_borrow_mut() {
+            if let Some(set) = local.own_set.take() {
+                let queue = std::mem::take(&mut local.queue);
+                for runnable in queue {
+                    match runnable {
+                        Runnable::Local(task) => {
+                            set.queue.push(task);
+                        }
+                        task => local.queue.push_back(task),
+                    }
+                }
+            }
+        }
         CORE_OF.with(|c| c.set(self.prev));
-        self.shared.core_taken.store(false, Release);
+        shared.driver.busy.release(true);
+        shared.core_taken.store(false, Release);
     }
 }

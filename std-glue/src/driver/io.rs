@@ -1,14 +1,14 @@
-//! The driver a runtime thread parks in when it has nothing to run.
+//! The I/O half of the driver: the `mio` poller an idle thread sleeps in,
+//! and the handle that wakes it.
 //!
-//! Parking is where I/O (and timers) meet the scheduler: the thread that
-//! parks waits in `mio` for the earliest of "a task was woken from another
-//! thread", "the next timer deadline" and "an I/O event", so no separate
-//! reactor or timer thread sits on the wake path.
+//! The thread that sleeps here waits for the earliest of "a task was woken
+//! from another thread", "the next timer deadline" (its timeout) and "an I/O
+//! event", so no separate reactor or timer thread sits on the wake path.
 //!
 //! # Unparking without a syscall
 //!
 //! Waking `mio` costs a write to an eventfd. Most wake-ups happen while the
-//! runtime thread is busy, when no write is needed, so [`DriverHandle`]
+//! runtime thread is busy, when no write is needed, so [`IoUnparker`]
 //! keeps a three-state flag:
 //!
 //! 1. the parker CASes `EMPTY -> PARKED` right before it waits in mio (or
@@ -24,7 +24,6 @@
 use std::io;
 use std::sync::atomic::{AtomicU8, Ordering::SeqCst};
 use std::sync::Arc;
-use std::task::{Wake, Waker};
 use std::time::Duration;
 
 const EMPTY: u8 = 0;
@@ -32,14 +31,14 @@ const PARKED: u8 = 1;
 const NOTIFIED: u8 = 2;
 
 /// The parking side: owned by whichever thread drives the runtime's I/O.
-pub(crate) struct Driver {
+pub(crate) struct IoPoller {
     io: minirt_reactor::Driver,
-    handle: DriverHandle,
+    handle: IoUnparker,
 }
 
 /// The waking side; cheap to clone, usable from any thread.
 #[derive(Clone)]
-pub(crate) struct DriverHandle {
+pub(crate) struct IoUnparker {
     inner: Arc<HandleInner>,
 }
 
@@ -48,17 +47,17 @@ struct HandleInner {
     io: minirt_reactor::Handle,
 }
 
-impl Driver {
-    pub(crate) fn new() -> io::Result<(Driver, DriverHandle)> {
+impl IoPoller {
+    pub(crate) fn new() -> io::Result<(IoPoller, IoUnparker)> {
         let io = minirt_reactor::Driver::new()?;
-        let handle = DriverHandle {
+        let handle = IoUnparker {
             inner: Arc::new(HandleInner {
                 state: AtomicU8::new(EMPTY),
                 io: io.handle(),
             }),
         };
         Ok((
-            Driver {
+            IoPoller {
                 io,
                 handle: handle.clone(),
             },
@@ -68,17 +67,16 @@ impl Driver {
 
     /// Waits until unparked, an I/O event arrives, or `timeout` elapses
     /// (`None`: no limit; zero: just poll I/O), waking the tasks whose I/O
-    /// became ready.
-    pub(crate) fn park(&mut self, timeout: Option<Duration>) {
+    /// became ready. Returns whether any I/O source (or a signal) became
+    /// ready.
+    pub(crate) fn park(&mut self, timeout: Option<Duration>) -> bool {
         if timeout == Some(Duration::ZERO) {
             // Only a look at I/O: we never wait, so unparkers need not write
             // the eventfd on our account.
-            if let Err(e) = self.io.park(timeout) {
-                debug_assert!(false, "minirt: I/O driver failed to poll: {e}");
-            }
-            return;
+            return self.poll_io(timeout);
         }
-        let state = &self.handle.inner.state;
+        let handle = self.handle.clone();
+        let state = &handle.inner.state;
         let timeout = match state.compare_exchange(EMPTY, PARKED, SeqCst, SeqCst) {
             Ok(_) => timeout,
             Err(_) => {
@@ -88,16 +86,25 @@ impl Driver {
                 Some(Duration::ZERO)
             }
         };
-        if let Err(e) = self.io.park(timeout) {
-            // mio only fails here if the OS refuses epoll_wait; there is no
-            // caller to hand this to, and retrying at once would spin.
-            debug_assert!(false, "minirt: I/O driver failed to poll: {e}");
-        }
+        let dispatched = self.poll_io(timeout);
         state.store(EMPTY, SeqCst);
+        dispatched
+    }
+
+    fn poll_io(&mut self, timeout: Option<Duration>) -> bool {
+        match self.io.park(timeout) {
+            Ok(dispatched) => dispatched,
+            Err(e) => {
+                // mio only fails here if the OS refuses epoll_wait; there is
+                // no caller to hand this to, and retrying at once would spin.
+                debug_assert!(false, "minirt: I/O driver failed to poll: {e}");
+                false
+            }
+        }
     }
 }
 
-impl DriverHandle {
+impl IoUnparker {
     /// Wakes the parked driver, or makes its next park return at once.
     pub(crate) fn unpark(&self) {
         if self.inner.state.swap(NOTIFIED, SeqCst) == PARKED {
@@ -108,27 +115,5 @@ impl DriverHandle {
     /// The reactor handle that sockets register with.
     pub(crate) fn io(&self) -> &minirt_reactor::Handle {
         &self.inner.io
-    }
-}
-
-/// A waker that unparks a thread sleeping on a `parking::Parker`: what a
-/// thread that is *not* the driver's (a `block_on` caller of a multi-thread
-/// runtime, a sync-boundary scope) waits with.
-pub(crate) struct ThreadWaker(parking::Unparker);
-
-impl ThreadWaker {
-    /// A parker and the waker that unparks it.
-    pub(crate) fn pair() -> (parking::Parker, Waker) {
-        let (parker, unparker) = parking::pair();
-        (parker, Waker::from(Arc::new(ThreadWaker(unparker))))
-    }
-}
-
-impl Wake for ThreadWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.unpark();
     }
 }

@@ -1,0 +1,363 @@
+//! The list of an executor's live tasks: the one owned-task list every
+//! minirt executor uses.
+//!
+//! Shutdown needs it: an idle task whose only references are wakers stored
+//! inside other idle tasks would otherwise never be dropped. Each task's
+//! *owner key* (its place in the list) lives in its header and is written
+//! once, by [`OwnedTasks::bind`] / [`LocalOwnedTasks::bind`], before the task
+//! is first queued; only these lists read it. That is why the key is not
+//! public API: an executor cannot get it wrong.
+//!
+//! Two variants:
+//!
+//! - [`OwnedTasks`]: shared by threads, in shards each behind its own lock
+//!   on its own cache lines, so that workers spawning and completing tasks
+//!   rarely meet on one lock;
+//! - [`LocalOwnedTasks`]: touched by one thread only (it is `!Sync`), with
+//!   no lock at all: the current-thread runtime's tasks and local (`!Send`)
+//!   tasks.
+//!
+//! A key carries a tag bit saying which variant wrote it, so an executor
+//! with both (the current-thread runtime) can offer a task to each, and the
+//! wrong one declines without touching anything.
+
+use alloc::vec::Vec;
+use core::cell::RefCell;
+use core::future::Future;
+use core::marker::PhantomData;
+
+use slab::Slab;
+
+use super::{spawn_unchecked, JoinHandle, Notified, Schedule, Task};
+use crate::sync::cache_line::CacheLine;
+use crate::sync::lock::Lock;
+
+/// Set in keys written by [`LocalOwnedTasks`].
+const LOCAL_TAG: usize = 1 << (usize::BITS - 1);
+/// The key of a task that is in no list (never bound, or already removed).
+pub(crate) const NO_KEY: usize = usize::MAX;
+
+/// The tasks of one shard.
+struct Shard<S: 'static> {
+    tasks: Slab<Task<S>>,
+    /// Set at shutdown; binding then cancels the new task at once.
+    closed: bool,
+}
+
+impl<S: 'static> Shard<S> {
+    const fn new() -> Shard<S> {
+        Shard {
+            tasks: Slab::new(),
+            closed: false,
+        }
+    }
+
+    /// Lists `task` under a key made by `key_of(slot)`, unless closed.
+    fn insert(
+        &mut self,
+        task: Task<S>,
+        key_of: impl FnOnce(usize) -> usize,
+    ) -> Result<(), Task<S>> {
+        if self.closed {
+            return Err(task);
+        }
+        let entry = self.tasks.vacant_entry();
+        // SAFETY: the list that owns the task writes its key once, before
+        // the task is first queued (the caller queues it after we return),
+        // under the exclusive access the `&mut Shard` proves.
+        unsafe { task.set_owner_key(key_of(entry.key())) };
+        entry.insert(task);
+        Ok(())
+    }
+
+    fn remove_slot(&mut self, slot: usize, task: &Task<S>) -> Option<Task<S>> {
+        match self.tasks.get(slot) {
+            Some(t) if t.addr() == task.addr() => Some(self.tasks.remove(slot)),
+            _ => None,
+        }
+    }
+
+    fn close_and_drain(&mut self) -> Vec<Task<S>> {
+        self.closed = true;
+        self.tasks.drain().collect()
+    }
+}
+
+/// A task that could not be listed because the list is closed: it has been
+/// cancelled already, so its `JoinHandle` resolves to a cancelled error.
+fn cancel_unlisted<S: 'static>(task: Task<S>, notified: Notified<S>) {
+    drop(notified);
+    task.shutdown();
+}
+
+/// Every live task of an executor whose threads share it; see the
+/// [module docs](self).
+///
+/// ```
+/// use std::sync::LazyLock;
+/// use minirt_core::task::{Notified, OwnedTasks, Schedule, Task};
+///
+/// static LIST: LazyLock<OwnedTasks<Inline>> = LazyLock::new(OwnedTasks::with_one_shard);
+///
+/// struct Inline;
+/// impl Schedule for Inline {
+///     fn schedule(&self, task: Notified<Self>) { task.run() }
+///     fn release(&self, task: &Task<Self>) -> Option<Task<Self>> { LIST.remove(task) }
+/// }
+///
+/// let (notified, handle) = LIST.bind(async { 1 + 1 }, Inline, 0);
+/// assert_eq!(LIST.len(), 1);
+/// notified.unwrap().run();
+/// assert!(handle.is_finished());
+/// assert_eq!(LIST.len(), 0); // `release` took it out
+/// ```
+pub struct OwnedTasks<S: 'static> {
+    shards: ShardTable<S>,
+}
+
+/// One shard inline (a `static` list), or many on the heap.
+enum ShardTable<S: 'static> {
+    One(CacheLine<Lock<Shard<S>>>),
+    Many {
+        shards: alloc::boxed::Box<[CacheLine<Lock<Shard<S>>>]>,
+        /// `shards.len() - 1`; the length is a power of two.
+        mask: usize,
+    },
+}
+
+impl<S: Schedule> OwnedTasks<S> {
+    /// A list with one shard (an executor whose tasks are spawned and
+    /// completed on one thread at a time).
+    pub fn with_one_shard() -> OwnedTasks<S> {
+        OwnedTasks {
+            shards: ShardTable::One(CacheLine(Lock::new(Shard::new()))),
+        }
+    }
+
+    /// A list with at least `shards` shards (rounded up to a power of two).
+    pub fn with_shards(shards: usize) -> OwnedTasks<S> {
+        let n = shards.max(1).next_power_of_two();
+        if n == 1 {
+            return Self::with_one_shard();
+        }
+        OwnedTasks {
+            shards: ShardTable::Many {
+                shards: (0..n).map(|_| CacheLine(Lock::new(Shard::new()))).collect(),
+                mask: n - 1,
+            },
+        }
+    }
+
+    /// Number of shards.
+    pub fn num_shards(&self) -> usize {
+        match &self.shards {
+            ShardTable::One(_) => 1,
+            ShardTable::Many { shards, .. } => shards.len(),
+        }
+    }
+
+    fn shard(&self, index: usize) -> &Lock<Shard<S>> {
+        match &self.shards {
+            ShardTable::One(shard) => shard,
+            ShardTable::Many { shards, mask, .. } => &shards[index & mask],
+        }
+    }
+
+    /// Spawns a `Send + 'static` future as a task listed in shard `hint`
+    /// (modulo the shard count). Returns the first [`Notified`] to queue —
+    /// `None` if the list is closed, in which case the task was cancelled on
+    /// the spot — and the [`JoinHandle`].
+    pub fn bind<F>(
+        &self,
+        future: F,
+        scheduler: S,
+        hint: usize,
+    ) -> (Option<Notified<S>>, JoinHandle<F::Output>)
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+        S: Send + Sync,
+    {
+        // SAFETY: the future and its output are Send and 'static.
+        unsafe { self.bind_unchecked(future, scheduler, hint) }
+    }
+
+    /// [`bind`](Self::bind) without the `Send` and `'static` checks.
+    ///
+    /// # Safety
+    ///
+    /// As for [`spawn_unchecked`](super::spawn_unchecked).
+    pub unsafe fn bind_unchecked<F>(
+        &self,
+        future: F,
+        scheduler: S,
+        hint: usize,
+    ) -> (Option<Notified<S>>, JoinHandle<F::Output>)
+    where
+        F: Future,
+    {
+        // SAFETY: forwarded from the caller.
+        let (task, notified, handle) = unsafe { spawn_unchecked(future, scheduler) };
+        let index = hint & (self.num_shards() - 1);
+        let shift = self.num_shards().trailing_zeros();
+        let inserted = self.shard(index).lock().insert(task, |slot| {
+            let key = (slot << shift) | index;
+            debug_assert!(key & LOCAL_TAG == 0, "minirt: owned-task list overflow");
+            key
+        });
+        match inserted {
+            Ok(()) => (Some(notified), handle),
+            Err(task) => {
+                cancel_unlisted(task, notified);
+                (None, handle)
+            }
+        }
+    }
+
+    /// Takes `task` out of the list if it is listed here (what
+    /// [`Schedule::release`] does); `None` if it is not.
+    pub fn remove(&self, task: &Task<S>) -> Option<Task<S>> {
+        // SAFETY: the key was written by `bind` before the task's first
+        // `Notified` was queued; the queue's release/acquire publishes it to
+        // the thread that polls and completes the task. Nobody writes it
+        // afterwards.
+        let key = unsafe { task.owner_key() };
+        if key == NO_KEY || key & LOCAL_TAG != 0 {
+            return None;
+        }
+        let shift = self.num_shards().trailing_zeros();
+        self.shard(key).lock().remove_slot(key >> shift, task)
+    }
+
+    /// Closes shard `index` (later binds into it cancel at once) and takes
+    /// every task in it.
+    pub fn close_and_drain(&self, index: usize) -> Vec<Task<S>> {
+        self.shard(index).lock().close_and_drain()
+    }
+
+    /// Closes every shard and takes every task.
+    pub fn close_all_and_drain(&self) -> Vec<Task<S>> {
+        let mut tasks = Vec::new();
+        for index in 0..self.num_shards() {
+            tasks.extend(self.close_and_drain(index));
+        }
+        tasks
+    }
+
+    /// Number of live tasks (adds up every shard).
+    pub fn len(&self) -> usize {
+        (0..self.num_shards())
+            .map(|i| self.shard(i).lock().tasks.len())
+            .sum()
+    }
+
+    /// Whether no task is listed.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Every live task of an executor that lists them from one thread only; no
+/// lock. See the [module docs](self).
+///
+/// It is `!Sync` (and `!Send`), so every method runs on the thread that owns
+/// it; executors whose list must stay put behind a shared structure keep it
+/// where only one thread at a time can reach it (and say why).
+///
+/// ```
+/// use std::rc::Rc;
+/// use minirt_core::task::{LocalOwnedTasks, Notified, Schedule, Task};
+///
+/// thread_local!(static LIST: LocalOwnedTasks<Inline> = LocalOwnedTasks::new());
+///
+/// struct Inline;
+/// impl Schedule for Inline {
+///     fn schedule(&self, task: Notified<Self>) { task.run() }
+///     fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
+///         LIST.with(|list| list.remove(task))
+///     }
+/// }
+///
+/// let shared = Rc::new(5); // not Send
+/// let (notified, handle) = LIST.with(|list| {
+///     // SAFETY: the task is run (here, inline) on this thread only.
+///     unsafe { list.bind_unchecked(async move { *shared * 2 }, Inline) }
+/// });
+/// notified.unwrap().run();
+/// assert!(handle.is_finished());
+/// ```
+pub struct LocalOwnedTasks<S: 'static> {
+    shard: RefCell<Shard<S>>,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl<S: Schedule> Default for LocalOwnedTasks<S> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<S: Schedule> LocalOwnedTasks<S> {
+    /// An empty list.
+    pub const fn new() -> LocalOwnedTasks<S> {
+        LocalOwnedTasks {
+            shard: RefCell::new(Shard::new()),
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Spawns `future` as a listed task; see [`OwnedTasks::bind`].
+    ///
+    /// # Safety
+    ///
+    /// As for [`spawn_unchecked`](super::spawn_unchecked): if the future is
+    /// `!Send`, the executor runs, cancels and drops the task and its
+    /// `Notified`s only on this list's thread.
+    pub unsafe fn bind_unchecked<F>(
+        &self,
+        future: F,
+        scheduler: S,
+    ) -> (Option<Notified<S>>, JoinHandle<F::Output>)
+    where
+        F: Future,
+    {
+        // SAFETY: forwarded from the caller.
+        let (task, notified, handle) = unsafe { spawn_unchecked(future, scheduler) };
+        let inserted = self
+            .shard
+            .borrow_mut()
+            .insert(task, |slot| slot | LOCAL_TAG);
+        match inserted {
+            Ok(()) => (Some(notified), handle),
+            Err(task) => {
+                cancel_unlisted(task, notified);
+                (None, handle)
+            }
+        }
+    }
+
+    /// Takes `task` out if it is listed here; `None` if not.
+    pub fn remove(&self, task: &Task<S>) -> Option<Task<S>> {
+        // SAFETY: as in `OwnedTasks::remove`; this list's thread wrote it.
+        let key = unsafe { task.owner_key() };
+        if key == NO_KEY || key & LOCAL_TAG == 0 {
+            return None;
+        }
+        self.shard.borrow_mut().remove_slot(key & !LOCAL_TAG, task)
+    }
+
+    /// Closes the list (later binds cancel at once) and takes every task.
+    pub fn close_and_drain(&self) -> Vec<Task<S>> {
+        self.shard.borrow_mut().close_and_drain()
+    }
+
+    /// Number of live tasks.
+    pub fn len(&self) -> usize {
+        self.shard.borrow().tasks.len()
+    }
+
+    /// Whether no task is listed.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
