@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# The reliability checks of RELIABILITY.md that need more than `cargo test`:
-# loom models, Miri, the fuzz targets (60 s each) and a valgrind stress run.
+# The reliability checks that need more than `cargo test`: loom models, Miri,
+# the fuzz targets (60 s each) and a valgrind stress run. They are checks 4
+# (loom), 5 (Miri), 6 (fuzz targets with reference models) and 7 (stress) of
+# "The checks" in the shared design doc ../shared/design/RELIABILITY.md, which
+# lives beside the repository, not in it (the path is relative to the
+# repository's root).
 # Prints each step's duration: 7.6 minutes on a 2-core machine with warm
 # build caches (measured), roughly 12-15 minutes cold.
 #

@@ -3,11 +3,22 @@
 //!
 //! # Layout
 //!
-//! A task is a single `Box` holding, in order: the header (atomic
-//! state word, vtable pointer, intrusive queue link, owner key, join waker),
-//! the executor's [`Schedule`] value, and a *stage* that holds the future,
-//! then its output, then nothing. The future and its output share the stage,
-//! so an empty `async {}` task costs the header plus a small enum.
+//! A task is one heap allocation holding a `repr(C)` cell with, in order: the
+//! header (atomic state word, vtable pointer, intrusive queue link, owner key,
+//! join waker), the executor's [`Schedule`] value, and a *stage* that holds
+//! the future, then its output, then nothing. The future and its output share
+//! the stage, so an empty `async {}` task costs the header plus a small enum.
+//!
+//! How the cell sits in its allocation depends on the executor
+//! (`placement.rs`). By default the allocation is just the cell, with the
+//! cell's own layout, as a `Box` would make it. An executor that sets
+//! [`Schedule::ISOLATE_TASKS`] (it polls on several threads) gets cells that
+//! start on a cache line, so no line holds bytes of two tasks: the cell is
+//! carved out of a larger allocation (the cell, `64 - align` bytes of slack
+//! and one byte, at the cell's own alignment), starting at the first line
+//! boundary in it, and the byte right after the cell records how far that is
+//! from the allocation's start, so it can be freed. A cell whose type is
+//! already line-aligned is allocated as it is.
 //!
 //! # References
 //!

@@ -12,13 +12,167 @@
 //! | 5 | `JOIN_WAKER` | the join waker slot holds a waker the task side may read |
 //! | 6.. | refcount | one per `Task`, `Notified`, `JoinHandle`, `AbortHandle` and `Waker` |
 //!
-//! Every change goes through a named `transition_*` method below that returns
-//! a `#[must_use]` value telling the caller what it now owes (submit to a
-//! queue, deallocate, drop the output, ...). No other code touches the word.
-//!
 //! A new task starts as `NOTIFIED | JOIN_INTEREST` with three references: the
 //! scheduler's owned-list [`Task`](super::Task), the run-queue
 //! [`Notified`](super::Notified) and the [`JoinHandle`](super::JoinHandle).
+//! While a task is polled, the popped `Notified`'s reference is the *poll's
+//! reference*.
+//!
+//! # Who changes the word, and what they return
+//!
+//! Nothing outside this file writes the word; other code reads it only through
+//! [`State::load`] and the [`Snapshot`] getters. The methods below are of three
+//! kinds.
+//!
+//! **Lifecycle transitions**, the `transition_*` methods, are the arrows of
+//! the diagram below: each changes `RUNNING`, `COMPLETE`, `NOTIFIED`,
+//! `CANCELLED` or `JOIN_INTEREST`, taking or releasing a reference in the same
+//! atomic operation where the arrow needs one. (Two arrows only release
+//! references, a stale queue entry's at (11) and a completed task's last ones
+//! at (12), and one, (9), only reports what it found.) Each returns what the
+//! caller now owes, in a value the compiler will not let it ignore:
+//!
+//! - a `#[must_use]` enum or struct where there are several outcomes:
+//!   [`TransitionToRunning`], [`TransitionToIdle`], [`TransitionToNotified`]
+//!   (both wake flavours) and [`JoinHandleDropped`];
+//! - a `#[must_use]` `bool` where there are two: `transition_to_notified_and_cancel`
+//!   (submit the new `Notified`?), `transition_to_shutdown` (do we own the stage
+//!   now?) and `transition_to_terminal` (deallocate?);
+//! - the previous [`Snapshot`], `#[must_use]`, from `transition_to_complete`,
+//!   which cannot fail: the caller reads `JOIN_INTEREST` and `JOIN_WAKER` from it.
+//!
+//! **The join-waker handshake** (`set_join_waker`, `unset_join_waker`,
+//! `unset_join_waker_after_complete`) moves only `JOIN_WAKER`: it lends the join
+//! waker slot to the task side or takes it back (rule 3 in
+//! [`task`](super#ownership-who-may-touch-what-when)); the task's lifecycle does
+//! not change, so these are not `transition_*` methods. The handle's two can
+//! fail only because the task completed first, so they return
+//! `Result<Snapshot, Snapshot>` (`#[must_use]` like every `Result`), whose `Err`
+//! means "complete: take the output". The task side's cannot fail and returns
+//! the new word, `#[must_use]`, because the caller must check whether the handle
+//! went away meanwhile.
+//!
+//! **Reference counting** (`ref_inc`, `ref_dec`) never touches a flag, so it
+//! needs no compare-and-swap loop and has no state to report. `ref_inc` returns
+//! nothing (it panics rather than let the count overflow); `ref_dec` returns a
+//! `#[must_use]` `bool`, `true` when it released the last reference and the
+//! caller must free the task.
+//!
+//! # Lifecycle
+//!
+//! Each arrow names the method here that makes the change and the function in
+//! `harness.rs`, `join.rs`, `waker.rs` or `mod.rs` that calls it. Boxes show
+//! the flags that are set, leaving out `JOIN_*`; "idle" is none of them.
+//!
+//! ```text
+//!     +------+
+//!     | idle |<--------------------------------------------------------------------+
+//!     +------+                                                                     |
+//!        |                                                                         |
+//!        | (4) transition_to_notified_by_{val,ref} = Submit, in waker.rs           |
+//!        |     wake / wake_by_ref, which then call the vtable `schedule`           |
+//!        v                                                                         |
+//!   +----------+                                                                   |
+//!   | NOTIFIED |<-- (1) State::new, in Cell::allocate (from spawn_unchecked)       |
+//!   +----------+                                                                   |
+//!      |    ^                                                                      |
+//!      |    | (6) transition_to_idle = OkNotified, in Harness::poll_running,       |
+//!      |    |     which hands the task to Schedule::yield_now                      |
+//!      |    +-----------------------------------------------+                      |
+//!      |                                                    |                      |
+//!      | (2) transition_to_running = Success, in            |                      |
+//!      |     Harness::poll (the vtable `poll`, from         |                      |
+//!      |     Notified::run)                                 |                      |
+//!      v                                                    |                      |
+//!   +---------+                                    +------------------+            |
+//!   | RUNNING |----------------------------------->| RUNNING|NOTIFIED |            |
+//!   +---------+  (5) transition_to_notified_by_    +------------------+            |
+//!     |    |         {val,ref} = DoNothing, in              |                      |
+//!     |    |         waker.rs wake / wake_by_ref            |                      |
+//!     |    |                                                |                      |
+//!     |    +--- (3) transition_to_idle = Ok ----------------|----------------------+
+//!     |             (OkDealloc for the last reference),     |
+//!     |             in Harness::poll_running                |
+//!     |                                                     |
+//!     | (10) transition_to_complete, in Harness::complete   | (10)
+//!     v                                                     |
+//!   +----------+                                            |
+//!   | COMPLETE |<-------------------------------------------+
+//!   +----------+
+//!     |
+//!     | (12) transition_to_terminal = true, in Harness::complete
+//!     v
+//!   refcount 0: Harness::dealloc frees the cell (placement::drop_and_deallocate)
+//!
+//!  A wake of a NOTIFIED or COMPLETE task changes no flag:
+//!  transition_to_notified_by_{val,ref} = DoNothing, in waker.rs wake / wake_by_ref
+//!  (by value, it releases the waker's reference: Dealloc if that was the last).
+//!
+//!  Cancellation; [X] marks a flag that may or may not be set.
+//!
+//!   idle --(7a)--> NOTIFIED|CANCELLED --(8)--> RUNNING|CANCELLED ------------(10)--> COMPLETE
+//!   NOTIFIED --(7b)--> NOTIFIED|CANCELLED                                               ^ ^
+//!   RUNNING[|NOTIFIED] --(7c)--> RUNNING|NOTIFIED|CANCELLED --(9), then (10)------------+ |
+//!   idle, NOTIFIED[|CANCELLED] --(S1)--> RUNNING|CANCELLED[|NOTIFIED] --------------(10)--+
+//!   RUNNING[...], COMPLETE[...] --(S2)--> the same, plus CANCELLED
+//!   a queued Notified of a RUNNING or COMPLETE task --(11)--> its reference released
+//!
+//!   (7)  transition_to_notified_and_cancel, in join.rs abort (JoinHandle::abort,
+//!        AbortHandle::abort). 7a returns true: it took a reference for a new
+//!        Notified, which abort hands to the vtable `schedule`. 7b and 7c return
+//!        false; so does a COMPLETE or already CANCELLED task, which it leaves alone.
+//!   (8)  transition_to_running = Cancelled, in Harness::poll, which calls
+//!        Harness::cancel_and_complete: drop the future, then (10).
+//!   (9)  transition_to_idle = Cancelled, in Harness::poll_running, after (7c) or
+//!        (S2): the word is left as it is (RUNNING stays ours) and poll_running
+//!        calls cancel_and_complete.
+//!   (S1) transition_to_shutdown = true, in harness.rs `shutdown` (the vtable's,
+//!        from Task::shutdown), which calls cancel_and_complete, its reference
+//!        serving as the poll's.
+//!   (S2) transition_to_shutdown = false, in harness.rs `shutdown`, which then
+//!        releases its reference (ref_dec).
+//!   (10) transition_to_complete, in Harness::complete (called by poll_running on
+//!        Ready or a panic, and by cancel_and_complete). It swaps RUNNING for
+//!        COMPLETE and leaves NOTIFIED and CANCELLED as they were.
+//!   (11) transition_to_running = Failed, or Dealloc for the last reference, in
+//!        Harness::poll. Only (S1) leaves such a Notified behind: NOTIFIED allows
+//!        one queue entry at most, and S1 claims the task while it is queued.
+//!
+//!  The join bits (J = JOIN_INTEREST, W = JOIN_WAKER), alongside the above:
+//!
+//!              (J1)                 before COMPLETE:
+//!       J ------------> J|W           J[|W] --(J4)--> neither
+//!         <------------               (the handle takes W back)
+//!              (J2)                 after COMPLETE:
+//!                                     COMPLETE|J|W --(J3)--> COMPLETE|J --(J4)--> COMPLETE
+//!                                     COMPLETE|J|W --(J4)--> COMPLETE|W --(J3)--> COMPLETE
+//!                                     COMPLETE|J --(J4)--> COMPLETE
+//!
+//!   (J1) set_join_waker, in join.rs can_read_output (from JoinHandle::poll via
+//!        the vtable `try_read_output`), after it wrote the slot. Err (completed
+//!        meanwhile): it empties the slot again and takes the output.
+//!   (J2) unset_join_waker, in can_read_output, to replace a waker that would
+//!        not wake the new one. Err (completed meanwhile): take the output.
+//!   (J3) unset_join_waker_after_complete, in Harness::complete, after (10) saw
+//!        J|W and it woke the join waker; if J is gone by then, complete empties
+//!        the slot itself. (Without J at (10), complete drops the output.)
+//!   (J4) transition_to_join_handle_dropped, in harness.rs drop_join_handle (the
+//!        vtable's, from JoinHandle::drop): it owes drop_output if COMPLETE and
+//!        drop_waker if W is now clear, then releases its reference (ref_dec).
+//!
+//!  The reference count:
+//!
+//!   +1   ref_inc, in waker.rs clone, join.rs JoinHandle::abort_handle and
+//!        AbortHandle::clone; and inside (4) by_ref and (7a), for the new Notified.
+//!   -1   ref_dec, in waker.rs drop_waker, join.rs AbortHandle::drop, mod.rs
+//!        Task::drop (so also a dropped Notified), harness.rs drop_join_handle
+//!        (J4) and shutdown (S2); and inside (3), (11), any by-value wake but
+//!        (4) (the waker's own reference), and (12), which releases the poll's
+//!        reference and the owned-list Task if Schedule::release returned it.
+//!   0    whoever released the last reference (ref_dec = true, Dealloc,
+//!        OkDealloc, (12) = true) frees the task with Harness::dealloc: directly
+//!        in harness.rs, through the vtable `dealloc` everywhere else.
+//! ```
 
 use core::fmt;
 
@@ -184,6 +338,7 @@ impl State {
 
     /// The output is stored: `RUNNING` -> `COMPLETE`. Returns the state
     /// before the change so the caller can see join interest and waker.
+    #[must_use = "the previous state says whether to drop the output or wake the JoinHandle"]
     pub(crate) fn transition_to_complete(&self) -> Snapshot {
         let prev = Snapshot(self.val.fetch_xor(RUNNING | COMPLETE, AcqRel));
         debug_assert!(
@@ -195,6 +350,7 @@ impl State {
 
     /// Releases `count` references at the end of a task's life; returns
     /// `true` if the caller must deallocate.
+    #[must_use = "if `true`, the caller must deallocate the task"]
     pub(crate) fn transition_to_terminal(&self, count: usize) -> bool {
         let prev = Snapshot(self.val.fetch_sub(count * REF_ONE, AcqRel));
         debug_assert!(
@@ -340,6 +496,7 @@ impl State {
     /// After waking the join waker on completion, the task side gives the
     /// slot back. Returns the new state: if `JOIN_INTEREST` is gone, the
     /// handle was dropped meanwhile and the task must clear the slot itself.
+    #[must_use = "without JOIN_INTEREST, the caller must clear the join waker slot"]
     pub(crate) fn unset_join_waker_after_complete(&self) -> Snapshot {
         let prev = Snapshot(self.val.fetch_and(!JOIN_WAKER, AcqRel));
         debug_assert!(prev.is_complete() && prev.is_join_waker_set());
@@ -357,6 +514,7 @@ impl State {
     }
 
     /// Drops one reference; returns `true` if it was the last.
+    #[must_use = "if `true`, the caller must deallocate the task"]
     pub(crate) fn ref_dec(&self) -> bool {
         let prev = Snapshot(self.val.fetch_sub(REF_ONE, AcqRel));
         debug_assert!(prev.ref_count() >= 1, "reference count underflow: {prev:?}");
