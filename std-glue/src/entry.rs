@@ -77,12 +77,49 @@ where
 }
 
 /// Spawns a `!Send` task on the current-thread runtime driving this thread.
-/// It is polled, and dropped if cancelled, only on this thread.
+///
+/// **The task stays on this thread**, whatever is done with the runtime: it
+/// is polled, cancelled and dropped only here. A current-thread
+/// [`Runtime`](crate::Runtime) is `Send + Sync`, so another thread may call
+/// `block_on` on it (through an `Arc`) or own it; that thread runs the
+/// runtime's `Send` tasks but leaves this thread's local tasks queued until
+/// this thread drives the runtime again. Waking or aborting the task from
+/// any thread only queues it. If the runtime is dropped here, its local
+/// tasks are cancelled here; if it is dropped on another thread, they are
+/// cancelled when *this* thread exits — and on a thread that never exits
+/// (the main thread) they are leaked, their destructors never run, rather
+/// than run on the wrong thread.
+///
+/// A `JoinHandle` whose output is `!Send` cannot leave the thread either; one
+/// whose output is `Send` may be awaited anywhere, but it resolves only once
+/// this thread has run the task.
 ///
 /// # Panics
 ///
 /// If the calling thread is not inside `minirt::block_on` or a
-/// current-thread `Runtime::block_on`.
+/// current-thread `Runtime::block_on` that drives the runtime (a second
+/// thread's `block_on` on a runtime another thread is driving only polls its
+/// own future, and cannot spawn local tasks). Use `minirt::spawn` on a
+/// multi-thread runtime.
+///
+/// The type system refuses what the runtime could not keep at home: a
+/// `!Send` future cannot be given to `spawn`,
+///
+/// ```compile_fail
+/// minirt::block_on(async {
+///     let shared = std::rc::Rc::new(5);
+///     minirt::spawn(async move { minirt::yield_now().await; *shared });
+/// });
+/// ```
+///
+/// and a local task's `!Send` output cannot be sent to another thread:
+///
+/// ```compile_fail
+/// minirt::block_on(async {
+///     let handle = minirt::spawn_local(async { std::rc::Rc::new(5) });
+///     std::thread::spawn(move || drop(handle));
+/// });
+/// ```
 ///
 /// ```
 /// use std::rc::Rc;
