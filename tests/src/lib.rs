@@ -68,8 +68,16 @@ pub fn bounded<T>(limit: Duration, f: impl FnOnce() -> T) -> T {
             std::process::abort();
         }
     });
+    // Put the outer step back even if `f` panics (`#[should_panic]` tests).
+    struct Restore(Option<Arc<Mutex<String>>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let outer = self.0.take();
+            STEP.with(|s| s.replace(outer));
+        }
+    }
+    let _restore = Restore(outer);
     let out = f();
-    STEP.with(|s| s.replace(outer));
     drop(done);
     out
 }
