@@ -1,10 +1,14 @@
 //! Shared helpers for minirt integration tests.
 
+use std::cell::RefCell;
+use std::fmt;
+use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use minirt::time::Clock;
 use minirt::{Builder, Runtime};
 
 /// Both runtime kinds: current-thread, and multi-thread with 2 workers.
@@ -31,6 +35,11 @@ pub fn named_runtimes() -> Vec<(&'static str, Runtime)> {
 /// Runs `f`, aborting the whole test binary if it takes longer than `limit`:
 /// a lost wake-up or signal must fail CI, not hang it.
 ///
+/// The abort message names the test and, if the test called [`note_step`],
+/// the step it was in (a matrix case, say). It is written to the process's
+/// stderr directly: the test harness's output capture, which `eprintln!`
+/// goes through, is lost when the process aborts.
+///
 /// Under Miri `f` just runs: Miri's clock does not follow real time, and Miri
 /// reports a deadlock itself when every thread is blocked.
 pub fn bounded<T>(limit: Duration, f: impl FnOnce() -> T) -> T {
@@ -42,15 +51,54 @@ pub fn bounded<T>(limit: Duration, f: impl FnOnce() -> T) -> T {
         .name()
         .unwrap_or("a test")
         .to_string();
+    let step = Arc::new(Mutex::new(String::new()));
+    let outer = STEP.with(|s| s.replace(Some(step.clone())));
     std::thread::spawn(move || {
         if let Err(RecvTimeoutError::Timeout) = finished.recv_timeout(limit) {
-            eprintln!("{name} still running after {limit:?}: aborting (lost wake-up?)");
+            let step = step.lock().map(|s| s.clone()).unwrap_or_default();
+            let at = if step.is_empty() {
+                String::new()
+            } else {
+                format!(" (in {step})")
+            };
+            let _ = writeln!(
+                std::io::stderr(),
+                "{name} still running after {limit:?}{at}: aborting (lost wake-up?)"
+            );
             std::process::abort();
         }
     });
+    // Put the outer step back even if `f` panics (`#[should_panic]` tests).
+    struct Restore(Option<Arc<Mutex<String>>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let outer = self.0.take();
+            STEP.with(|s| s.replace(outer));
+        }
+    }
+    let _restore = Restore(outer);
     let out = f();
     drop(done);
     out
+}
+
+thread_local! {
+    /// What the test running on this thread is doing, for [`bounded`]'s
+    /// abort message.
+    static STEP: RefCell<Option<Arc<Mutex<String>>>> = const { RefCell::new(None) };
+}
+
+/// Records what the calling test is doing now (e.g. which matrix case), so
+/// that if [`bounded`]'s watchdog fires it says where the test hung. A no-op
+/// outside `bounded`.
+pub fn note_step(step: impl fmt::Display) {
+    STEP.with(|s| {
+        if let Some(slot) = &*s.borrow() {
+            if let Ok(mut slot) = slot.lock() {
+                *slot = step.to_string();
+            }
+        }
+    });
 }
 
 /// Both runtime kinds with a mock clock (auto-advance on).
@@ -73,4 +121,111 @@ impl Drop for DropCounter {
     fn drop(&mut self) {
         self.0.fetch_add(1, SeqCst);
     }
+}
+
+/// The kind of scheduler a [`Case`] runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flavor {
+    /// `Builder::current_thread()`.
+    CurrentThread,
+    /// `Builder::multi_thread()` with this many workers.
+    MultiThread(usize),
+}
+
+/// The kind of clock a [`Case`]'s runtime reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClockKind {
+    /// `Clock::real()`.
+    Real,
+    /// `Clock::mock()`, auto-advance on.
+    Mock,
+}
+
+/// Every runtime kind the seams tests cross: current-thread, and
+/// multi-thread with 2 workers and with 1 (a lone worker is both the last
+/// to go idle and the one that must notice work).
+pub const FLAVORS: [Flavor; 3] = [
+    Flavor::CurrentThread,
+    Flavor::MultiThread(2),
+    Flavor::MultiThread(1),
+];
+
+/// The multi-thread entries of [`FLAVORS`] (the sync-boundary scope needs one).
+pub const MULTI_THREAD: [Flavor; 2] = [Flavor::MultiThread(2), Flavor::MultiThread(1)];
+
+/// Both clocks, real first (so a hang under the mock clock cannot hide how
+/// the real clock did).
+pub const CLOCKS: [ClockKind; 2] = [ClockKind::Real, ClockKind::Mock];
+
+/// One runtime of the matrix, with its label for assertion messages.
+pub struct Case {
+    /// E.g. `"multi_thread(2 workers), mock clock"`.
+    pub label: String,
+    /// The scheduler kind.
+    pub flavor: Flavor,
+    /// The clock kind.
+    pub clock: ClockKind,
+    /// A fresh runtime of that kind, dropped after the case.
+    pub rt: Runtime,
+}
+
+impl Case {
+    /// Builds a fresh runtime of `flavor` reading `clock`.
+    pub fn new(flavor: Flavor, clock: ClockKind) -> Case {
+        let builder = match flavor {
+            Flavor::CurrentThread => Builder::current_thread(),
+            Flavor::MultiThread(n) => Builder::multi_thread().worker_threads(n),
+        };
+        let (builder, clock_name) = match clock {
+            ClockKind::Real => (builder.clock(Clock::real()), "real clock"),
+            ClockKind::Mock => (builder.clock(Clock::mock()), "mock clock"),
+        };
+        let flavor_name = match flavor {
+            Flavor::CurrentThread => "current_thread".to_string(),
+            Flavor::MultiThread(1) => "multi_thread(1 worker)".to_string(),
+            Flavor::MultiThread(n) => format!("multi_thread({n} workers)"),
+        };
+        Case {
+            label: format!("{flavor_name}, {clock_name}"),
+            flavor,
+            clock,
+            rt: builder.build().expect("building a test runtime"),
+        }
+    }
+
+    /// Whether the runtime has a mock clock.
+    pub fn is_mock(&self) -> bool {
+        self.clock == ClockKind::Mock
+    }
+
+    /// Whether the runtime is a current-thread one.
+    pub fn is_current_thread(&self) -> bool {
+        self.flavor == Flavor::CurrentThread
+    }
+}
+
+/// Runs `body` once per runtime kind in `flavors` and clock kind in
+/// `clocks` (clocks outer, so every real-clock case runs first), each on a
+/// fresh runtime dropped right after. Each case is announced with
+/// [`note_step`], so a hang under [`bounded`] names it.
+///
+/// Under Miri only the current-thread cases run (see [`named_runtimes`]).
+pub fn each_case(flavors: &[Flavor], clocks: &[ClockKind], mut body: impl FnMut(&Case)) {
+    for &clock in clocks {
+        for &flavor in flavors {
+            if cfg!(miri) && flavor != Flavor::CurrentThread {
+                continue;
+            }
+            let case = Case::new(flavor, clock);
+            note_step(&case.label);
+            body(&case);
+            note_step(format!("dropping the runtime of {}", case.label));
+            drop(case);
+        }
+    }
+}
+
+/// [`each_case`] over every runtime kind × both clocks.
+pub fn each_runtime_and_clock(body: impl FnMut(&Case)) {
+    each_case(&FLAVORS, &CLOCKS, body);
 }

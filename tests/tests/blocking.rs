@@ -6,118 +6,134 @@ use std::time::Duration;
 
 use minirt::blocking::BlockingPool;
 use minirt::Builder;
+use minirt_tests::bounded;
 
 #[test]
 fn spawn_blocking_runs_off_the_runtime_thread() {
-    let me = std::thread::current().id();
-    let other =
-        minirt::block_on(async { minirt::spawn_blocking(|| std::thread::current().id()).await })
-            .unwrap();
-    assert_ne!(me, other);
+    bounded(Duration::from_secs(60), || {
+        let me = std::thread::current().id();
+        let other = minirt::block_on(async {
+            minirt::spawn_blocking(|| std::thread::current().id()).await
+        })
+        .unwrap();
+        assert_ne!(me, other);
+    });
 }
 
 #[test]
 fn abort_before_start_prevents_the_closure() {
-    let rt = Builder::current_thread()
-        .max_blocking_threads(1)
-        .build()
-        .unwrap();
-    let gate = Arc::new(Barrier::new(2));
-    let g = gate.clone();
-    let ran = Arc::new(AtomicUsize::new(0));
-    let r = ran.clone();
-    rt.block_on(async move {
-        let first = minirt::spawn_blocking(move || {
-            g.wait();
+    bounded(Duration::from_secs(60), || {
+        let rt = Builder::current_thread()
+            .max_blocking_threads(1)
+            .build()
+            .unwrap();
+        let gate = Arc::new(Barrier::new(2));
+        let g = gate.clone();
+        let ran = Arc::new(AtomicUsize::new(0));
+        let r = ran.clone();
+        rt.block_on(async move {
+            let first = minirt::spawn_blocking(move || {
+                g.wait();
+            });
+            // The pool has one thread, busy with `first`: this one is queued.
+            let second = minirt::spawn_blocking(move || {
+                r.fetch_add(1, SeqCst);
+            });
+            second.abort();
+            gate.wait();
+            first.await.unwrap();
+            assert!(second.await.unwrap_err().is_cancelled());
         });
-        // The pool has one thread, busy with `first`: this one is queued.
-        let second = minirt::spawn_blocking(move || {
-            r.fetch_add(1, SeqCst);
-        });
-        second.abort();
-        gate.wait();
-        first.await.unwrap();
-        assert!(second.await.unwrap_err().is_cancelled());
+        assert_eq!(ran.load(SeqCst), 0);
     });
-    assert_eq!(ran.load(SeqCst), 0);
 }
 
 #[test]
 fn pool_grows_to_its_limit_only() {
-    let rt = Builder::multi_thread()
-        .worker_threads(1)
-        .max_blocking_threads(3)
-        .build()
-        .unwrap();
-    let barrier = Arc::new(Barrier::new(4));
-    let hs: Vec<_> = (0..3)
-        .map(|_| {
-            let b = barrier.clone();
-            rt.spawn_blocking(move || {
-                b.wait();
+    bounded(Duration::from_secs(60), || {
+        let rt = Builder::multi_thread()
+            .worker_threads(1)
+            .max_blocking_threads(3)
+            .build()
+            .unwrap();
+        let barrier = Arc::new(Barrier::new(4));
+        let hs: Vec<_> = (0..3)
+            .map(|_| {
+                let b = barrier.clone();
+                rt.spawn_blocking(move || {
+                    b.wait();
+                })
             })
-        })
-        .collect();
-    // The three closures can only all reach the barrier if three threads run.
-    barrier.wait();
-    rt.block_on(async {
-        for h in hs {
-            h.await.unwrap();
-        }
+            .collect();
+        // The three closures can only all reach the barrier if three threads run.
+        barrier.wait();
+        rt.block_on(async {
+            for h in hs {
+                h.await.unwrap();
+            }
+        });
+        assert!(rt.metrics().blocking_threads <= 3);
     });
-    assert!(rt.metrics().blocking_threads <= 3);
 }
 
 #[test]
 fn blocking_threads_exit_after_keep_alive() {
-    let rt = Builder::current_thread()
-        .blocking_keep_alive(Duration::from_millis(20))
-        .build()
-        .unwrap();
-    rt.block_on(async { minirt::spawn_blocking(|| ()).await })
-        .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while rt.metrics().blocking_threads != 0 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "idle blocking thread never exited"
-        );
-        std::thread::sleep(Duration::from_millis(5)); // waiting for a condition, not ordering
-    }
+    bounded(Duration::from_secs(60), || {
+        let rt = Builder::current_thread()
+            .blocking_keep_alive(Duration::from_millis(20))
+            .build()
+            .unwrap();
+        rt.block_on(async { minirt::spawn_blocking(|| ()).await })
+            .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while rt.metrics().blocking_threads != 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "idle blocking thread never exited"
+            );
+            std::thread::sleep(Duration::from_millis(5)); // waiting for a condition, not ordering
+        }
+    });
 }
 
 #[test]
 fn named_pool_limits_and_join_handles() {
-    let pool = BlockingPool::builder()
-        .name("db")
-        .max_threads(2)
-        .build()
-        .unwrap();
-    let handles: Vec<_> = (0..8).map(|i| pool.spawn(move || i * 10)).collect();
-    let out: Vec<i32> = minirt::block_on(async {
-        let mut v = vec![];
-        for h in handles {
-            v.push(h.await.unwrap());
-        }
-        v
+    bounded(Duration::from_secs(60), || {
+        let pool = BlockingPool::builder()
+            .name("db")
+            .max_threads(2)
+            .build()
+            .unwrap();
+        let handles: Vec<_> = (0..8).map(|i| pool.spawn(move || i * 10)).collect();
+        let out: Vec<i32> = minirt::block_on(async {
+            let mut v = vec![];
+            for h in handles {
+                v.push(h.await.unwrap());
+            }
+            v
+        });
+        assert_eq!(out, (0..8).map(|i| i * 10).collect::<Vec<_>>());
+        assert!(pool.live_threads() <= 2);
+        let err = BlockingPool::builder().max_threads(0).build().unwrap_err();
+        assert!(err.to_string().contains("max_threads"));
     });
-    assert_eq!(out, (0..8).map(|i| i * 10).collect::<Vec<_>>());
-    assert!(pool.live_threads() <= 2);
-    let err = BlockingPool::builder().max_threads(0).build().unwrap_err();
-    assert!(err.to_string().contains("max_threads"));
 }
 
 #[test]
 fn spawn_inside_a_blocking_closure_reaches_the_runtime() {
-    let rt = minirt::Runtime::new().unwrap();
-    let h = rt
-        .block_on(async { minirt::spawn_blocking(|| minirt::spawn(async { 4 })).await })
-        .unwrap();
-    assert_eq!(rt.block_on(h).unwrap(), 4);
+    bounded(Duration::from_secs(60), || {
+        let rt = minirt::Runtime::new().unwrap();
+        let h = rt
+            .block_on(async { minirt::spawn_blocking(|| minirt::spawn(async { 4 })).await })
+            .unwrap();
+        assert_eq!(rt.block_on(h).unwrap(), 4);
+    });
 }
 
 #[test]
 #[should_panic(expected = "there is no minirt runtime")]
 fn spawn_blocking_outside_a_runtime_panics() {
-    drop(minirt::spawn_blocking(|| ()));
+    bounded(Duration::from_secs(60), || {
+        drop(minirt::spawn_blocking(|| ()));
+    });
 }

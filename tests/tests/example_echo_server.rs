@@ -8,6 +8,7 @@
 //! `cargo build --workspace --examples` (same profile as the tests). When it is
 //! missing these tests print why and pass without checking anything.
 
+use minirt_tests::bounded;
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::path::PathBuf;
@@ -182,33 +183,39 @@ fn in_flight_conversations_survive(signum: libc::c_int, clients: usize) {
 
 #[test]
 fn sigterm_lets_in_flight_conversations_finish_and_exits_zero() {
-    in_flight_conversations_survive(libc::SIGTERM, 8);
+    bounded(Duration::from_secs(60), || {
+        in_flight_conversations_survive(libc::SIGTERM, 8);
+    });
 }
 
 #[test]
 fn sigint_lets_in_flight_conversations_finish_and_exits_zero() {
-    in_flight_conversations_survive(libc::SIGINT, 2);
+    bounded(Duration::from_secs(60), || {
+        in_flight_conversations_survive(libc::SIGINT, 2);
+    });
 }
 
 #[test]
 fn a_client_that_never_finishes_is_cut_off_after_the_grace_period() {
-    let Some(binary) = echo_server_binary() else {
-        return;
-    };
-    let mut server = Server::start(binary, "0.2");
-    let mut lingering = TcpStream::connect(server.addr).unwrap();
-    round_trip(&mut lingering, b"hello");
-    server.signal(libc::SIGTERM);
-    assert_eq!(
-        read_line(&mut server.stdout),
-        "shutting down: 1 connection(s) in flight"
-    );
-    // We never close; the server must close for us once the grace period is over.
-    let mut buf = [0; 16];
-    match lingering.read(&mut buf) {
-        Ok(0) => {}
-        Ok(n) => panic!("unexpected {n} bytes from the server"),
-        Err(err) => assert_eq!(err.kind(), ErrorKind::ConnectionReset, "{err}"),
-    }
-    server.assert_clean_exit();
+    bounded(Duration::from_secs(60), || {
+        let Some(binary) = echo_server_binary() else {
+            return;
+        };
+        let mut server = Server::start(binary, "0.2");
+        let mut lingering = TcpStream::connect(server.addr).unwrap();
+        round_trip(&mut lingering, b"hello");
+        server.signal(libc::SIGTERM);
+        assert_eq!(
+            read_line(&mut server.stdout),
+            "shutting down: 1 connection(s) in flight"
+        );
+        // We never close; the server must close for us once the grace period is over.
+        let mut buf = [0; 16];
+        match lingering.read(&mut buf) {
+            Ok(0) => {}
+            Ok(n) => panic!("unexpected {n} bytes from the server"),
+            Err(err) => assert_eq!(err.kind(), ErrorKind::ConnectionReset, "{err}"),
+        }
+        server.assert_clean_exit();
+    });
 }

@@ -205,15 +205,17 @@ fn a_reset_peer_is_connection_reset() {
 
 #[test]
 fn binding_a_port_in_use_is_addr_in_use() {
-    for (name, rt) in runtimes() {
-        rt.block_on(async {
-            let first = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let err = TcpListener::bind(first.local_addr().unwrap())
-                .await
-                .unwrap_err();
-            assert_eq!(err.kind(), ErrorKind::AddrInUse, "{name}: {err}");
-        });
-    }
+    bounded(Duration::from_secs(60), || {
+        for (name, rt) in runtimes() {
+            rt.block_on(async {
+                let first = TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let err = TcpListener::bind(first.local_addr().unwrap())
+                    .await
+                    .unwrap_err();
+                assert_eq!(err.kind(), ErrorKind::AddrInUse, "{name}: {err}");
+            });
+        }
+    });
 }
 
 #[test]
@@ -275,12 +277,14 @@ fn split_halves_work_from_two_tasks_and_reunite() {
 
 #[test]
 fn halves_of_different_streams_do_not_reunite() {
-    Builder::current_thread().build().unwrap().block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (read_a, _write_a) = TcpStream::connect(addr).await.unwrap().into_split();
-        let (_read_b, write_b) = TcpStream::connect(addr).await.unwrap().into_split();
-        assert!(read_a.reunite(write_b).is_err());
+    bounded(Duration::from_secs(60), || {
+        Builder::current_thread().build().unwrap().block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let (read_a, _write_a) = TcpStream::connect(addr).await.unwrap().into_split();
+            let (_read_b, write_b) = TcpStream::connect(addr).await.unwrap().into_split();
+            assert!(read_a.reunite(write_b).is_err());
+        });
     });
 }
 

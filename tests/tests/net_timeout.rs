@@ -5,45 +5,50 @@ use std::time::Duration;
 
 use minirt::net::TcpStream;
 use minirt::time::timeout;
+use minirt_tests::bounded;
 
 #[test]
 fn connect_within_the_timeout_succeeds() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let stream = minirt::block_on(async {
-        timeout(Duration::from_secs(10), TcpStream::connect(addr)).await
+    bounded(Duration::from_secs(60), || {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stream = minirt::block_on(async {
+            timeout(Duration::from_secs(10), TcpStream::connect(addr)).await
+        });
+        assert!(stream.unwrap().is_ok());
     });
-    assert!(stream.unwrap().is_ok());
 }
 
 #[test]
 fn connect_to_a_listener_that_never_accepts_times_out() {
-    // A listener whose backlog is full drops further SYNs on Linux, so the
-    // next connect stays pending until the timeout cancels it.
-    let listener = socket_with_backlog(1);
-    let addr = listener.local_addr().unwrap();
-    let _fill: Vec<_> = (0..8)
-        .filter_map(|_| {
-            std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)).ok()
-        })
-        .collect();
-    let rt = minirt::Runtime::new().unwrap();
-    let result = rt.block_on(async {
-        let mut timed_out = 0;
-        for _ in 0..4 {
-            if timeout(Duration::from_millis(100), TcpStream::connect(addr))
-                .await
-                .is_err()
-            {
-                timed_out += 1;
+    bounded(Duration::from_secs(60), || {
+        // A listener whose backlog is full drops further SYNs on Linux, so the
+        // next connect stays pending until the timeout cancels it.
+        let listener = socket_with_backlog(1);
+        let addr = listener.local_addr().unwrap();
+        let _fill: Vec<_> = (0..8)
+            .filter_map(|_| {
+                std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)).ok()
+            })
+            .collect();
+        let rt = minirt::Runtime::new().unwrap();
+        let result = rt.block_on(async {
+            let mut timed_out = 0;
+            for _ in 0..4 {
+                if timeout(Duration::from_millis(100), TcpStream::connect(addr))
+                    .await
+                    .is_err()
+                {
+                    timed_out += 1;
+                }
             }
-        }
-        timed_out
+            timed_out
+        });
+        assert!(
+            result >= 1,
+            "no connect attempt was left pending; the backlog did not fill"
+        );
     });
-    assert!(
-        result >= 1,
-        "no connect attempt was left pending; the backlog did not fill"
-    );
 }
 
 fn socket_with_backlog(backlog: i32) -> std::net::TcpListener {

@@ -91,13 +91,15 @@ fn stream_listener_echoes_for_concurrent_clients() {
 
 #[test]
 fn connecting_to_a_missing_path_fails_with_not_found() {
-    for (name, rt) in runtimes() {
-        let path = TempSocketPath::new("missing");
-        rt.block_on(async {
-            let err = UnixStream::connect(&path.0).await.unwrap_err();
-            assert_eq!(err.kind(), io::ErrorKind::NotFound, "{name}: {err}");
-        });
-    }
+    bounded(Duration::from_secs(60), || {
+        for (name, rt) in runtimes() {
+            let path = TempSocketPath::new("missing");
+            rt.block_on(async {
+                let err = UnixStream::connect(&path.0).await.unwrap_err();
+                assert_eq!(err.kind(), io::ErrorKind::NotFound, "{name}: {err}");
+            });
+        }
+    });
 }
 
 #[test]

@@ -133,14 +133,16 @@ fn a_listener_sees_each_new_delivery() {
 
 #[test]
 fn signals_that_cannot_be_handled_are_invalid_input() {
-    let _serial = serial();
-    Builder::current_thread().build().unwrap().block_on(async {
-        for kind in [
-            SignalKind::from_raw(libc::SIGKILL),
-            SignalKind::from_raw(libc::SIGSTOP),
-        ] {
-            let err = signal(kind).unwrap_err();
-            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{kind:?}: {err}");
-        }
+    bounded(Duration::from_secs(60), || {
+        let _serial = serial();
+        Builder::current_thread().build().unwrap().block_on(async {
+            for kind in [
+                SignalKind::from_raw(libc::SIGKILL),
+                SignalKind::from_raw(libc::SIGSTOP),
+            ] {
+                let err = signal(kind).unwrap_err();
+                assert_eq!(err.kind(), ErrorKind::InvalidInput, "{kind:?}: {err}");
+            }
+        });
     });
 }
