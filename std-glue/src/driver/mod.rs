@@ -265,10 +265,17 @@ impl Driver {
 /// future: a `parking::Parker` and the future's waker, which hands the busy
 /// unit over when the clock is tracked (see [`BlockOnWaker`]).
 pub(crate) struct BlockOnThread {
-    parker: parking::Parker,
-    waker: Waker,
+    /// `Some` until drop, which gives an untracked pair back to the cache.
+    pair: Option<(parking::Parker, Waker)>,
     /// `Some` when the busy count is tracked.
     tracked: Option<(Arc<Driver>, Arc<BlockOnWaker>)>,
+}
+
+thread_local! {
+    /// A parker and its plain waker, made once per thread: a `block_on` on
+    /// a runtime with an untracked clock needs no fresh allocation.
+    static PLAIN_PAIR: std::cell::Cell<Option<(parking::Parker, Waker)>> =
+        const { std::cell::Cell::new(None) };
 }
 
 impl BlockOnThread {
@@ -278,23 +285,25 @@ impl BlockOnThread {
         if driver.busy.is_tracked() {
             let (parker, waker) = BlockOnWaker::new(driver);
             BlockOnThread {
-                parker,
-                waker: Waker::from(waker.clone()),
+                pair: Some((parker, Waker::from(waker.clone()))),
                 tracked: Some((driver.clone(), waker)),
             }
         } else {
-            let (parker, waker) = ThreadWaker::pair();
+            let cached = PLAIN_PAIR.try_with(|c| c.take()).ok().flatten();
             BlockOnThread {
-                parker,
-                waker,
+                pair: Some(cached.unwrap_or_else(ThreadWaker::pair)),
                 tracked: None,
             }
         }
     }
 
+    fn parker(&self) -> &parking::Parker {
+        &self.pair.as_ref().expect("present until drop").0
+    }
+
     /// The waker to poll the future with.
     pub(crate) fn waker(&self) -> &Waker {
-        &self.waker
+        &self.pair.as_ref().expect("present until drop").1
     }
 
     /// Waits until the future is woken (or `timeout` passes). Virtual time
@@ -303,9 +312,9 @@ impl BlockOnThread {
         let Some((driver, waker)) = &self.tracked else {
             match timeout {
                 Some(t) => {
-                    self.parker.park_timeout(t);
+                    self.parker().park_timeout(t);
                 }
-                None => self.parker.park(),
+                None => self.parker().park(),
             }
             return;
         };
@@ -317,9 +326,9 @@ impl BlockOnThread {
         }
         match timeout {
             Some(t) => {
-                self.parker.park_timeout(t);
+                self.parker().park_timeout(t);
             }
-            None => self.parker.park(),
+            None => self.parker().park(),
         }
         waker.resume();
     }
@@ -327,8 +336,14 @@ impl BlockOnThread {
 
 impl Drop for BlockOnThread {
     fn drop(&mut self) {
-        if let Some((_, waker)) = &self.tracked {
-            waker.finish();
+        match &self.tracked {
+            Some((_, waker)) => waker.finish(),
+            None => {
+                // A wake that came after the last poll may have left a token
+                // in the parker; the next user only sees a spurious wake-up.
+                let pair = self.pair.take();
+                let _ = PLAIN_PAIR.try_with(|c| c.set(pair));
+            }
         }
     }
 }

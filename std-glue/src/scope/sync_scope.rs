@@ -12,7 +12,8 @@ use super::handle::ScopeHandle;
 use super::options::Options;
 use super::outcome::{Finished, Report, Stopped, TryJoinError};
 use super::state::State;
-use crate::driver::busy::{BusyToken, ThreadWaker};
+use crate::driver::busy::BusyToken;
+use crate::driver::{BlockOnThread, Driver};
 use crate::runtime::{context, Handle, Runtime, SchedulerHandle};
 
 /// Runs `f` with a [`ScopeHandle`] whose children may borrow from the
@@ -211,7 +212,10 @@ where
     }
     // Nothing below may unwind before every child is gone: `poll_finish`
     // takes no user code and ignores lock poisoning.
-    let finished = block_here(std::future::poll_fn(|cx| state.poll_finish(cx)));
+    let finished = block_here(
+        &handle.inner.driver,
+        std::future::poll_fn(|cx| state.poll_finish(cx)),
+    );
     if let Err(payload) = body {
         drop(finished);
         resume_unwind(payload);
@@ -238,15 +242,18 @@ fn default_handle() -> Handle {
         .clone()
 }
 
-/// Parks the calling thread until `future` completes.
-fn block_here<F: Future>(future: F) -> F::Output {
-    let (parker, waker) = ThreadWaker::pair();
-    let mut cx = Context::from_waker(&waker);
+/// Parks the calling thread until `future` completes, through the scope
+/// runtime's driver. Virtual time is left to the runtime's workers: this
+/// thread only waits for the children (`has_work` = true: never jump from
+/// here).
+fn block_here<F: Future>(driver: &std::sync::Arc<Driver>, future: F) -> F::Output {
+    let thread = BlockOnThread::new(driver);
+    let mut cx = Context::from_waker(thread.waker());
     let mut future = pin!(future);
     loop {
         if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
             return out;
         }
-        parker.park();
+        thread.park(None, &|| true);
     }
 }
