@@ -57,3 +57,55 @@ fn mock_timeout_around_io() {
         }
     });
 }
+
+#[test]
+fn a_zero_autojump_threshold_jumps_at_once_even_with_io_pending() {
+    use minirt::time::Clock;
+    bounded(Duration::from_secs(20), || {
+        let clock = Clock::mock().autojump_threshold(Duration::ZERO);
+        let rts = [
+            minirt::Builder::current_thread()
+                .clock(clock.clone())
+                .build()
+                .unwrap(),
+            minirt::Builder::multi_thread()
+                .worker_threads(2)
+                .clock(clock)
+                .build()
+                .unwrap(),
+        ];
+        for rt in rts {
+            let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+            let elapsed = rt.block_on(async move {
+                let listener = minirt::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let addr = listener.local_addr().unwrap();
+                // The peer writes only after the test saw the timeout fire.
+                let peer = std::thread::spawn(move || {
+                    let mut s = std::net::TcpStream::connect(addr).unwrap();
+                    release_rx.recv().unwrap();
+                    use std::io::Write;
+                    let _ = s.write_all(b"late");
+                });
+                let (mut stream, _) = listener.accept().await.unwrap();
+                let mut buf = [0u8; 4];
+                let start = Instant::now();
+                let r = time::timeout(Duration::from_secs(10), stream.read_exact(&mut buf)).await;
+                assert!(
+                    r.is_err(),
+                    "with a zero threshold virtual time jumps at once"
+                );
+                release_tx.send(()).unwrap();
+                peer.join().unwrap();
+                start.elapsed()
+            });
+            assert_eq!(elapsed, Duration::from_secs(10));
+        }
+    });
+}
+
+#[test]
+fn autojump_threshold_is_only_for_mock_clocks() {
+    let err =
+        std::panic::catch_unwind(|| minirt::time::Clock::real().autojump_threshold(Duration::ZERO));
+    assert!(err.is_err());
+}
