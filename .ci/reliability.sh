@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(git rev-parse --show-toplevel)"
 FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
 export LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-2}"
-MIRI_TESTS=(rt_block_on task_abort task_panic combinators task_matrix)
+MIRI_TESTS=(rt_block_on rt_local task_abort task_panic combinators task_matrix)
 FUZZ_TARGETS=(timer_wheel semaphore scheduler)
 
 total_start=$(date +%s)
