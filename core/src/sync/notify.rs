@@ -233,8 +233,18 @@ pub struct Notified<'a> {
 impl Future for Notified<'_> {
     type Output = ();
 
+    /// One budgeted operation (see [`coop`](crate::coop)): with the task's
+    /// budget spent it yields before looking, even with a stored permit.
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
+        crate::coop::poll_budgeted(cx, |cx| this.poll_unbudgeted(cx))
+    }
+}
+
+impl Notified<'_> {
+    /// `poll` without the budget.
+    fn poll_unbudgeted(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self;
         match this.stage {
             Stage::Init => {
                 let mut state = this.notify.lock();
