@@ -7,6 +7,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use minirt_core::coop;
+
 use super::{sleep_until, Instant, Sleep};
 
 /// Runs `future` for at most `duration`.
@@ -71,11 +73,22 @@ impl<F: Future> Future for Timeout<F> {
         let Some(inner) = future.as_mut().as_pin_mut() else {
             panic!("Timeout polled after it completed");
         };
+        let had_budget = coop::has_budget_remaining();
         if let Poll::Ready(out) = inner.poll(cx) {
             future.set(None);
             return Poll::Ready(Ok(out));
         }
-        match Pin::new(&mut this.sleep).poll(cx) {
+        // The deadline spends from the cooperative budget like any elapsed
+        // sleep, except when the inner future has just spent the last unit:
+        // then the timer is looked at unconstrained, or an inner future that
+        // always finds work ready would keep the deadline from ever firing.
+        let sleep = Pin::new(&mut this.sleep);
+        let fired = if had_budget && !coop::has_budget_remaining() {
+            coop::with_unconstrained(|| sleep.poll(cx))
+        } else {
+            sleep.poll(cx)
+        };
+        match fired {
             Poll::Ready(()) => {
                 // Cancel the inner future now, before reporting the timeout.
                 future.set(None);
