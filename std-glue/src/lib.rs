@@ -40,7 +40,6 @@ pub use runtime::{Builder, Handle, Runtime, RuntimeMetrics};
 pub use scope::{scope, shield};
 pub use task::{AbortHandle, JoinError, JoinHandle};
 
-
 /// Future combinators (re-exported from `minirt-core`).
 pub mod future {
     pub use minirt_core::future::*;

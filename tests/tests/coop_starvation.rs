@@ -181,7 +181,9 @@ fn elapsed_timeout() {
         let past = Instant::now();
         sleep(Duration::from_millis(2)).await;
         while probe.keep_spinning() {
-            assert!(timeout_at(past, std::future::pending::<()>()).await.is_err());
+            assert!(timeout_at(past, std::future::pending::<()>())
+                .await
+                .is_err());
         }
     });
 }
