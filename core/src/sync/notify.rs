@@ -244,13 +244,12 @@ impl Future for Notified<'_> {
 impl Notified<'_> {
     /// `poll` without the budget.
     fn poll_unbudgeted(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self;
-        match this.stage {
+        match self.stage {
             Stage::Init => {
-                let mut state = this.notify.lock();
-                let generation = this.notify.generation.load(Ordering::Relaxed);
-                if generation != this.generation || core::mem::take(&mut state.permit) {
-                    this.stage = Stage::Done;
+                let mut state = self.notify.lock();
+                let generation = self.notify.generation.load(Ordering::Relaxed);
+                if generation != self.generation || core::mem::take(&mut state.permit) {
+                    self.stage = Stage::Done;
                     return Poll::Ready(());
                 }
                 let waiter = Waiter {
@@ -258,11 +257,11 @@ impl Notified<'_> {
                     generation,
                     wakeup: Wakeup::None,
                 };
-                this.stage = Stage::Waiting(state.waiters.push_back(waiter));
+                self.stage = Stage::Waiting(state.waiters.push_back(waiter));
                 Poll::Pending
             }
             Stage::Waiting(key) => {
-                let mut state = this.notify.lock();
+                let mut state = self.notify.lock();
                 let waiter = state.waiters.get_mut(key);
                 if waiter.wakeup == Wakeup::None {
                     let stale = match &waiter.waker {
@@ -276,7 +275,7 @@ impl Notified<'_> {
                 let waiter = state.waiters.remove(key);
                 drop(state);
                 drop(waiter);
-                this.stage = Stage::Done;
+                self.stage = Stage::Done;
                 Poll::Ready(())
             }
             Stage::Done => panic!("Notified polled after it completed"),

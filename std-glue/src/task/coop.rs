@@ -97,6 +97,13 @@ pub fn unconstrained<F: Future>(future: F) -> Unconstrained<F> {
 
 /// The future returned by [`unconstrained`]: polls its inner future with
 /// the cooperative budget disabled.
+///
+/// ```
+/// use minirt::task::{unconstrained, Unconstrained};
+///
+/// let fut: Unconstrained<_> = unconstrained(async { 1 + 1 });
+/// assert_eq!(minirt::block_on(fut), 2);
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct Unconstrained<F> {
     /// Structurally pinned: never moved out of `self`.

@@ -17,6 +17,12 @@ use super::{sleep_until, Instant, Sleep};
 /// deadline passed first — in which case the inner future has been dropped
 /// (cancelled, its destructors run) by the time `Err` is returned.
 ///
+/// An elapsed deadline spends one unit of the task's cooperative budget
+/// (see [`minirt::task::consume_budget`](crate::task::consume_budget)), as
+/// an elapsed [`sleep`](super::sleep) does. The deadline is still noticed
+/// when the inner future spends the whole budget on every poll: the timer
+/// is then checked outside the budget.
+///
 /// ```
 /// use std::time::Duration;
 /// use minirt::time::timeout;

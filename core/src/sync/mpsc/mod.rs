@@ -753,11 +753,10 @@ impl<T> Future for WaitForRoom<'_, T> {
 impl<T> WaitForRoom<'_, T> {
     /// `poll` without the budget: queue up, or look whether we were served.
     fn poll_served(&mut self, cx: &mut Context<'_>) -> Poll<Option<usize>> {
-        let this = self;
-        let Some(key) = this.key else {
-            return this.enqueue(cx);
+        let Some(key) = self.key else {
+            return self.enqueue(cx);
         };
-        let mut waiters = this.chan.waiters.lock();
+        let mut waiters = self.chan.waiters.lock();
         let waiter = waiters.get_mut(key);
         let result = match waiter.state {
             WaitState::Granted(pos) => Some(pos),
@@ -775,7 +774,7 @@ impl<T> WaitForRoom<'_, T> {
         let node = waiters.remove(key);
         drop(waiters);
         drop(node);
-        this.key = None;
+        self.key = None;
         Poll::Ready(result)
     }
 }
