@@ -38,6 +38,7 @@ extern crate std;
 
 pub(crate) mod loom;
 
+pub mod coop;
 pub mod executor;
 pub mod future;
 pub mod sync;

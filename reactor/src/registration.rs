@@ -9,11 +9,17 @@
 //! again. Stream reads and writes use
 //! [`poll_stream_io`](PollEvented::poll_stream_io), which also clears after a
 //! short transfer and so skips the `WouldBlock` attempt altogether.
+//!
+//! That loop is also where socket operations spend the task's cooperative
+//! budget ([`minirt_core::coop`]): a socket with plenty of buffered data (or
+//! room to write) is ready on every poll, and without the budget a task
+//! reading it in a loop would never let its thread run anything else.
 
 use std::io;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
+use minirt_core::coop;
 use mio::event::Source;
 use mio::Interest;
 
@@ -67,6 +73,10 @@ impl Registration {
 
     /// [`poll_io`](Self::poll_io) that also clears readiness after a success
     /// for which `drained` says the next attempt would only block.
+    ///
+    /// One budgeted operation: with the task's budget spent it yields
+    /// (woken) without trying `op`; a completed attempt, success or error,
+    /// spends a unit.
     pub(crate) fn poll_io_until_drained<R>(
         &self,
         cx: &mut Context<'_>,
@@ -74,7 +84,7 @@ impl Registration {
         mut op: impl FnMut() -> io::Result<R>,
         drained: impl Fn(&R) -> bool,
     ) -> Poll<io::Result<R>> {
-        loop {
+        coop::poll_budgeted(cx, |cx| loop {
             let event = ready!(self.poll_ready(cx, direction))?;
             match op() {
                 Ok(value) => {
@@ -88,7 +98,7 @@ impl Registration {
                 }
                 Err(err) => return Poll::Ready(Err(err)),
             }
-        }
+        })
     }
 
     /// Removes `source` from the OS poller.

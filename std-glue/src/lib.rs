@@ -29,6 +29,7 @@ pub mod fuzz;
 mod loom;
 pub mod runtime;
 pub mod scope;
+pub mod task;
 pub mod time;
 
 pub use bridge::{completed, completed_ordered, run, Completed, CompletedOrdered};
@@ -39,11 +40,6 @@ pub use minirt_reactor::{io, net, signal};
 pub use runtime::{Builder, Handle, Runtime, RuntimeMetrics};
 pub use scope::{scope, shield};
 pub use task::{AbortHandle, JoinError, JoinHandle};
-
-/// Tasks: handles to spawned work and why a task produced no output.
-pub mod task {
-    pub use minirt_core::task::{AbortHandle, JoinError, JoinHandle, PanicPayload};
-}
 
 /// Future combinators (re-exported from `minirt-core`).
 pub mod future {

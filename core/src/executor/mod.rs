@@ -162,7 +162,9 @@ impl LocalExecutor {
         self.shared.main_woken.store(true, Relaxed);
         loop {
             if self.shared.main_woken.swap(false, Acquire) {
-                if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                // The main future gets a budget per poll too, so looping on
+                // always-ready work in it cannot starve the tasks.
+                if let Poll::Ready(output) = crate::coop::budget(|| future.as_mut().poll(&mut cx)) {
                     return output;
                 }
             }

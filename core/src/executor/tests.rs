@@ -191,3 +191,32 @@ fn wakers_from_other_threads_are_queued() {
     t.join().unwrap();
     assert_eq!(out.unwrap(), 7);
 }
+
+#[test]
+fn a_task_looping_on_ready_futures_lets_its_sibling_run() {
+    use crate::sync::{mpsc, Notify, Semaphore};
+    let ex = LocalExecutor::new();
+    let stop = Rc::new(Cell::new(false));
+    let spins = Rc::new(Cell::new(0u64));
+    let (s, n) = (stop.clone(), spins.clone());
+    let looping = ex.spawn(async move {
+        let sem = Semaphore::new(1);
+        let notify = Notify::new();
+        let (tx, mut rx) = mpsc::channel(4);
+        while !s.get() {
+            drop(sem.acquire().await.unwrap());
+            notify.notify_one();
+            notify.notified().await;
+            tx.send(1u8).await.unwrap();
+            rx.recv().await.unwrap();
+            n.set(n.get() + 1);
+        }
+    });
+    let s = stop.clone();
+    let sibling = ex.spawn(async move { s.set(true) });
+    // The main future waits on the looping task: before the budget, the
+    // first poll of `looping` never returned.
+    ex.block_on(async { looping.await.unwrap() }, || {});
+    assert!(sibling.is_finished());
+    assert!(spins.get() > 0);
+}

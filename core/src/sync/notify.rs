@@ -233,14 +233,23 @@ pub struct Notified<'a> {
 impl Future for Notified<'_> {
     type Output = ();
 
+    /// One budgeted operation (see [`coop`](crate::coop)): with the task's
+    /// budget spent it yields before looking, even with a stored permit.
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        match this.stage {
+        crate::coop::poll_budgeted(cx, |cx| this.poll_unbudgeted(cx))
+    }
+}
+
+impl Notified<'_> {
+    /// `poll` without the budget.
+    fn poll_unbudgeted(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        match self.stage {
             Stage::Init => {
-                let mut state = this.notify.lock();
-                let generation = this.notify.generation.load(Ordering::Relaxed);
-                if generation != this.generation || core::mem::take(&mut state.permit) {
-                    this.stage = Stage::Done;
+                let mut state = self.notify.lock();
+                let generation = self.notify.generation.load(Ordering::Relaxed);
+                if generation != self.generation || core::mem::take(&mut state.permit) {
+                    self.stage = Stage::Done;
                     return Poll::Ready(());
                 }
                 let waiter = Waiter {
@@ -248,11 +257,11 @@ impl Future for Notified<'_> {
                     generation,
                     wakeup: Wakeup::None,
                 };
-                this.stage = Stage::Waiting(state.waiters.push_back(waiter));
+                self.stage = Stage::Waiting(state.waiters.push_back(waiter));
                 Poll::Pending
             }
             Stage::Waiting(key) => {
-                let mut state = this.notify.lock();
+                let mut state = self.notify.lock();
                 let waiter = state.waiters.get_mut(key);
                 if waiter.wakeup == Wakeup::None {
                     let stale = match &waiter.waker {
@@ -266,7 +275,7 @@ impl Future for Notified<'_> {
                 let waiter = state.waiters.remove(key);
                 drop(state);
                 drop(waiter);
-                this.stage = Stage::Done;
+                self.stage = Stage::Done;
                 Poll::Ready(())
             }
             Stage::Done => panic!("Notified polled after it completed"),

@@ -187,10 +187,15 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         // the waker is borrowed and never dropped (no refcount change).
         let waker = ManuallyDrop::new(unsafe { waker::borrowed(self.header_ptr()) });
         let mut cx = Context::from_waker(&waker);
-        // SAFETY: we hold RUNNING.
-        let result = self
-            .scheduler()
-            .unwind(|| unsafe { self.poll_stage(&mut cx) });
+        // Each poll starts with a fresh cooperative budget. A future that
+        // spends it wakes the task during this poll, so the task comes back
+        // `OkNotified` below and goes through `Schedule::yield_now`: to the
+        // back of the queue, like `yield_now`, not into a LIFO slot.
+        let result = crate::coop::budget(|| {
+            // SAFETY: we hold RUNNING.
+            self.scheduler()
+                .unwind(|| unsafe { self.poll_stage(&mut cx) })
+        });
         match result {
             Ok(Poll::Ready(output)) => {
                 // Drop the finished future under its own guard. Dropping it

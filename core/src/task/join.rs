@@ -86,18 +86,22 @@ impl<T> JoinHandle<T> {
 impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
+    /// One budgeted operation (see [`coop`](crate::coop)): with the task's
+    /// budget spent it yields before looking, even if the task finished.
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut out: Poll<Result<T, JoinError>> = Poll::Pending;
-        // SAFETY: we are the task's JoinHandle and `out` has the output type
-        // the task was created with.
-        unsafe {
-            (self.header().vtable.try_read_output)(
-                self.raw,
-                &mut out as *mut Poll<Result<T, JoinError>> as *mut (),
-                cx.waker(),
-            );
-        }
-        out
+        crate::coop::poll_budgeted(cx, |cx| {
+            let mut out: Poll<Result<T, JoinError>> = Poll::Pending;
+            // SAFETY: we are the task's JoinHandle and `out` has the output
+            // type the task was created with.
+            unsafe {
+                (self.header().vtable.try_read_output)(
+                    self.raw,
+                    &mut out as *mut Poll<Result<T, JoinError>> as *mut (),
+                    cx.waker(),
+                );
+            }
+            out
+        })
     }
 }
 

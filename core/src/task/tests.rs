@@ -158,3 +158,70 @@ fn join_waker_is_woken_on_completion_and_replaced_when_it_changes() {
 fn futures_noop() -> core::task::Waker {
     core::task::Waker::noop().clone()
 }
+
+/// Like [`Manual`], but records which door a task came back through.
+#[derive(Clone, Default)]
+struct Doors {
+    queue: Arc<Mutex<Vec<Notified<Doors>>>>,
+    schedules: Arc<core::sync::atomic::AtomicUsize>,
+    yields: Arc<core::sync::atomic::AtomicUsize>,
+}
+
+impl Schedule for Doors {
+    fn schedule(&self, task: Notified<Self>) {
+        self.schedules
+            .fetch_add(1, core::sync::atomic::Ordering::SeqCst);
+        self.queue.lock().unwrap().push(task);
+    }
+    fn yield_now(&self, task: Notified<Self>) {
+        self.yields
+            .fetch_add(1, core::sync::atomic::Ordering::SeqCst);
+        self.queue.lock().unwrap().push(task);
+    }
+    fn release(&self, _task: &Task<Self>) -> Option<Task<Self>> {
+        None
+    }
+}
+
+#[test]
+fn each_poll_gets_a_fresh_budget_and_spending_it_is_a_yield() {
+    use core::sync::atomic::Ordering::SeqCst;
+    let s = Doors::default();
+    let polls = Arc::new(core::sync::atomic::AtomicUsize::new(0));
+    let p = polls.clone();
+    let total = 3 * usize::from(crate::coop::INITIAL) + 1;
+    let (owned, notified, handle) = spawn(
+        async move {
+            let mut done = 0;
+            core::future::poll_fn(|cx| {
+                p.fetch_add(1, SeqCst);
+                while done < total {
+                    let restore = core::task::ready!(crate::coop::poll_proceed(cx));
+                    restore.made_progress();
+                    done += 1;
+                }
+                core::task::Poll::Ready(done)
+            })
+            .await
+        },
+        s.clone(),
+    );
+    drop(owned);
+    notified.run();
+    while !s.queue.lock().unwrap().is_empty() {
+        let tasks: Vec<_> = core::mem::take(&mut *s.queue.lock().unwrap());
+        for t in tasks {
+            t.run();
+        }
+    }
+    assert!(handle.is_finished());
+    // 128 operations per poll: three full polls, then one that finishes.
+    assert_eq!(polls.load(SeqCst), 4);
+    assert_eq!(
+        s.yields.load(SeqCst),
+        3,
+        "an exhausted budget must requeue as a yield"
+    );
+    assert_eq!(s.schedules.load(SeqCst), 0);
+    drop(handle);
+}

@@ -4,6 +4,8 @@
 use std::fmt;
 use std::future::{poll_fn, Future};
 
+use minirt_core::coop;
+
 use super::handle::ScopeHandle;
 use super::options::Options;
 use super::outcome::{Outcome, Report, Stopped, TryJoinError};
@@ -135,7 +137,7 @@ impl<T: Send + 'static> Scope<T> {
     /// });
     /// ```
     pub async fn next_completed(&mut self) -> Option<(usize, Outcome<T>)> {
-        poll_fn(|cx| self.handle.state.poll_next_completed(cx)).await
+        poll_fn(|cx| coop::poll_budgeted(cx, |cx| self.handle.state.poll_next_completed(cx))).await
     }
 
     /// Waits for every child (and any shielded work started inside).
@@ -151,7 +153,7 @@ impl<T: Send + 'static> Scope<T> {
     /// keep panics as values).
     pub async fn join(self) -> Result<Vec<T>, Stopped<T>> {
         let state = self.handle.state.clone();
-        let finished = poll_fn(|cx| state.poll_finish(cx)).await;
+        let finished = poll_fn(|cx| coop::poll_budgeted(cx, |cx| state.poll_finish(cx))).await;
         drop(self);
         finished.into_result()
     }
@@ -160,7 +162,7 @@ impl<T: Send + 'static> Scope<T> {
     /// order; never resumes a panic. The natural ending of a supervisor.
     pub async fn outcomes(self) -> Report<T> {
         let state = self.handle.state.clone();
-        let finished = poll_fn(|cx| state.poll_finish(cx)).await;
+        let finished = poll_fn(|cx| coop::poll_budgeted(cx, |cx| state.poll_finish(cx))).await;
         drop(self);
         finished.into_report()
     }
@@ -190,7 +192,7 @@ impl<V: Send + 'static, E: Send + 'static> Scope<Result<V, E>> {
     /// ```
     pub async fn try_join(self) -> Result<Vec<V>, TryJoinError<V, E>> {
         let state = self.handle.state.clone();
-        let finished = poll_fn(|cx| state.poll_finish(cx)).await;
+        let finished = poll_fn(|cx| coop::poll_budgeted(cx, |cx| state.poll_finish(cx))).await;
         drop(self);
         finished.into_try_result()
     }

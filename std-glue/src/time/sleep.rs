@@ -136,8 +136,12 @@ impl Sleep {
 impl Future for Sleep {
     type Output = ();
 
+    /// One budgeted operation (see `minirt_core::coop`): with the task's
+    /// budget spent it yields (woken) even if the deadline has passed, so a
+    /// loop over elapsed sleeps lets other tasks run.
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        self.get_mut().poll_sleep(cx)
+        let this = self.get_mut();
+        minirt_core::coop::poll_budgeted(cx, |cx| this.poll_sleep(cx))
     }
 }
 

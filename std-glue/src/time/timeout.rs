@@ -7,6 +7,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use minirt_core::coop;
+
 use super::{sleep_until, Instant, Sleep};
 
 /// Runs `future` for at most `duration`.
@@ -14,6 +16,12 @@ use super::{sleep_until, Instant, Sleep};
 /// Returns `Ok(output)` if it finished in time, or `Err(Elapsed)` if the
 /// deadline passed first — in which case the inner future has been dropped
 /// (cancelled, its destructors run) by the time `Err` is returned.
+///
+/// An elapsed deadline spends one unit of the task's cooperative budget
+/// (see [`minirt::task::consume_budget`](crate::task::consume_budget)), as
+/// an elapsed [`sleep`](super::sleep) does. The deadline is still noticed
+/// when the inner future spends the whole budget on every poll: the timer
+/// is then checked outside the budget.
 ///
 /// ```
 /// use std::time::Duration;
@@ -71,11 +79,22 @@ impl<F: Future> Future for Timeout<F> {
         let Some(inner) = future.as_mut().as_pin_mut() else {
             panic!("Timeout polled after it completed");
         };
+        let had_budget = coop::has_budget_remaining();
         if let Poll::Ready(out) = inner.poll(cx) {
             future.set(None);
             return Poll::Ready(Ok(out));
         }
-        match Pin::new(&mut this.sleep).poll(cx) {
+        // The deadline spends from the cooperative budget like any elapsed
+        // sleep, except when the inner future has just spent the last unit:
+        // then the timer is looked at unconstrained, or an inner future that
+        // always finds work ready would keep the deadline from ever firing.
+        let sleep = Pin::new(&mut this.sleep);
+        let fired = if had_budget && !coop::has_budget_remaining() {
+            coop::with_unconstrained(|| sleep.poll(cx))
+        } else {
+            sleep.poll(cx)
+        };
+        match fired {
             Poll::Ready(()) => {
                 // Cancel the inner future now, before reporting the timeout.
                 future.set(None);

@@ -145,6 +145,7 @@ use super::cache_line::CacheLine;
 use super::lock::Lock;
 use super::wait_list::WaitList;
 use super::wake_list::{self, WakeList};
+use crate::coop;
 use crate::loom::atomic::{fence, AtomicBool, AtomicPtr, AtomicUsize, Ordering::*};
 use crate::loom::sync::Arc;
 use crate::loom::UnsafeCell;
@@ -627,8 +628,19 @@ impl<T> Sender<T> {
     /// value back, once the receiver is dropped or closed. Cancel-safe:
     /// dropping the future before it completes drops the value and frees
     /// its place in the queue; nothing is half-sent.
+    ///
+    /// Spends one unit of the task's [cooperative budget](crate::coop);
+    /// with the budget spent it yields first, even if there is room.
     pub async fn send(&self, value: T) -> Result<(), SendError<T>> {
-        let pos = match self.chan.try_claim() {
+        let restore = core::future::poll_fn(coop::poll_proceed).await;
+        let claim = self.chan.try_claim();
+        if !matches!(claim, Claim::MustWait) {
+            restore.made_progress();
+        }
+        // Waiting for room is not progress: the unit goes back here, and
+        // `WaitForRoom` spends one when it is served.
+        drop(restore);
+        let pos = match claim {
             Claim::Claimed(pos) => pos,
             Claim::Closed => return Err(SendError(value)),
             Claim::MustWait => match (WaitForRoom {
@@ -734,10 +746,17 @@ impl<T> Future for WaitForRoom<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<usize>> {
         let this = self.get_mut();
-        let Some(key) = this.key else {
-            return this.enqueue(cx);
+        coop::poll_budgeted(cx, |cx| this.poll_served(cx))
+    }
+}
+
+impl<T> WaitForRoom<'_, T> {
+    /// `poll` without the budget: queue up, or look whether we were served.
+    fn poll_served(&mut self, cx: &mut Context<'_>) -> Poll<Option<usize>> {
+        let Some(key) = self.key else {
+            return self.enqueue(cx);
         };
-        let mut waiters = this.chan.waiters.lock();
+        let mut waiters = self.chan.waiters.lock();
         let waiter = waiters.get_mut(key);
         let result = match waiter.state {
             WaitState::Granted(pos) => Some(pos),
@@ -755,7 +774,7 @@ impl<T> Future for WaitForRoom<'_, T> {
         let node = waiters.remove(key);
         drop(waiters);
         drop(node);
-        this.key = None;
+        self.key = None;
         Poll::Ready(result)
     }
 }
@@ -833,7 +852,16 @@ impl<T> Receiver<T> {
     }
 
     /// Poll form of [`recv`](Self::recv).
+    ///
+    /// Spends one unit of the task's [cooperative budget](crate::coop) when
+    /// it returns `Ready`; with the budget spent it returns `Pending` (the
+    /// task already woken) even if a value is buffered.
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        coop::poll_budgeted(cx, |cx| self.poll_recv_unbudgeted(cx))
+    }
+
+    /// [`poll_recv`](Self::poll_recv) without the budget.
+    fn poll_recv_unbudgeted(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         match self.try_recv() {
             Ok(value) => return Poll::Ready(Some(value)),
             Err(TryRecvError::Disconnected) => return Poll::Ready(None),

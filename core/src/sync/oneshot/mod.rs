@@ -366,19 +366,23 @@ impl<T> Receiver<T> {
 impl<T> Future for Receiver<T> {
     type Output = Result<T, RecvError>;
 
+    /// One budgeted operation (see [`coop`](crate::coop)): with the task's
+    /// budget spent it yields before looking, even if the value is there.
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        let inner = this
-            .inner
-            .as_ref()
-            .expect("oneshot::Receiver polled after it completed");
-        let s = inner.state.load();
-        let s = if s.is_closed() {
-            s
-        } else {
-            ready!(inner.register_waker(Side::Receiver, cx))
-        };
-        Poll::Ready(this.finish(s))
+        crate::coop::poll_budgeted(cx, |cx| {
+            let inner = this
+                .inner
+                .as_ref()
+                .expect("oneshot::Receiver polled after it completed");
+            let s = inner.state.load();
+            let s = if s.is_closed() {
+                s
+            } else {
+                ready!(inner.register_waker(Side::Receiver, cx))
+            };
+            Poll::Ready(this.finish(s))
+        })
     }
 }
 

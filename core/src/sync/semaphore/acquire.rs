@@ -15,6 +15,7 @@ use super::{
     AcquireError, Outcome, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryTake, CLOSED,
     HAS_WAITERS,
 };
+use crate::coop;
 use crate::loom::atomic::Ordering;
 
 /// Where an acquire request stands.
@@ -36,7 +37,20 @@ enum Request {
 impl Request {
     /// Drives the request; `Ready(Ok(n))` means `n` permits now belong to the
     /// caller.
+    ///
+    /// One budgeted operation (see [`coop`]): with the task's budget spent it
+    /// yields before looking, whether or not permits are free. A request
+    /// already granted keeps its permits until the next poll collects them.
     fn poll(&mut self, sem: &Semaphore, cx: &mut Context<'_>) -> Poll<Result<u32, AcquireError>> {
+        coop::poll_budgeted(cx, |cx| self.poll_unbudgeted(sem, cx))
+    }
+
+    /// [`poll`](Self::poll) without the budget.
+    fn poll_unbudgeted(
+        &mut self,
+        sem: &Semaphore,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<u32, AcquireError>> {
         match *self {
             Request::Idle { needed } => match sem.try_take_fast(needed) {
                 TryTake::Taken => {
