@@ -334,3 +334,30 @@ fn awaiting_finished_join_handles_spends_the_budget() {
         });
     }
 }
+
+/// The `block_on` future itself is polled with a budget too: looping on an
+/// always-ready semaphore inside `block_on` lets a current-thread runtime's
+/// tasks run.
+#[test]
+fn a_block_on_future_looping_on_ready_work_lets_tasks_run() {
+    bounded(LIMIT, || {
+        for (name, rt) in runtimes() {
+            let probe = Arc::new(Probe::default());
+            let spins = rt.block_on({
+                let probe = probe.clone();
+                async move {
+                    let stopper = probe.clone();
+                    drop(minirt::spawn(async move {
+                        stopper.stop.store(true, Relaxed);
+                    }));
+                    let sem = Semaphore::new(1);
+                    while probe.keep_spinning() {
+                        drop(sem.acquire().await.unwrap());
+                    }
+                    probe.spins.load(Relaxed)
+                }
+            });
+            assert!(spins >= 1, "{name}: the block_on loop never ran");
+        }
+    });
+}

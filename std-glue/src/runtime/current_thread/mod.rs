@@ -33,6 +33,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
+use minirt_core::coop;
 use minirt_core::task::{
     JoinHandle, LocalOwnedTasks, Notified, NotifiedQueue, OwnedTasks, PanicPayload, Schedule, Task,
 };
@@ -308,7 +309,7 @@ impl Shared {
             let thread = BlockOnThread::new(&self.driver);
             let mut cx = Context::from_waker(thread.waker());
             loop {
-                if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+                if let Poll::Ready(out) = coop::budget(|| future.as_mut().poll(&mut cx)) {
                     return out;
                 }
                 if !self.core_taken.load(Acquire) {
@@ -396,7 +397,9 @@ impl<'a> CoreGuard<'a> {
         shared.main.woken.store(true, Relaxed);
         loop {
             if shared.main.woken.swap(false, AcqRel) {
-                if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+                // Like a task poll: a fresh budget, so the `block_on` future
+                // cannot starve the tasks by looping on ready futures.
+                if let Poll::Ready(out) = coop::budget(|| future.as_mut().poll(&mut cx)) {
                     return out;
                 }
             }

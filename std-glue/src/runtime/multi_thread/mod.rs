@@ -50,6 +50,7 @@ use std::task::{Context, Poll};
 use std::thread;
 
 use crossbeam_deque::{Injector, Stealer, Worker};
+use minirt_core::coop;
 use minirt_core::task::{JoinHandle, Notified, OwnedTasks, PanicPayload, Schedule, Task};
 
 use super::builder::Builder;
@@ -284,7 +285,9 @@ impl Shared {
         let mut cx = Context::from_waker(thread.waker());
         let mut future = pin!(future);
         loop {
-            if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            // Like a task poll: a fresh budget, so a loop over always-ready
+            // futures inside `block_on` yields now and then.
+            if let Poll::Ready(out) = coop::budget(|| future.as_mut().poll(&mut cx)) {
                 return out;
             }
             thread.park(None, &|| self.has_stealable_work());
