@@ -3,6 +3,8 @@
 //! `block_on` from another thread, move it, drop it elsewhere, abort from
 //! elsewhere. Each test records the thread of every poll and of the drop.
 
+#![allow(clippy::async_yields_async)] // some tests return JoinHandles out of block_on on purpose
+
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::{mpsc, Arc, Mutex};

@@ -90,8 +90,15 @@ fn cancel_unlisted<S: 'static>(task: Task<S>, notified: Notified<S>) {
     task.shutdown();
 }
 
-/// Every live task of an executor whose threads share it; see the
-/// [module docs](self).
+/// Every live task of an executor whose threads share it.
+///
+/// Shutdown needs this list: an idle task whose only references are wakers
+/// stored inside other idle tasks would otherwise never be dropped. The
+/// list is sharded, each shard behind its own lock on its own cache lines,
+/// so that workers spawning and completing tasks rarely meet on one lock.
+/// Each task's place in it is kept in the task's header, written once by
+/// [`bind`](Self::bind) before the task is first queued; only the list reads
+/// it, which is why it is not public API.
 ///
 /// ```
 /// use std::sync::LazyLock;
@@ -258,7 +265,11 @@ impl<S: Schedule> OwnedTasks<S> {
 }
 
 /// Every live task of an executor that lists them from one thread only; no
-/// lock. See the [module docs](self).
+/// lock (the current-thread runtime's tasks, and local `!Send` tasks).
+///
+/// Keys it writes carry a tag bit, so an executor with both kinds of list
+/// can offer a task to each: [`remove`](Self::remove) on the wrong one
+/// declines (`None`) without touching anything.
 ///
 /// It is `!Sync` (and `!Send`), so every method runs on the thread that owns
 /// it; executors whose list must stay put behind a shared structure keep it
