@@ -2,7 +2,7 @@
 //! feature.
 //!
 //! Mirrors `rt_tokio.rs` function by function, written against minirt's
-//! planned API (API.md): `Builder::{current_thread, multi_thread}`,
+//! public API (the shared design doc `API.md`): `Builder::{current_thread, multi_thread}`,
 //! `Builder::mock_clock`, `Runtime::{block_on, spawn}`, `minirt::spawn`,
 //! `spawn_blocking`, `yield_now`, `future::join_all`, `time::{sleep,
 //! timeout}`, `sync::{Semaphore, oneshot, mpsc}`, `net::{TcpListener,

@@ -10,7 +10,8 @@
 //! How: the [`oneshot`] channel is lock-free (one atomic state word), and so
 //! are the send and receive paths of the [`mpsc`] channel while it has room
 //! (senders that wait for room queue behind a small lock). The others keep
-//! their waiter queues behind a tiny spin lock that is held only
+//! their waiter queues behind a tiny lock (a `std` mutex with the `std`
+//! feature, a spin lock without it; see `lock.rs`) that is held only
 //! for a few loads and stores — never across an `.await` and never while a
 //! waker is woken or dropped (wakers are collected under the lock and woken
 //! after it is released). Waiter queues live in slabs, so waiting does not

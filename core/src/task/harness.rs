@@ -15,8 +15,10 @@ use super::state::{State, TransitionToIdle, TransitionToRunning};
 use super::{waker, Notified, Schedule, Task};
 use crate::loom::UnsafeCell;
 
-/// The one heap allocation of a task. `repr(C)` puts the header first so a
-/// `NonNull<Header>` and a `NonNull<Cell<F, S>>` are the same address.
+/// A task's cell: all of its one heap allocation, or (with
+/// `Schedule::ISOLATE_TASKS`) the cache-line-aligned part carved out of it
+/// (`placement.rs`). `repr(C)` puts the header first so a `NonNull<Header>`
+/// and a `NonNull<Cell<F, S>>` are the same address.
 #[repr(C)]
 pub(crate) struct Cell<F: Future, S> {
     pub(crate) header: Header,

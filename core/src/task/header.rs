@@ -18,8 +18,9 @@ pub(crate) struct Header {
     /// Intrusive link for lock-free run queues. Written only by the thread
     /// that pushes the task, while it holds the task's `Notified`.
     pub(crate) queue_next: UnsafeCell<Option<NonNull<Header>>>,
-    /// The scheduler's key for this task in its owned-task list. Touched only
-    /// by that scheduler, under its own lock.
+    /// The task's key in its owned-task list (`owned.rs`): written once by
+    /// the list before the task is first queued, read only by the list
+    /// afterwards (the queue's release/acquire publishes the write).
     pub(crate) owner_key: UnsafeCell<usize>,
     /// Waker of the task awaiting the `JoinHandle`. Owned by the handle
     /// while `JOIN_WAKER` is clear, readable by the task side while it is set.

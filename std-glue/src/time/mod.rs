@@ -2,12 +2,18 @@
 //!
 //! Every runtime has a hierarchical timer wheel (from `minirt-core`) at 1 ms
 //! resolution. Timers never fire early. They fire from the thread that
-//! parks — the park timeout is the next deadline — so there is no timer
-//! thread. See `driver.rs` for how registration avoids serializing workers.
+//! parks in the runtime's driver — the park timeout is the next deadline —
+//! so there is no timer thread, and busy threads fire due timers every 61
+//! scheduler ticks. See `driver.rs` here for how registration avoids
+//! serializing workers, and the runtime's driver (`src/driver/`) for when a
+//! mock clock moves.
 //!
 //! With a [mock clock](Clock::mock) time is virtual: it moves by
-//! [`advance`] or jumps to the next deadline whenever everything is idle,
-//! so tests of timeouts and retries run in milliseconds and deterministically.
+//! [`advance`] or jumps to the next deadline when nothing is running — no
+//! task, `block_on` future, blocking job or sync-scope closure — and no task
+//! is runnable (and, while sockets exist, after a short real-time
+//! [autojump threshold](Clock::autojump_threshold)), so tests of timeouts and
+//! retries run in milliseconds and deterministically.
 //!
 //! # Scheduled calls
 //!
