@@ -14,9 +14,11 @@
 //! | `thread_local!` | std's | loom's: loom runs every model thread as a coroutine on one OS thread, so a std thread-local would be shared by all of them |
 //! | `parking` (`Parker`, `Unparker`, `pair`) | the `parking` crate | [a token behind a loom `Mutex`/`Condvar`](imp::parking) |
 //!
-//! The cfg is `minirt_loom`, not `loom`: `--cfg loom` also switches the
-//! `parking` crate to its loom build, which lacks `park_timeout`, so the
+//! The cfg is `minirt_loom`, not `loom`: `--cfg loom` alone also switches
+//! the `parking` crate to its loom build, which lacks `park_timeout`, so the
 //! runtime would not compile. (`minirt-core` keeps plain `cfg(loom)`.)
+//! Under `minirt_loom` the `parking` crate is not used, so both cfgs may be
+//! given together, which puts `minirt-core`'s atomics under loom as well.
 
 pub(crate) use imp::*;
 

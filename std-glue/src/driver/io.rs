@@ -107,13 +107,16 @@ impl IoPoller {
             Ok(_) => timeout,
             Err(_) => {
                 // NOTIFIED: someone already asked us not to sleep; still
-                // look at I/O so a stream of notifies cannot starve it.
-                state.store(EMPTY, SeqCst);
+                // look at I/O so a stream of notifies cannot starve it. (A
+                // notify during that look is not lost although the flag is
+                // cleared again below: we return without waiting, and the
+                // caller looks for work after every return.)
+                reset(state);
                 Some(Duration::ZERO)
             }
         };
         let dispatched = self.poll_io(timeout);
-        state.store(EMPTY, SeqCst);
+        reset(state);
         dispatched
     }
 
@@ -148,6 +151,15 @@ impl IoPoller {
         };
         Ok(false)
     }
+}
+
+/// The parker's `-> EMPTY`. A swap rather than a store: the same
+/// instruction on x86 (a `SeqCst` store is an `xchg`), and loom 0.7 lets a
+/// plain store that races an unparker's `swap` land between that swap's
+/// read and its write (tokio-rs/loom#254), which makes the models report
+/// lost wake-ups that the memory model rules out.
+fn reset(state: &AtomicU8) {
+    state.swap(EMPTY, SeqCst);
 }
 
 impl IoUnparker {
