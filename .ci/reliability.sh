@@ -55,7 +55,7 @@ loom_std_glue() {
     RUSTFLAGS="--cfg minirt_loom" CARGO_TARGET_DIR=target/loom-std \
         cargo test -p minirt --release --lib worker_loom
     RUSTFLAGS="--cfg minirt_loom --cfg loom" CARGO_TARGET_DIR=target/loom-std-core \
-        cargo test -p minirt --release --lib \
+        cargo test -p minirt --release --lib -- \
         worker_loom::remote_spawn worker_loom::wake_races worker_loom::mock_clock
 }
 

@@ -319,7 +319,7 @@ impl Workers {
             let _ = shared.injector.steal();
         }
         debug_assert!(
-            worker::current_index(shared).is_some() || shared.owned.len() == 0,
+            worker::current_index(shared).is_some() || shared.owned.is_empty(),
             "tasks survived shutdown"
         );
     }

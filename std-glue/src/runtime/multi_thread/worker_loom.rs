@@ -6,7 +6,7 @@
 //! RUSTFLAGS="--cfg minirt_loom" LOOM_MAX_PREEMPTIONS=2 CARGO_TARGET_DIR=target/loom-std \
 //!     cargo test -p minirt --release --lib worker_loom
 //! RUSTFLAGS="--cfg minirt_loom --cfg loom" LOOM_MAX_PREEMPTIONS=2 \
-//!     CARGO_TARGET_DIR=target/loom-std-core cargo test -p minirt --release --lib \
+//!     CARGO_TARGET_DIR=target/loom-std-core cargo test -p minirt --release --lib -- \
 //!     worker_loom::remote_spawn worker_loom::wake_races worker_loom::mock_clock
 //! ```
 //!
@@ -108,7 +108,10 @@ fn parts(rt: &Runtime) -> (Arc<Shared>, Arc<Driver>) {
 /// a sleeper, no task alive, no busy unit left.
 fn check_shut_down(shared: &Shared, driver: &Driver) {
     for i in 0..shared.num_workers() {
-        assert!(!shared.idle.is_parked(i), "worker {i} exited listed as parked");
+        assert!(
+            !shared.idle.is_parked(i),
+            "worker {i} exited listed as parked"
+        );
     }
     assert_eq!(shared.idle.parked(), 0);
     assert_eq!(shared.owned.len(), 0, "a task survived shutdown");
@@ -147,6 +150,9 @@ fn lifo_chain_past_the_cap_while_the_other_worker_steals() {
 
     /// Link `depth` of the chain: spawns link `depth + 1` (from this
     /// worker, so into its LIFO slot) and hands its handle to `main`.
+    // Not an `async fn`: it spawns itself, and the compiler cannot infer
+    // `Send` for a recursive `async fn`, so the bound is written out.
+    #[allow(clippy::manual_async_fn)]
     fn link(depth: usize, handles: Handles) -> impl std::future::Future<Output = ()> + Send {
         async move {
             if depth + 1 < CHAIN {
