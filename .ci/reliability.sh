@@ -46,11 +46,17 @@ loom_core() {
         cargo test -p minirt-core --release --test loom_task --test loom_sync
 }
 
-# std-glue uses `cfg(minirt_loom)`: `--cfg loom` would also switch the
+# std-glue uses `cfg(minirt_loom)`: `--cfg loom` alone would also switch the
 # `parking` crate to its loom build, which the runtime does not compile with.
+# The models run the real worker loop (see runtime/multi_thread/worker_loom.rs):
+# first with minirt-core on std atomics, then with `--cfg loom` too, so that
+# core's task and join-waker atomics are loom's (needed by the mock-clock model).
 loom_std_glue() {
     RUSTFLAGS="--cfg minirt_loom" CARGO_TARGET_DIR=target/loom-std \
-        cargo test -p minirt --release --lib idle_loom
+        cargo test -p minirt --release --lib worker_loom
+    RUSTFLAGS="--cfg minirt_loom --cfg loom" CARGO_TARGET_DIR=target/loom-std-core \
+        cargo test -p minirt --release --lib -- \
+        worker_loom::remote_spawn worker_loom::wake_races worker_loom::mock_clock
 }
 
 miri_core() {
@@ -88,7 +94,7 @@ valgrind_stress() {
 
 step "install tools" install_tools
 step "loom: minirt-core (task core, sync)" loom_core
-step "loom: minirt notify/park protocol" loom_std_glue
+step "loom: minirt worker loop (real code)" loom_std_glue
 step "miri: minirt-core" miri_core
 step "miri: current-thread runtime tests" miri_runtime
 fuzz_all

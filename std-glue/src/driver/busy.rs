@@ -20,11 +20,12 @@
 //! clock nobody reads it, so every operation here is a no-op (one branch on
 //! a field that never changes).
 
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering::*};
 use std::sync::Arc;
 use std::task::{Wake, Waker};
 
 use super::io::IoUnparker;
+use crate::loom::atomic::{AtomicU8, AtomicUsize, Ordering::*};
+use crate::loom::parking;
 
 /// The count itself; lives in the [`Driver`](super::Driver).
 pub(crate) struct Busy {

@@ -20,11 +20,23 @@
 //! Both sides use `SeqCst`, so either the unparker sees `PARKED` (and wakes
 //! mio), or the parker sees `NOTIFIED` before it waits: a notify is never
 //! lost.
+//!
+//! # Under loom
+//!
+//! With `cfg(minirt_loom)` the flag protocol above is unchanged (loom
+//! atomics), but the wait itself is not mio's: loom cannot see a thread
+//! blocked in `epoll_wait`, and the eventfd write that ends it. The poller
+//! then waits on a token ([`crate::loom::parking`]) that `unpark` hands
+//! over, which is what mio's edge-triggered eventfd waker amounts to: one
+//! pending wake, consumed by the next poll (a zero-timeout one included).
+//! The reactor is still created, for its handle; it is never polled, so no
+//! I/O event is modelled.
 
 use std::io;
-use std::sync::atomic::{AtomicU8, Ordering::SeqCst};
 use std::sync::Arc;
 use std::time::Duration;
+
+use crate::loom::atomic::{AtomicU8, Ordering::SeqCst};
 
 const EMPTY: u8 = 0;
 const PARKED: u8 = 1;
@@ -32,8 +44,13 @@ const NOTIFIED: u8 = 2;
 
 /// The parking side: owned by whichever thread drives the runtime's I/O.
 pub(crate) struct IoPoller {
+    /// Under loom only kept alive for its handle (never polled).
+    #[cfg_attr(minirt_loom, allow(dead_code))]
     io: minirt_reactor::Driver,
     handle: IoUnparker,
+    /// Where the poll waits under loom (see the module docs).
+    #[cfg(minirt_loom)]
+    wait: crate::loom::parking::Parker,
 }
 
 /// The waking side; cheap to clone, usable from any thread.
@@ -45,21 +62,30 @@ pub(crate) struct IoUnparker {
 struct HandleInner {
     state: AtomicU8,
     io: minirt_reactor::Handle,
+    /// Ends the poll's wait under loom (see the module docs).
+    #[cfg(minirt_loom)]
+    wake: crate::loom::parking::Unparker,
 }
 
 impl IoPoller {
     pub(crate) fn new() -> io::Result<(IoPoller, IoUnparker)> {
         let io = minirt_reactor::Driver::new()?;
+        #[cfg(minirt_loom)]
+        let (wait, wake) = crate::loom::parking::pair();
         let handle = IoUnparker {
             inner: Arc::new(HandleInner {
                 state: AtomicU8::new(EMPTY),
                 io: io.handle(),
+                #[cfg(minirt_loom)]
+                wake,
             }),
         };
         Ok((
             IoPoller {
                 io,
                 handle: handle.clone(),
+                #[cfg(minirt_loom)]
+                wait,
             },
             handle,
         ))
@@ -81,18 +107,21 @@ impl IoPoller {
             Ok(_) => timeout,
             Err(_) => {
                 // NOTIFIED: someone already asked us not to sleep; still
-                // look at I/O so a stream of notifies cannot starve it.
-                state.store(EMPTY, SeqCst);
+                // look at I/O so a stream of notifies cannot starve it. (A
+                // notify during that look is not lost although the flag is
+                // cleared again below: we return without waiting, and the
+                // caller looks for work after every return.)
+                reset(state);
                 Some(Duration::ZERO)
             }
         };
         let dispatched = self.poll_io(timeout);
-        state.store(EMPTY, SeqCst);
+        reset(state);
         dispatched
     }
 
     fn poll_io(&mut self, timeout: Option<Duration>) -> bool {
-        match self.io.park(timeout) {
+        match self.wait(timeout) {
             Ok(dispatched) => dispatched,
             Err(e) => {
                 // mio only fails here if the OS refuses epoll_wait; there is
@@ -102,14 +131,55 @@ impl IoPoller {
             }
         }
     }
+
+    /// Polls mio.
+    #[cfg(not(minirt_loom))]
+    fn wait(&mut self, timeout: Option<Duration>) -> io::Result<bool> {
+        self.io.park(timeout)
+    }
+
+    /// Takes the wake token, waiting for it unless `timeout` is zero (see
+    /// the module docs). No I/O event is ever dispatched.
+    #[cfg(minirt_loom)]
+    fn wait(&mut self, timeout: Option<Duration>) -> io::Result<bool> {
+        match timeout {
+            Some(t) => self.wait.park_timeout(t),
+            None => {
+                self.wait.park();
+                true
+            }
+        };
+        Ok(false)
+    }
+}
+
+/// The parker's `-> EMPTY`. A swap rather than a store: the same
+/// instruction on x86 (a `SeqCst` store is an `xchg`), and loom 0.7 lets a
+/// plain store that races an unparker's `swap` land between that swap's
+/// read and its write (tokio-rs/loom#254), which makes the models report
+/// lost wake-ups that the memory model rules out.
+fn reset(state: &AtomicU8) {
+    state.swap(EMPTY, SeqCst);
 }
 
 impl IoUnparker {
     /// Wakes the parked driver, or makes its next park return at once.
     pub(crate) fn unpark(&self) {
         if self.inner.state.swap(NOTIFIED, SeqCst) == PARKED {
-            self.inner.io.unpark();
+            self.wake_poller();
         }
+    }
+
+    /// Ends the poller's wait: writes mio's eventfd.
+    #[cfg(not(minirt_loom))]
+    fn wake_poller(&self) {
+        self.inner.io.unpark();
+    }
+
+    /// Ends the poller's wait: hands it the token.
+    #[cfg(minirt_loom)]
+    fn wake_poller(&self) {
+        self.inner.wake.unpark();
     }
 
     /// The reactor handle that sockets register with.

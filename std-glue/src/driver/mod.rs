@@ -50,11 +50,12 @@
 pub(crate) mod busy;
 pub(crate) mod io;
 
-use std::sync::atomic::{fence, AtomicUsize, Ordering::SeqCst};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::Waker;
 use std::time::Duration;
 
+use crate::loom::atomic::{fence, AtomicUsize, Ordering::SeqCst};
+use crate::loom::{parking, Mutex, MutexGuard};
 use crate::time::driver::TimeDriver;
 use crate::time::Clock;
 use busy::{BlockOnWaker, Busy, ThreadWaker};
@@ -249,7 +250,7 @@ impl Driver {
         Advance::Jumped
     }
 
-    fn lock_advance(&self) -> std::sync::MutexGuard<'_, ()> {
+    fn lock_advance(&self) -> MutexGuard<'_, ()> {
         self.advance.lock().unwrap_or_else(|e| e.into_inner())
     }
 

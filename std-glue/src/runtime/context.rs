@@ -9,7 +9,7 @@ use std::cell::{Cell, RefCell};
 
 use super::Handle;
 
-thread_local! {
+crate::loom::thread_local! {
     static CURRENT: RefCell<Option<Handle>> = const { RefCell::new(None) };
     static ENTERED: Cell<bool> = const { Cell::new(false) };
 }

@@ -137,10 +137,6 @@ impl Idle {
     }
 }
 
-#[cfg(all(test, minirt_loom))]
-#[path = "idle_loom.rs"]
-mod idle_loom;
-
 #[cfg(all(test, not(minirt_loom)))]
 mod tests {
     use super::*;

@@ -40,16 +40,17 @@
 //!    `shutdown_timeout`).
 
 mod idle;
+mod queue;
 mod worker;
+#[cfg(all(test, minirt_loom))]
+mod worker_loom;
 
 use std::future::Future;
 use std::pin::pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
+use std::sync::atomic::{AtomicU64, Ordering::*};
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::thread;
 
-use crossbeam_deque::{Injector, Stealer, Worker};
 use minirt_core::coop;
 use minirt_core::task::{JoinHandle, Notified, OwnedTasks, PanicPayload, Schedule, Task};
 
@@ -57,7 +58,12 @@ use super::builder::Builder;
 use super::Handle;
 use super::Parts;
 use crate::driver::{BlockOnThread, Driver};
+// The counters stay std atomics: written by one thread, never used to
+// synchronize, so loom versions would only multiply its interleavings.
+use crate::loom::atomic::AtomicBool;
+use crate::loom::{parking, thread};
 use idle::Idle;
+use queue::{Injector, Stealer, Worker};
 
 /// At most this many tasks run in a row from a worker's LIFO slot.
 pub(crate) const MAX_LIFO_POLLS: u32 = 3;

@@ -6,14 +6,15 @@ use std::ptr;
 use std::sync::atomic::Ordering::*;
 use std::sync::Arc;
 
-use crossbeam_deque::{Steal, Worker};
 use minirt_core::task::Notified;
 
+use super::queue::{Steal, Worker};
 use super::{bump, Scheduler, Shared, INJECTOR_INTERVAL, MAX_LIFO_POLLS};
 use crate::driver::Sleeper;
+use crate::loom::parking;
 use crate::runtime::{context, Handle, SchedulerHandle};
 
-thread_local! {
+crate::loom::thread_local! {
     /// The worker running on this thread, if any.
     static WORKER: Cell<*const WorkerContext> = const { Cell::new(ptr::null()) };
 }
