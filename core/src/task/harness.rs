@@ -193,10 +193,12 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         // spends it wakes the task during this poll, so the task comes back
         // `OkNotified` below and goes through `Schedule::yield_now`: to the
         // back of the queue, like `yield_now`, not into a LIFO slot.
-        let result = crate::coop::budget(|| {
+        let (result, budget_spent) = crate::coop::budget(|| {
             // SAFETY: we hold RUNNING.
-            self.scheduler()
-                .unwind(|| unsafe { self.poll_stage(&mut cx) })
+            let result = self
+                .scheduler()
+                .unwind(|| unsafe { self.poll_stage(&mut cx) });
+            (result, !crate::coop::has_budget_remaining())
         });
         match result {
             Ok(Poll::Ready(output)) => {
@@ -223,7 +225,11 @@ impl<F: Future, S: Schedule> Harness<F, S> {
                     // SAFETY: the transition turned the poll's reference into
                     // a queue reference.
                     let notified = unsafe { Notified::from_raw(self.header_ptr()) };
-                    self.scheduler().yield_now(notified);
+                    if budget_spent {
+                        self.scheduler().yield_spent(notified);
+                    } else {
+                        self.scheduler().yield_now(notified);
+                    }
                 }
                 TransitionToIdle::Cancelled => self.cancel_and_complete(),
             },

@@ -22,7 +22,7 @@
 //!   thread) leaks them: their destructors never run, which is safe, and is
 //!   what a value that cannot be dropped on the right thread must do.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicBool, Ordering::*};
 use std::sync::Arc;
 use std::thread::{self, ThreadId};
@@ -83,6 +83,9 @@ impl Schedule for LocalScheduler {
 thread_local! {
     /// The sets this thread owns; cancels their tasks when the thread exits.
     static OWNED_SETS: RefCell<OwnedSets> = const { RefCell::new(OwnedSets(Vec::new())) };
+    /// Whether `OWNED_SETS` is non-empty: one plain load on the `block_on`
+    /// path of threads that never spawned a local task.
+    static OWNS_SETS: Cell<bool> = const { Cell::new(false) };
 }
 
 struct OwnedSets(Vec<Arc<LocalSet>>);
@@ -98,8 +101,16 @@ impl Drop for OwnedSets {
 }
 
 impl LocalSet {
+    /// Whether the calling thread owns a set on any runtime.
+    pub(super) fn this_thread_owns_any() -> bool {
+        OWNS_SETS.try_with(Cell::get).unwrap_or(false)
+    }
+
     /// The calling thread's set on runtime `runtime`, if it has one.
     pub(super) fn of_this_thread(runtime: usize) -> Option<Arc<LocalSet>> {
+        if !Self::this_thread_owns_any() {
+            return None;
+        }
         OWNED_SETS
             .try_with(|sets| {
                 let sets = sets.borrow();
@@ -121,6 +132,7 @@ impl LocalSet {
             closed: AtomicBool::new(false),
         });
         let registered = OWNED_SETS.try_with(|sets| sets.borrow_mut().0.push(set.clone()));
+        let _ = OWNS_SETS.try_with(|owns| owns.set(true));
         assert!(
             registered.is_ok(),
             "minirt::spawn_local called while this thread is exiting"

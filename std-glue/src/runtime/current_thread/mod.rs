@@ -90,7 +90,9 @@ unsafe impl Sync for Shared {}
 // thread's `LocalSet`.
 unsafe impl Send for Shared {}
 
-/// A queued task: a `Send` one, or a local one of the core holder's thread.
+/// The next task to run: a `Send` one, or a local one of the core holder's
+/// thread. (Only ever on the stack: the queues hold plain `Notified`s, 8
+/// bytes each.)
 enum Runnable {
     Task(Notified<Scheduler>),
     Local(Notified<LocalScheduler>),
@@ -106,7 +108,10 @@ impl Runnable {
 }
 
 struct Local {
-    queue: VecDeque<Runnable>,
+    queue: VecDeque<Notified<Scheduler>>,
+    /// Runnable local tasks of the core holder's thread, taken from its
+    /// set's queue; handed back to the set when the core is given back.
+    local_queue: VecDeque<Notified<LocalScheduler>>,
     /// `Send` tasks spawned by the core holder.
     owned: LocalOwnedTasks<Scheduler>,
     /// The core holder's own local set on this runtime, if it has one.
@@ -115,6 +120,38 @@ struct Local {
     /// Deterministic mode: xorshift state choosing which ready task runs
     /// next (`None`: FIFO).
     rng: Option<u64>,
+}
+
+impl Local {
+    /// The next task: FIFO, taking turns between the two queues, or (seeded
+    /// mode) a random one of either.
+    fn pop(&mut self) -> Option<Runnable> {
+        let (sendable, local) = (self.queue.len(), self.local_queue.len());
+        if sendable + local == 0 {
+            return None;
+        }
+        let take_local = match &mut self.rng {
+            None => local > 0 && (sendable == 0 || self.tick % 2 == 1),
+            Some(rng) => {
+                *rng ^= *rng << 13;
+                *rng ^= *rng >> 7;
+                *rng ^= *rng << 17;
+                let index = (*rng % (sendable + local) as u64) as usize;
+                if index >= sendable {
+                    return self
+                        .local_queue
+                        .swap_remove_front(index - sendable)
+                        .map(Runnable::Local);
+                }
+                return self.queue.swap_remove_front(index).map(Runnable::Task);
+            }
+        };
+        if take_local {
+            self.local_queue.pop_front().map(Runnable::Local)
+        } else {
+            self.queue.pop_front().map(Runnable::Task)
+        }
+    }
 }
 
 /// Wakes the `block_on` future: a flag plus an unpark.
@@ -162,6 +199,7 @@ impl Shared {
         Arc::new(Shared {
             local: RefCell::new(Local {
                 queue: VecDeque::with_capacity(64),
+                local_queue: VecDeque::new(),
                 owned: LocalOwnedTasks::new(),
                 own_set: None,
                 tick: 0,
@@ -213,7 +251,7 @@ impl Shared {
         // the remote queue is drained too.
         match self.local.try_borrow_mut() {
             Ok(mut local) => {
-                local.queue.push_back(Runnable::Task(task));
+                local.queue.push_back(task);
                 None
             }
             Err(_) => Some(task),
@@ -245,7 +283,7 @@ impl Shared {
             // is the caller's; the list is touched only by the core holder.
             let (notified, handle) = unsafe { local.owned.bind_unchecked(future, scheduler) };
             if let Some(notified) = notified {
-                local.queue.push_back(Runnable::Task(notified));
+                local.queue.push_back(notified);
             }
             return handle;
         }
@@ -353,15 +391,21 @@ impl Shared {
             tasks.extend(self.remote_owned.close_all_and_drain());
             // Step 4: drop queued entries (they refer to completed tasks, or
             // will once step 3 finishes).
-            let queued = self
-                .with_local(|l| std::mem::take(&mut l.queue))
+            let (queued, local_queued) = self
+                .with_local(|l| {
+                    (
+                        std::mem::take(&mut l.queue),
+                        std::mem::take(&mut l.local_queue),
+                    )
+                })
                 .unwrap_or_default();
             let remote = self.remote.take_all();
-            let idle = tasks.is_empty() && queued.is_empty();
+            let idle = tasks.is_empty() && queued.is_empty() && local_queued.is_empty();
             for task in tasks {
                 task.shutdown();
             }
             drop(queued);
+            drop(local_queued);
             let remote_empty = remote.count() == 0;
             if idle && remote_empty {
                 break;
@@ -385,8 +429,9 @@ impl<'a> CoreGuard<'a> {
         // The core holder is awake: it holds a unit of the busy count until
         // it parks or gives the core back.
         shared.driver.busy.acquire();
-        let own_set = LocalSet::of_this_thread(Arc::as_ptr(shared) as usize);
-        shared.local.borrow_mut().own_set = own_set;
+        if let Some(set) = LocalSet::of_this_thread(Arc::as_ptr(shared) as usize) {
+            shared.local.borrow_mut().own_set = Some(set);
+        }
         Some(CoreGuard { shared, prev })
     }
 
@@ -426,7 +471,9 @@ impl<'a> CoreGuard<'a> {
             || shared.main.woken.load(Acquire)
             || shared
                 .with_local(|l| {
-                    !l.queue.is_empty() || l.own_set.as_ref().is_some_and(|s| !s.queue.is_empty())
+                    !l.queue.is_empty()
+                        || !l.local_queue.is_empty()
+                        || l.own_set.as_ref().is_some_and(|s| !s.queue.is_empty())
                 })
                 .unwrap_or(false)
     }
@@ -439,26 +486,12 @@ impl<'a> CoreGuard<'a> {
             let next = shared.with_local(|local| {
                 local.tick = local.tick.wrapping_add(1);
                 if local.queue.is_empty() || local.tick % EVENT_INTERVAL == 0 {
-                    local
-                        .queue
-                        .extend(shared.remote.take_all().map(Runnable::Task));
+                    local.queue.extend(shared.remote.take_all());
                     if let Some(set) = &local.own_set {
-                        local
-                            .queue
-                            .extend(set.queue.take_all().map(Runnable::Local));
+                        local.local_queue.extend(set.queue.take_all());
                     }
                 }
-                match &mut local.rng {
-                    None => local.queue.pop_front(),
-                    Some(rng) if !local.queue.is_empty() => {
-                        *rng ^= *rng << 13;
-                        *rng ^= *rng >> 7;
-                        *rng ^= *rng << 17;
-                        let index = (*rng % local.queue.len() as u64) as usize;
-                        local.queue.swap_remove_front(index)
-                    }
-                    Some(_) => None,
-                }
+                local.pop()
             });
             let Some(task) = next.flatten() else { break };
             task.run();
@@ -474,15 +507,11 @@ impl Drop for CoreGuard<'_> {
         let shared = self.shared;
         // Local tasks of this thread still queued go back to their set, so
         // the next core holder (maybe another thread) never sees them.
-        if let Ok(mut local) = shared.local.try_borrow_mut() {
-            if let Some(set) = local.own_set.take() {
-                let queue = std::mem::take(&mut local.queue);
-                for runnable in queue {
-                    match runnable {
-                        Runnable::Local(task) => {
-                            set.queue.push(task);
-                        }
-                        task => local.queue.push_back(task),
+        if LocalSet::this_thread_owns_any() {
+            if let Ok(mut local) = shared.local.try_borrow_mut() {
+                if let Some(set) = local.own_set.take() {
+                    for task in std::mem::take(&mut local.local_queue) {
+                        set.queue.push(task);
                     }
                 }
             }

@@ -116,6 +116,18 @@ fn bump(counter: &AtomicU64, by: u64) -> u64 {
     old
 }
 
+/// Why a task is queued again; decides where it goes on its worker.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reschedule {
+    /// Woken (or spawned): the LIFO slot.
+    Woken,
+    /// It yielded: the back of the deque, and maybe wake a sleeper to help.
+    Yielded,
+    /// Its cooperative budget ran out: the back of the deque, waking nobody
+    /// (this worker is awake and runs it after the others).
+    BudgetSpent,
+}
+
 /// The [`Schedule`] value stored in each task.
 pub(crate) struct Scheduler(Arc<Shared>);
 
@@ -124,11 +136,15 @@ impl Schedule for Scheduler {
     const ISOLATE_TASKS: bool = true;
 
     fn schedule(&self, task: Notified<Self>) {
-        self.0.schedule(task, false);
+        self.0.schedule(task, Reschedule::Woken);
     }
 
     fn yield_now(&self, task: Notified<Self>) {
-        self.0.schedule(task, true);
+        self.0.schedule(task, Reschedule::Yielded);
+    }
+
+    fn yield_spent(&self, task: Notified<Self>) {
+        self.0.schedule(task, Reschedule::BudgetSpent);
     }
 
     fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
@@ -230,7 +246,7 @@ impl Shared {
         };
         // `None`: shutting down, the task was cancelled at once.
         if let Some(notified) = notified {
-            self.schedule(notified, false);
+            self.schedule(notified, Reschedule::Woken);
         }
         handle
     }
@@ -256,8 +272,8 @@ impl Shared {
 
     /// Queues a woken task: into the current worker's LIFO slot (or deque,
     /// for a yield) when called on one of our workers, else the injector.
-    fn schedule(&self, task: Notified<Scheduler>, is_yield: bool) {
-        let task = match worker::try_schedule_local(self, task, is_yield) {
+    fn schedule(&self, task: Notified<Scheduler>, why: Reschedule) {
+        let task = match worker::try_schedule_local(self, task, why) {
             Ok(()) => return,
             Err(task) => task,
         };

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use minirt_core::task::Notified;
 
 use super::queue::{Steal, Worker};
-use super::{bump, Scheduler, Shared, INJECTOR_INTERVAL, MAX_LIFO_POLLS};
+use super::{bump, Reschedule, Scheduler, Shared, INJECTOR_INTERVAL, MAX_LIFO_POLLS};
 use crate::driver::Sleeper;
 use crate::loom::parking;
 use crate::runtime::{context, Handle, SchedulerHandle};
@@ -56,7 +56,7 @@ pub(super) fn current_index(shared: &Shared) -> Option<usize> {
 pub(super) fn try_schedule_local(
     shared: &Shared,
     task: Notified<Scheduler>,
-    is_yield: bool,
+    why: Reschedule,
 ) -> Result<(), Notified<Scheduler>> {
     WORKER.with(|w| {
         let ctx = w.get();
@@ -71,9 +71,9 @@ pub(super) fn try_schedule_local(
         let Ok(mut core) = ctx.core.try_borrow_mut() else {
             return Err(task);
         };
-        let pushed_to_deque = if is_yield {
+        let pushed_to_deque = if why != Reschedule::Woken {
             core.local.push(task);
-            true
+            why == Reschedule::Yielded
         } else if let Some(prev) = core.lifo.replace(task) {
             core.local.push(prev);
             true
