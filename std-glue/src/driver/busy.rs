@@ -84,11 +84,16 @@ pub(crate) struct BusyToken {
 }
 
 impl BusyToken {
-    pub(crate) fn new(driver: &Arc<super::Driver>) -> BusyToken {
-        driver.busy.acquire();
-        BusyToken {
-            driver: driver.clone(),
+    /// Takes a unit; `None` (nothing to give back, no `Arc` clone) when the
+    /// count is not tracked.
+    pub(crate) fn new(driver: &Arc<super::Driver>) -> Option<BusyToken> {
+        if !driver.busy.is_tracked() {
+            return None;
         }
+        driver.busy.acquire();
+        Some(BusyToken {
+            driver: driver.clone(),
+        })
     }
 }
 
