@@ -342,8 +342,13 @@ impl Drop for BlockOnThread {
             None => {
                 // A wake that came after the last poll may have left a token
                 // in the parker; the next user only sees a spurious wake-up.
-                let pair = self.pair.take();
-                let _ = PLAIN_PAIR.try_with(|c| c.set(pair));
+                // (Not under loom: its objects must not outlive the model
+                // execution that made them, and a std thread-local would
+                // carry one into the next.)
+                if !cfg!(minirt_loom) {
+                    let pair = self.pair.take();
+                    let _ = PLAIN_PAIR.try_with(|c| c.set(pair));
+                }
             }
         }
     }
