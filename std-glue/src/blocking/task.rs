@@ -99,7 +99,9 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    let busy = handle.as_ref().and_then(|h| BusyToken::new(&h.inner.driver));
+    let busy = handle
+        .as_ref()
+        .and_then(|h| BusyToken::new(&h.inner.driver));
     let future = BlockingTask {
         func: Some(func),
         handle,
