@@ -83,11 +83,22 @@ impl<S: 'static> Shard<S> {
     }
 }
 
-/// A task that could not be listed because the list is closed: it has been
-/// cancelled already, so its `JoinHandle` resolves to a cancelled error.
-fn cancel_unlisted<S: 'static>(task: Task<S>, notified: Notified<S>) {
-    drop(notified);
-    task.shutdown();
+/// What `bind` hands back: the first `Notified` to queue if the task was
+/// listed; if the list was closed, the task is cancelled on the spot (its
+/// `JoinHandle` resolves to a cancelled error) and there is nothing to queue.
+fn queue_or_cancel<S: 'static, T>(
+    inserted: Result<(), Task<S>>,
+    notified: Notified<S>,
+    handle: JoinHandle<T>,
+) -> (Option<Notified<S>>, JoinHandle<T>) {
+    match inserted {
+        Ok(()) => (Some(notified), handle),
+        Err(task) => {
+            drop(notified);
+            task.shutdown();
+            (None, handle)
+        }
+    }
 }
 
 /// Every live task of an executor whose threads share it.
@@ -212,13 +223,7 @@ impl<S: Schedule> OwnedTasks<S> {
             debug_assert!(key & LOCAL_TAG == 0, "minirt: owned-task list overflow");
             key
         });
-        match inserted {
-            Ok(()) => (Some(notified), handle),
-            Err(task) => {
-                cancel_unlisted(task, notified);
-                (None, handle)
-            }
-        }
+        queue_or_cancel(inserted, notified, handle)
     }
 
     /// Takes `task` out of the list if it is listed here (what
@@ -338,13 +343,7 @@ impl<S: Schedule> LocalOwnedTasks<S> {
             .shard
             .borrow_mut()
             .insert(task, |slot| slot | LOCAL_TAG);
-        match inserted {
-            Ok(()) => (Some(notified), handle),
-            Err(task) => {
-                cancel_unlisted(task, notified);
-                (None, handle)
-            }
-        }
+        queue_or_cancel(inserted, notified, handle)
     }
 
     /// Takes `task` out if it is listed here; `None` if not.
