@@ -101,9 +101,7 @@ impl IoPoller {
             // the eventfd on our account.
             return self.poll_io(timeout);
         }
-        let handle = self.handle.clone();
-        let state = &handle.inner.state;
-        let timeout = match state.compare_exchange(EMPTY, PARKED, SeqCst, SeqCst) {
+        let timeout = match self.state().compare_exchange(EMPTY, PARKED, SeqCst, SeqCst) {
             Ok(_) => timeout,
             Err(_) => {
                 // NOTIFIED: someone already asked us not to sleep; still
@@ -111,13 +109,18 @@ impl IoPoller {
                 // notify during that look is not lost although the flag is
                 // cleared again below: we return without waiting, and the
                 // caller looks for work after every return.)
-                reset(state);
+                reset(self.state());
                 Some(Duration::ZERO)
             }
         };
         let dispatched = self.poll_io(timeout);
-        reset(state);
+        reset(self.state());
         dispatched
+    }
+
+    /// The parked flag (re-borrowed around `poll_io`, which needs `&mut`).
+    fn state(&self) -> &AtomicU8 {
+        &self.handle.inner.state
     }
 
     fn poll_io(&mut self, timeout: Option<Duration>) -> bool {

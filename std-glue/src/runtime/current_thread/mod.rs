@@ -270,13 +270,6 @@ impl Shared {
     {
         self.spawned.fetch_add(1, Relaxed);
         let scheduler = Scheduler(self.clone());
-        if self.closed.load(Acquire) {
-            // Shutting down: a closed list cancels the task at once.
-            let closed = LocalOwnedTasks::new();
-            closed.close_and_drain();
-            // SAFETY: cancelled right here; the caller's obligations hold.
-            return unsafe { closed.bind_unchecked(future, scheduler) }.1;
-        }
         if self.is_core_thread() {
             let mut local = self.local.borrow_mut();
             // SAFETY: `F` and its output are `Send`, the lifetime obligation
@@ -361,8 +354,9 @@ impl Shared {
     /// Cancels every task and empties the queues. Called once, by the
     /// runtime's `Drop`, from any thread.
     pub(crate) fn shutdown(self: &Arc<Self>) {
-        // Step 1: no new tasks from now on (`spawn_unchecked` checks this
-        // flag; the owned lists are closed by draining them below).
+        // Step 1: no new local sets from now on (`own_set` checks this
+        // flag); the owned lists close as they are drained below, and a
+        // list that is closed cancels what is bound into it.
         self.closed.store(true, Release);
         // Dropping needs the `Runtime` by value, so no `block_on` can be
         // running on it; the core is free.
