@@ -15,17 +15,23 @@
 //!
 //! One mutex guards a FIFO queue of jobs and a few counters; idle threads
 //! wait on a condition variable. The growth rule (in
-//! `State::transition_to_queued`, where [`Pool::submit`] applies it):
+//! `State::dispatch`, which [`Pool::submit`] applies):
 //!
-//! 1. if a thread is idle, the job is handed to it and exactly that one
-//!    thread is woken — no thread is started, the other idle threads sleep on;
+//! 0. if a thread woken or started earlier has not reached the queue yet,
+//!    nothing more is done: that thread takes the next job and, seeing more
+//!    queued, applies the rule again for the rest (a chain of wake-ups);
+//! 1. otherwise, if a thread is idle, the job is handed to it and exactly that
+//!    one thread is woken — no thread is started, the other idle threads
+//!    sleep on;
 //! 2. otherwise, if fewer than `max_threads` threads are alive, a new thread
 //!    is started for the job;
 //! 3. otherwise the job waits in the queue for the first thread to finish its
 //!    current job.
 //!
 //! A job never waits for a busy thread while the pool can still grow, because
-//! blocking jobs can take arbitrarily long and may wait for one another. An
+//! blocking jobs can take arbitrarily long and may wait for one another; it
+//! may wait for a thread that is waking up, which is what lets a burst of
+//! short jobs run on one or two threads instead of waking one per job. An
 //! idle thread exits after `keep_alive` (default 10 s) without a job, so a
 //! burst leaves no lasting cost. A panic in a job is caught and the thread
 //! carries on.

@@ -37,6 +37,41 @@ impl<J> Shared<J> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Carries out what [`State::dispatch`] decided, releasing the lock
+    /// (before the wake-up, so the woken thread does not block on it).
+    ///
+    /// `Err` hands the lock back if a thread had to be started, the OS
+    /// refused, and no thread at all is alive to run the queue: the caller
+    /// must take its job back. With some thread alive the queue waits for
+    /// it (a thread that finishes its job dispatches again).
+    pub(super) fn carry_out<'a>(
+        self: &'a Arc<Self>,
+        mut state: MutexGuard<'a, State<J>>,
+        dispatch: Dispatch,
+    ) -> Result<(), MutexGuard<'a, State<J>>>
+    where
+        J: Job,
+    {
+        match dispatch {
+            Dispatch::HandToIdle => {
+                drop(state);
+                // One claimed thread, one wake-up: the other idle threads
+                // sleep on.
+                self.job_ready.notify_one();
+            }
+            Dispatch::StartThread(number) => {
+                if worker::start_thread(self, number).is_err() {
+                    state.thread_start_failed();
+                    if state.live == 0 {
+                        return Err(state);
+                    }
+                }
+            }
+            Dispatch::OnItsWay | Dispatch::QueueForBusy => {}
+        }
+        Ok(())
+    }
+
     /// Blocks an idle thread until notified or `timeout` passes.
     pub(super) fn wait_for_job<'a>(
         &self,
@@ -134,33 +169,24 @@ impl<J: Job> Pool<J> {
     /// - if the pool has no thread at all and the OS refused to start one.
     ///   (If other threads exist the job is queued for them instead.)
     ///
-    /// A new thread is started while the pool's lock is held, so that a
-    /// failed start can hand back exactly this job; that happens only when
-    /// the pool grows.
+    /// At most one thread is woken or started per call, and none while
+    /// another woken or started thread has yet to reach the queue: that
+    /// thread takes the next job and wakes the next helper for the rest (the
+    /// hand-off rule in `state.rs`). A new thread is started while the pool's
+    /// lock is held, so that a failed start can hand back exactly this job;
+    /// that happens only when the pool grows.
     pub fn submit(&self, job: J) -> Result<(), J> {
         let mut state = self.shared.lock();
         if state.shutting_down {
             return Err(job);
         }
-        match state.transition_to_queued(job, self.shared.config.max_threads) {
-            Dispatch::HandToIdle => {
-                drop(state);
-                // One claimed thread, one wakeup: the other idle threads sleep on.
-                self.shared.job_ready.notify_one();
-            }
-            Dispatch::StartThread(number) => {
-                if worker::start_thread(&self.shared, number).is_err() {
-                    state.thread_start_failed();
-                    if state.live == 0 {
-                        // Nobody else can run it. The lock has been held since
-                        // the push, so the job at the back is this one.
-                        let job = state.queue.pop_back().expect("job pushed under this lock");
-                        return Err(job);
-                    }
-                    // Otherwise a busy thread takes it when its job is done.
-                }
-            }
-            Dispatch::QueueForBusy => {}
+        let dispatch = state.transition_to_queued(job, self.shared.config.max_threads);
+        if let Err(mut state) = self.shared.carry_out(state, dispatch) {
+            // Nobody else can run it. The lock has been held since the push,
+            // and with no thread alive the queue held nothing before, so the
+            // job at the back is this one.
+            let job = state.queue.pop_back().expect("job pushed under this lock");
+            return Err(job);
         }
         Ok(())
     }

@@ -5,12 +5,29 @@
 //!
 //! 1. `idle + notified` equals the number of threads blocked in the idle wait
 //!    (inside `Condvar::wait_timeout` or about to re-enter it).
-//! 2. `idle + notified <= live <= max_threads`.
+//! 2. `idle + notified + starting <= live <= max_threads`.
 //! 3. `live <= unfinished`: a thread stops counting as `live` the moment it
 //!    decides to leave, but stays `unfinished` until its `on_thread_stop` hook
 //!    has returned.
 //! 4. `in_shutdown <= unfinished`.
 //! 5. once `shutting_down` is set it is never cleared, and `queue` stays empty.
+//! 6. the hand-off rule: while `queue` is not empty, either a thread is on its
+//!    way to it (`notified + starting > 0`; a started thread counts as
+//!    `starting` until its start hook has returned), or no idle thread is
+//!    left and `live == max_threads`. So a queued job waits only for a thread that is
+//!    waking up or starting, never for a busy one while the pool may grow.
+//!
+//! # Why one thread on its way, not one per job
+//!
+//! A burst of short jobs (sixteen `spawn_blocking` calls in a row, say) used
+//! to claim and wake one idle thread per job: sixteen futex wake-ups from the
+//! submitting (often async) thread, sixteen threads scheduled onto a couple of
+//! cores to run a microsecond of work each. Now the submitter wakes one
+//! thread; that thread, as it takes a job and sees more queued, wakes the next
+//! one (a chain), and any thread that finishes its job takes the next queued
+//! one itself. Short jobs are then drained by the first one or two threads,
+//! and long jobs still each get a thread — the `k`-th job of a burst waits
+//! for `k - 1` wake-up hops (tens of microseconds each), not for a busy job.
 
 use std::collections::VecDeque;
 
@@ -28,6 +45,9 @@ pub(super) struct State<J> {
     /// woken up yet. Lets a waking thread tell a real hand-off from a spurious
     /// or timed-out wakeup.
     pub(super) notified: usize,
+    /// Threads started by the growth rule that have not yet looked at the
+    /// queue. Like `notified` threads, they are on their way to a job.
+    pub(super) starting: usize,
     /// Threads started and not yet completely finished (stop hook included).
     /// `shutdown` waits for this to reach zero.
     pub(super) unfinished: usize,
@@ -41,15 +61,21 @@ pub(super) struct State<J> {
     pub(super) next_thread_number: u64,
 }
 
-/// What `submit` must do after queueing a job.
+/// What must be done for the queue after a job was queued or taken (see
+/// [`State::dispatch`]).
 #[must_use]
+#[derive(Debug, PartialEq, Eq)]
 pub(super) enum Dispatch {
     /// An idle thread was claimed; wake exactly one waiter.
     HandToIdle,
     /// No idle thread and room to grow: start a thread with this number.
     StartThread(u64),
-    /// No idle thread and already at `max_threads`: the job waits for the
-    /// first thread that finishes its current job.
+    /// Nothing to do: the queue is empty, or a thread that was woken or
+    /// started is on its way to it (it takes the next job and dispatches
+    /// again for the rest).
+    OnItsWay,
+    /// No idle thread and already at `max_threads`: the jobs wait in the
+    /// queue for the first thread that finishes its current job.
     QueueForBusy,
 }
 
@@ -73,6 +99,7 @@ impl<J> State<J> {
             live: 0,
             idle: 0,
             notified: 0,
+            starting: 0,
             unfinished: 0,
             in_shutdown: 0,
             shutting_down: false,
@@ -80,25 +107,35 @@ impl<J> State<J> {
         }
     }
 
-    /// Queues `job` and applies the growth rule (see [`Dispatch`]):
+    /// Queues `job` and dispatches for it (see [`State::dispatch`]).
+    pub(super) fn transition_to_queued(&mut self, job: J, max_threads: usize) -> Dispatch {
+        debug_assert!(!self.shutting_down, "job queued after shutdown began");
+        self.queue.push_back(job);
+        self.dispatch(max_threads)
+    }
+
+    /// The growth rule, applied whenever the queue gained a job or a thread
+    /// on its way to the queue arrived (invariant 6):
     ///
+    /// * queue empty, or a thread already on its way → nothing;
     /// * an idle thread exists → claim one (no thread is started);
     /// * otherwise, fewer than `max_threads` live → start a thread;
-    /// * otherwise → the job waits in the queue.
+    /// * otherwise → the jobs wait in the queue.
     ///
     /// A job never waits for a *busy* thread while the pool may still grow:
     /// blocking jobs can run for an unbounded time, and one job may wait for
     /// another that is still queued, so waiting for a busy thread could
     /// deadlock or serialize unrelated work.
-    pub(super) fn transition_to_queued(&mut self, job: J, max_threads: usize) -> Dispatch {
-        debug_assert!(!self.shutting_down, "job queued after shutdown began");
-        self.queue.push_back(job);
-        if self.idle > 0 {
+    pub(super) fn dispatch(&mut self, max_threads: usize) -> Dispatch {
+        if self.queue.is_empty() || self.notified + self.starting > 0 {
+            Dispatch::OnItsWay
+        } else if self.idle > 0 {
             self.idle -= 1;
             self.notified += 1;
             Dispatch::HandToIdle
         } else if self.live < max_threads {
             self.live += 1;
+            self.starting += 1;
             self.unfinished += 1;
             let number = self.next_thread_number;
             self.next_thread_number += 1;
@@ -108,21 +145,45 @@ impl<J> State<J> {
         }
     }
 
+    /// For a thread started by `Dispatch::StartThread`, before its start
+    /// hook: if more jobs are queued than the one it will take, and no other
+    /// thread is on its way, dispatches for them (the chain goes on while the
+    /// hook runs). The thread itself stays counted in `starting`.
+    pub(super) fn dispatch_ahead_of_starting_thread(&mut self, max_threads: usize) -> Dispatch {
+        debug_assert!(self.starting > 0);
+        if self.queue.len() <= 1 {
+            return Dispatch::OnItsWay;
+        }
+        self.starting -= 1;
+        let dispatch = self.dispatch(max_threads);
+        self.starting += 1;
+        dispatch
+    }
+
+    /// A thread started by `Dispatch::StartThread` has run its start hook
+    /// and is about to take a job: it is no longer on its way.
+    pub(super) fn transition_to_started(&mut self) {
+        debug_assert!(self.starting > 0);
+        self.starting -= 1;
+    }
+
     /// Undoes the bookkeeping of `Dispatch::StartThread` after the OS refused
     /// to start the thread.
     pub(super) fn thread_start_failed(&mut self) {
-        debug_assert!(self.live > 0 && self.unfinished > 0);
+        debug_assert!(self.live > 0 && self.unfinished > 0 && self.starting > 0);
         self.live -= 1;
+        self.starting -= 1;
         self.unfinished -= 1;
     }
 
     /// A thread with nothing to run enters the idle set.
     pub(super) fn transition_to_idle(&mut self) {
         debug_assert!(
-            self.idle + self.notified < self.live,
-            "idle {} + notified {} must stay below live {} before a thread goes idle",
+            self.idle + self.notified + self.starting < self.live,
+            "idle {} + notified {} + starting {} must stay below live {} before a thread goes idle",
             self.idle,
             self.notified,
+            self.starting,
             self.live
         );
         self.idle += 1;

@@ -633,3 +633,65 @@ impl<R> Wait<R> for minirt_core::task::JoinHandle<R> {
         crate::block_on(self)
     }
 }
+
+/// Jobs that wait for one another each need a thread of their own: a burst
+/// of them must not queue behind a busy one while the pool may grow, even
+/// though a burst wakes (or starts) one thread at a time (the hand-off rule
+/// in `state.rs`). Twelve jobs meet at a barrier of twelve; with any job
+/// stuck in the queue the barrier would never open. Done twice: once growing
+/// from zero threads, once handing off to the twelve idle threads.
+#[test]
+fn a_burst_of_jobs_that_wait_for_each_other_gets_a_thread_each() {
+    const JOBS: usize = 12;
+    let counts = ThreadCounts::default();
+    let pool: Pool<BoxedJob> = Pool::new(counts.config(64, FOREVER));
+    for round in 0..2 {
+        let barrier = Arc::new(Barrier::new(JOBS));
+        let (done_tx, done_rx) = mpsc::channel();
+        for _ in 0..JOBS {
+            let barrier = Arc::clone(&barrier);
+            let done = done_tx.clone();
+            let submitted = pool.submit(Box::new(move || {
+                barrier.wait();
+                done.send(()).unwrap();
+            }));
+            assert!(submitted.is_ok());
+        }
+        for _ in 0..JOBS {
+            recv(&done_rx, "every job of the burst to pass the barrier");
+        }
+        assert_eq!(counts.started(), JOBS, "round {round}: one thread per job");
+        wait_until("all threads idle", || pool.idle_threads() == JOBS);
+    }
+    assert!(pool.shutdown(None));
+}
+
+/// A job queued behind a thread that is still running its (slow) start
+/// hook is not stranded: the starting thread takes it after the hook.
+#[test]
+fn a_job_queued_during_a_slow_start_hook_runs() {
+    let (hook_entered_tx, hook_entered_rx) = mpsc::channel();
+    let release = Gate::new();
+    let hook_gate = Arc::clone(&release);
+    let hook_entered = Mutex::new(hook_entered_tx);
+    let pool: Pool<BoxedJob> = Pool::new(PoolConfig {
+        max_threads: 1,
+        on_thread_start: Some(Arc::new(move || {
+            hook_entered.lock().unwrap().send(()).unwrap();
+            hook_gate.wait();
+        })),
+        ..PoolConfig::default()
+    });
+    let (done_tx, done_rx) = mpsc::channel();
+    for i in 0..3 {
+        let done = done_tx.clone();
+        assert!(pool.submit(Box::new(move || done.send(i).unwrap())).is_ok());
+        if i == 0 {
+            recv(&hook_entered_rx, "the start hook to begin");
+        }
+    }
+    release.open();
+    let got: Vec<i32> = (0..3).map(|_| recv(&done_rx, "the queued jobs")).collect();
+    assert_eq!(got, [0, 1, 2], "one thread runs them in order");
+    assert!(pool.shutdown(None));
+}

@@ -71,19 +71,32 @@ pub(super) fn start_thread<J: Job>(shared: &Arc<Shared<J>>, number: u64) -> io::
 
 fn thread_main<J: Job>(shared: Arc<Shared<J>>) {
     let _finished = FinishOnDrop::register(&shared);
+    // More jobs queued than this thread's own: wake or start the next helper
+    // now, not after a start hook that may take its time.
+    let mut state = shared.lock();
+    let dispatch = state.dispatch_ahead_of_starting_thread(shared.config.max_threads);
+    // `Err` only when no thread is alive, and this one is.
+    let _ = shared.carry_out(state, dispatch);
     run_hook(shared.config.on_thread_start.as_ref());
-    work_loop(&shared);
+    let mut state = shared.lock();
+    state.transition_to_started();
+    work_loop(&shared, state);
     run_hook(shared.config.on_thread_stop.as_ref());
 }
 
 /// Runs jobs until the keep-alive expires or the pool shuts down, then takes
 /// the thread out of `live` (with the lock held, so no submitter counts on a
 /// thread that is leaving).
-fn work_loop<J: Job>(shared: &Shared<J>) {
-    let mut state = shared.lock();
+///
+/// Taking a job with more queued behind it wakes (or starts) the next thread
+/// for them, unless one is already on its way (the hand-off rule in
+/// `state.rs`).
+fn work_loop<'a, J: Job>(shared: &'a Arc<Shared<J>>, mut state: MutexGuard<'a, State<J>>) {
     loop {
         if let Some(job) = state.queue.pop_front() {
-            drop(state);
+            let dispatch = state.dispatch(shared.config.max_threads);
+            // `Err` only when no thread is alive, and this one is.
+            let _ = shared.carry_out(state, dispatch);
             run_job(job);
             state = shared.lock();
             continue;
