@@ -13,23 +13,22 @@ use minirt::{Builder, Runtime};
 
 /// Both runtime kinds: current-thread, and multi-thread with 2 workers.
 ///
-/// Under Miri only the current-thread one, because the multi-thread
-/// runtime's crossbeam-epoch deques use integer-to-pointer casts that
-/// `-Zmiri-strict-provenance` rejects.
+/// Under Miri too: there the multi-thread runtime's run queues are a
+/// mutex-protected stand-in for crossbeam's deques (see
+/// `std-glue/src/runtime/multi_thread/queue.rs` for why).
 pub fn runtimes() -> Vec<Runtime> {
     named_runtimes().into_iter().map(|(_, rt)| rt).collect()
 }
 
 /// [`runtimes`], each with its flavour's name for assertion messages.
 pub fn named_runtimes() -> Vec<(&'static str, Runtime)> {
-    let mut rts = vec![("current_thread", Builder::current_thread().build().unwrap())];
-    if !cfg!(miri) {
-        rts.push((
+    vec![
+        ("current_thread", Builder::current_thread().build().unwrap()),
+        (
             "multi_thread",
             Builder::multi_thread().worker_threads(2).build().unwrap(),
-        ));
-    }
-    rts
+        ),
+    ]
 }
 
 /// Runs `f`, aborting the whole test binary if it takes longer than `limit`:
@@ -208,14 +207,9 @@ impl Case {
 /// `clocks` (clocks outer, so every real-clock case runs first), each on a
 /// fresh runtime dropped right after. Each case is announced with
 /// [`note_step`], so a hang under [`bounded`] names it.
-///
-/// Under Miri only the current-thread cases run (see [`named_runtimes`]).
 pub fn each_case(flavors: &[Flavor], clocks: &[ClockKind], mut body: impl FnMut(&Case)) {
     for &clock in clocks {
         for &flavor in flavors {
-            if cfg!(miri) && flavor != Flavor::CurrentThread {
-                continue;
-            }
             let case = Case::new(flavor, clock);
             note_step(&case.label);
             body(&case);
