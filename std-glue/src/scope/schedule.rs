@@ -34,9 +34,9 @@ pub enum Overrun {
     /// Skip the firing: at most one run at a time, the next one at the
     /// first tick after it ended (ticks stay on the original schedule).
     Skip,
-    /// Cancel the overrunning run at the tick, then start the new one
-    /// (aiotools' `TimerDelayPolicy.CANCEL`). The old run's future is
-    /// dropped at the same instant the new one starts.
+    /// Cancel the overrunning run at the tick, wait until its future was
+    /// dropped (its destructors ran), then start the new one — at the same
+    /// instant (aiotools' `TimerDelayPolicy.CANCEL`).
     Cancel,
 }
 
@@ -280,7 +280,7 @@ impl<'env, T: Send + 'env> ScopeHandle<'env, T> {
                     Overrun::Keep => {}
                     Overrun::Skip if !runs.keys.is_empty() => continue,
                     Overrun::Skip => {}
-                    Overrun::Cancel => runs.cancel_all(),
+                    Overrun::Cancel => runs.cancel_all_and_wait().await,
                 }
                 let run = Box::pin(call());
                 match scope.state.spawn_side(Kind::Daemon, run) {
@@ -318,6 +318,23 @@ impl Runs {
     fn cancel_all(&mut self) {
         for key in self.keys.drain(..) {
             self.node.side.abort(key);
+        }
+    }
+}
+
+impl Runs {
+    /// Cancels every run and waits until their futures were dropped, so
+    /// the next run starts after the old one's destructors ran (aiotools
+    /// awaits the cancelled task too). An aborted task is dropped by its
+    /// runtime right away (after its current poll if it is running on
+    /// another worker), so this yields only a few times.
+    async fn cancel_all_and_wait(&mut self) {
+        let cancelled: Vec<SideKey> = self.keys.iter().copied().collect();
+        self.cancel_all();
+        for key in cancelled {
+            while self.node.side.is_alive(key) {
+                crate::yield_now().await;
+            }
         }
     }
 }
