@@ -288,9 +288,16 @@ impl<'env, T: Send + 'env> State<'env, T> {
         }
         // No child left: daemons go now (their holds are released as they
         // are dropped), unless a pending scheduled call still holds on.
+        // Outside the lock: an abort may drop a task, and with it user code.
+        drop(book);
         self.node
             .side
             .stop_daemons_when_idle(&self.node, cx.waker());
+        book = self.lock();
+        if book.active > 0 || !book.pending.is_empty() {
+            // A daemon spawned a child meanwhile (the waker is registered).
+            return Poll::Pending;
+        }
         if !self.node.holds_done_or_register(cx.waker()) {
             return Poll::Pending;
         }
