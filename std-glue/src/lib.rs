@@ -27,6 +27,7 @@ mod entry;
 #[cfg(fuzzing)]
 pub mod fuzz;
 mod loom;
+pub mod main_scope;
 pub mod runtime;
 pub mod scope;
 pub mod task;
@@ -34,6 +35,7 @@ pub mod time;
 
 pub use bridge::{completed, completed_ordered, run, Completed, CompletedOrdered};
 pub use entry::{block_on, spawn, spawn_blocking, spawn_local};
+pub use main_scope::main_scope;
 pub use minirt_core::future::yield_now;
 pub use minirt_core::join;
 pub use minirt_reactor::{io, net, signal};

@@ -25,3 +25,13 @@ fn public_types_have_the_expected_auto_traits() {
         e.into()
     }
 }
+
+#[test]
+fn python_helper_types_have_the_expected_auto_traits() {
+    // A scheduled call's handle can go to any thread, whatever the scope's
+    // children borrow.
+    send_sync::<minirt::scope::ScheduledCall>();
+    send_sync::<minirt::scope::Overrun>();
+    send_sync::<minirt::main_scope::MainExit>();
+    send::<minirt::main_scope::MainScope>();
+}

@@ -105,11 +105,14 @@
 mod async_scope;
 mod child;
 mod clock;
+mod daemon;
 mod handle;
 mod node;
 mod options;
 mod outcome;
+mod schedule;
 mod shield;
+mod side;
 mod state;
 mod sync_scope;
 
@@ -117,6 +120,7 @@ pub use async_scope::Scope;
 pub use handle::ScopeHandle;
 pub use options::Options;
 pub use outcome::{Outcome, Report, StopReason, Stopped, TryJoinError};
+pub use schedule::{Overrun, ScheduledCall};
 pub use shield::{shield, Shield};
 pub use sync_scope::{scope, scope_on, try_scope};
 

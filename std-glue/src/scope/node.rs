@@ -21,6 +21,7 @@ use minirt_core::task::AbortHandle;
 
 use super::clock::Instant;
 use super::outcome::StopReason;
+use super::side::SideTasks;
 
 thread_local! {
     /// The scope whose child is being polled on this thread right now.
@@ -36,6 +37,8 @@ pub(crate) struct CancelNode {
     /// Set once `inner.reason` is; lets hot paths check without locking.
     cancelled: AtomicBool,
     inner: Mutex<NodeInner>,
+    /// Daemon children and scheduled calls (see `side.rs`).
+    pub(crate) side: SideTasks,
 }
 
 struct NodeInner {
@@ -109,6 +112,7 @@ impl CancelNode {
                 holds: 0,
                 waker: None,
             }),
+            side: SideTasks::new(),
         })
     }
 
@@ -150,6 +154,7 @@ impl CancelNode {
         for abort in aborts {
             abort.abort();
         }
+        self.side.cancel_all();
         if let Some(waker) = waker {
             waker.wake();
         }

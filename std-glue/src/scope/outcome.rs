@@ -156,11 +156,15 @@ pub(crate) struct Finished<T> {
     pub(crate) stopped: Option<StopReason>,
     /// Index of the child whose failure stopped a fail-fast scope.
     pub(crate) failure: Option<usize>,
+    /// The panic of a daemon child or a scheduled call (see `side.rs`):
+    /// it has no slot in the results, so every shape resumes it.
+    pub(crate) side_panic: Option<PanicPayload>,
 }
 
 impl<T> Finished<T> {
     /// Resumes the failing child's panic in the caller, if there is one.
     pub(crate) fn resume_failed_panic(&mut self) {
+        self.resume_side_panic();
         if let Some(i) = self.failure {
             if let Some(Outcome::Panicked(_)) = self.outcomes[i] {
                 let Some(Outcome::Panicked(payload)) = self.outcomes[i].take() else {
@@ -201,8 +205,18 @@ impl<T> Finished<T> {
         }
     }
 
-    /// Supervisor shape: every outcome, nothing resumed.
-    pub(crate) fn into_report(self) -> Report<T> {
+    /// Resumes a side task's panic in the caller, if there is one.
+    fn resume_side_panic(&mut self) {
+        if let Some(payload) = self.side_panic.take() {
+            self.outcomes.clear();
+            std::panic::resume_unwind(payload);
+        }
+    }
+
+    /// Supervisor shape: every outcome, nothing resumed (but a side task's
+    /// panic, which has no outcome to be kept in).
+    pub(crate) fn into_report(mut self) -> Report<T> {
+        self.resume_side_panic();
         Report {
             outcomes: self.outcomes.into_iter().flatten().collect(),
             stopped: self.stopped,

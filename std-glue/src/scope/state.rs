@@ -286,6 +286,18 @@ impl<'env, T: Send + 'env> State<'env, T> {
             self.node.register_owner(cx.waker());
             return Poll::Pending;
         }
+        // No child left: daemons go now (their holds are released as they
+        // are dropped), unless a pending scheduled call still holds on.
+        // Outside the lock: an abort may drop a task, and with it user code.
+        drop(book);
+        self.node
+            .side
+            .stop_daemons_when_idle(&self.node, cx.waker());
+        book = self.lock();
+        if book.active > 0 || !book.pending.is_empty() {
+            // A daemon spawned a child meanwhile (the waker is registered).
+            return Poll::Pending;
+        }
         if !self.node.holds_done_or_register(cx.waker()) {
             return Poll::Pending;
         }
@@ -313,6 +325,7 @@ impl<'env, T: Send + 'env> State<'env, T> {
             // nothing, so it does not count as stopping it.
             stopped: self.node.reason().filter(|_| any_cancelled),
             failure,
+            side_panic: self.node.side.take_panic(),
         })
     }
 
@@ -339,6 +352,23 @@ impl<'env, T: Send + 'env> State<'env, T> {
         self.wake_each.store(true, Relaxed);
         self.node.register_owner(cx.waker());
         Poll::Pending
+    }
+
+    /// Runs `f` under the scope's lock if the owner has not finished yet
+    /// (so it cannot finish while `f` runs); `f` must not run user code.
+    pub(crate) fn while_open<R>(&self, f: impl FnOnce() -> R) -> Option<R> {
+        let book = self.lock();
+        if book.closed {
+            return None;
+        }
+        let out = f();
+        drop(book);
+        Some(out)
+    }
+
+    /// Whether failures leave siblings running (supervisor mode).
+    pub(crate) fn supervises(&self) -> bool {
+        self.config.supervise
     }
 
     /// The owner went away before the scope finished: cancel everything.

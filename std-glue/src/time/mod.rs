@@ -18,7 +18,11 @@
 //! # Scheduled calls
 //!
 //! "Run this after 5 s", "at this instant", "every minute" (Python's ayo
-//! offers `after`, `at`, `every`) are a sleep or an interval in a task:
+//! offers `after`, `at`, `every`) are a sleep or an interval in a task. On
+//! a scope, [`ScopeHandle::after`](crate::scope::ScopeHandle::after), `at`,
+//! `at_system_time` and `every` (with an [overrun
+//! policy](crate::scope::Overrun)) do it for you, cancel with the scope and
+//! return a handle to unschedule. By hand:
 //!
 //! ```
 //! use std::time::Duration;

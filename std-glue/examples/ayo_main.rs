@@ -1,0 +1,65 @@
+//! ayo's `run_as_main` with lifecycle hooks: a root scope bound to Ctrl-C
+//! and `SIGTERM`, workers that clean up when it is cancelled, and a
+//! countdown before exit (ayo's `on.stopped`).
+//!
+//! ```text
+//! cargo run -p minirt --example ayo_main            # then press Ctrl-C
+//! cargo run -p minirt --example ayo_main slow-cleanup  # Ctrl-C twice
+//! ```
+//!
+//! It prints `ready` once everything runs (the signal handlers are in place
+//! by then). The first Ctrl-C cancels the root scope: each worker's
+//! destructor prints `worker N cleaned up`, the countdown runs, and the
+//! process exits with status 130 (143 for `SIGTERM`). With `slow-cleanup`,
+//! a shielded task keeps the scope from ending, so a second Ctrl-C is
+//! needed: it exits at once, still with status 130, without the countdown.
+
+use std::time::Duration;
+
+use minirt::main_scope::{MainExit, MainScope};
+use minirt::time::sleep;
+
+/// Prints when a worker is dropped, however it ends.
+struct Cleanup(u32);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        println!("worker {} cleaned up", self.0);
+    }
+}
+
+fn main() -> MainExit {
+    let slow_cleanup = std::env::args().nth(1).as_deref() == Some("slow-cleanup");
+    MainScope::new()
+        .on_starting(|| async {
+            println!("starting");
+            Ok(())
+        })
+        .on_stopping(|| async {
+            println!("stopping");
+            Ok(())
+        })
+        .on_stopped(|| async {
+            for n in (1..=3).rev() {
+                println!("exiting in {n}");
+                sleep(Duration::from_millis(10)).await;
+            }
+            Ok(())
+        })
+        .run(move |scope| async move {
+            for id in 0..2 {
+                let cleanup = Cleanup(id);
+                scope.spawn(async move {
+                    let _cleanup = cleanup;
+                    loop {
+                        sleep(Duration::from_secs(3600)).await;
+                    }
+                });
+            }
+            if slow_cleanup {
+                // Work the first signal cannot cancel: the root scope waits.
+                scope.spawn(minirt::shield(std::future::pending::<()>()));
+            }
+            println!("ready");
+        })
+}

@@ -1,0 +1,125 @@
+//! The helper-translation examples as real processes: each runs on the mock
+//! clock, so its output — virtual timestamps included — is exact and is
+//! checked line by line here.
+//!
+//! The example binaries are not built by `cargo test`; build them first with
+//! `cargo build --workspace --examples` (same profile as the tests). When one
+//! is missing its test prints why and passes without checking anything.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use minirt_tests::bounded;
+
+/// The stdout of example `name`, or `None` if it was not built.
+fn run_example(name: &str) -> Option<String> {
+    let exe = std::env::current_exe().ok()?;
+    let binary: PathBuf = exe
+        .parent()?
+        .parent()?
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    if !binary.is_file() {
+        eprintln!(
+            "SKIPPED: {} not found; run `cargo build --workspace --examples` first",
+            binary.display()
+        );
+        return None;
+    }
+    let output = Command::new(&binary).output().expect("run the example");
+    assert!(
+        output.status.success(),
+        "{name} exited with {}",
+        output.status
+    );
+    Some(String::from_utf8(output.stdout).expect("UTF-8 output"))
+}
+
+#[test]
+fn ayo_schedule_prints_each_call_at_its_virtual_second() {
+    bounded(Duration::from_secs(60), || {
+        let Some(out) = run_example("ayo_schedule") else {
+            return;
+        };
+        assert_eq!(out, AYO_SCHEDULE);
+    });
+}
+
+#[test]
+fn aiotools_timer_shows_each_overrun_policy() {
+    bounded(Duration::from_secs(60), || {
+        let Some(out) = run_example("aiotools_timer") else {
+            return;
+        };
+        assert_eq!(out, AIOTOOLS_TIMER);
+    });
+}
+
+#[test]
+fn ayo_scope_times_out_at_12_virtual_seconds() {
+    bounded(Duration::from_secs(60), || {
+        let Some(out) = run_example("ayo_scope") else {
+            return;
+        };
+        assert_eq!(out.lines().count(), 18, "17 jobs, then the summary:\n{out}");
+        assert_eq!(
+            out.lines().last(),
+            Some(
+                "timed out: true at t=12s; 17 of 20 completed: \
+                 [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15, 16, 18]"
+            )
+        );
+    });
+}
+
+const AYO_SCHEDULE: &str = "\
+[ 0s] every 4 s
+[ 3s] daemon: still working
+[ 4s] every 4 s
+[ 5s] after 5 s
+[ 6s] daemon: still working
+[ 8s] every 4 s
+[ 9s] daemon: still working
+[12s] the work is done
+[12s] daemon: still working
+[12s] every 4 s
+[15s] at +15 s
+[15s] daemon: still working
+[15s] scope ended
+";
+
+const AIOTOOLS_TIMER: &str = "\
+every 10 s, run 1 takes 25 s, the others 2 s; policy Keep:
+  [ 0s] run 0 starts
+  [ 2s] run 0 ends
+  [10s] run 1 starts
+  [20s] run 2 starts
+  [22s] run 2 ends
+  [30s] run 3 starts
+  [32s] run 3 ends
+  [35s] run 1 ends
+  [40s] run 4 starts
+  [42s] run 4 ends
+  [45s] scope done
+every 10 s, run 1 takes 25 s, the others 2 s; policy Skip:
+  [ 0s] run 0 starts
+  [ 2s] run 0 ends
+  [10s] run 1 starts
+  [35s] run 1 ends
+  [40s] run 2 starts
+  [42s] run 2 ends
+  [45s] scope done
+every 10 s, run 1 takes 25 s, the others 2 s; policy Cancel:
+  [ 0s] run 0 starts
+  [ 2s] run 0 ends
+  [10s] run 1 starts
+  [20s] run 1 cancelled
+  [20s] run 2 starts
+  [22s] run 2 ends
+  [30s] run 3 starts
+  [32s] run 3 ends
+  [40s] run 4 starts
+  [42s] run 4 ends
+  [45s] scope done
+";
