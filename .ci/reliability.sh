@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(git rev-parse --show-toplevel)"
 FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
 export LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-2}"
-MIRI_TESTS=(rt_block_on rt_local task_abort task_panic combinators task_matrix)
+MIRI_TESTS=(rt_block_on rt_local task_abort task_panic combinators task_matrix rt_multi_thread scope_nesting blocking)
 FUZZ_TARGETS=(timer_wheel semaphore scheduler)
 
 total_start=$(date +%s)
@@ -63,12 +63,16 @@ miri_core() {
     MIRIFLAGS="-Zmiri-strict-provenance" cargo +nightly miri test -p minirt-core
 }
 
-# Current-thread runtime only: the multi-thread runtime's crossbeam-epoch
-# deques use integer-to-pointer casts that strict provenance rejects.
+# Both runtimes. Under Miri the multi-thread runtime's run queues are a
+# mutex stand-in for crossbeam's deques, whose epoch GC cannot pass strict
+# provenance with leak checks (why, measured: runtime/multi_thread/queue.rs).
+# Not listed: scope_async (9 min under Miri on a loaded 2-core machine) and
+# scope_sync (its tests pass; Miri then reports threads still running at
+# exit, which is not yet explained — see README "Not done yet").
 miri_runtime() {
     for t in "${MIRI_TESTS[@]}"; do
         MIRIFLAGS="-Zmiri-strict-provenance" \
-            cargo +nightly miri test -p minirt-tests --test "$t" -- --skip multi_thread
+            cargo +nightly miri test -p minirt-tests --test "$t"
     done
 }
 
@@ -96,7 +100,7 @@ step "install tools" install_tools
 step "loom: minirt-core (task core, sync)" loom_core
 step "loom: minirt worker loop (real code)" loom_std_glue
 step "miri: minirt-core" miri_core
-step "miri: current-thread runtime tests" miri_runtime
+step "miri: runtime tests (both runtimes)" miri_runtime
 fuzz_all
 step "valgrind: stress binary" valgrind_stress
 echo "=== total: $(($(date +%s) - total_start)) s"
