@@ -19,6 +19,7 @@
 //! O(1) and loses nothing.
 
 pub(crate) mod cache_line;
+pub mod broadcast;
 pub(crate) mod lock;
 pub mod mpsc;
 mod notify;
@@ -26,7 +27,10 @@ pub mod oneshot;
 mod semaphore;
 #[cfg(all(test, not(loom)))]
 mod test_util;
+mod value_lock;
 mod wait_list;
+mod waiter_set;
+pub mod watch;
 mod wake_list;
 
 pub use notify::{Notified, Notify};
