@@ -18,8 +18,8 @@
 //! allocate once warmed up, and cancelling a wait (dropping its future) is
 //! O(1) and loses nothing.
 
-pub(crate) mod cache_line;
 pub mod broadcast;
+pub(crate) mod cache_line;
 pub(crate) mod lock;
 pub mod mpsc;
 mod notify;
@@ -30,8 +30,8 @@ mod test_util;
 mod value_lock;
 mod wait_list;
 mod waiter_set;
-pub mod watch;
 mod wake_list;
+pub mod watch;
 
 pub use notify::{Notified, Notify};
 #[cfg(all(any(test, fuzzing), not(loom)))]

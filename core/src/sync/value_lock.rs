@@ -117,7 +117,12 @@ mod spin_rw {
                     debug_assert!(state < WRITER - 1, "ValueLock: reader count overflow");
                     if self
                         .state
-                        .compare_exchange_weak(state, state + 1, Ordering::Acquire, Ordering::Relaxed)
+                        .compare_exchange_weak(
+                            state,
+                            state + 1,
+                            Ordering::Acquire,
+                            Ordering::Relaxed,
+                        )
                         .is_ok()
                     {
                         return ReadGuard { lock: self };

@@ -58,7 +58,9 @@ impl fmt::Display for TryRecvError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TryRecvError::Empty => f.write_str("broadcast channel empty"),
-            TryRecvError::Closed => f.write_str("broadcast channel closed: every sender was dropped"),
+            TryRecvError::Closed => {
+                f.write_str("broadcast channel closed: every sender was dropped")
+            }
             TryRecvError::Lagged(n) => write!(f, "broadcast receiver lagged: {n} values skipped"),
         }
     }

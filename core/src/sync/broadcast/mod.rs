@@ -759,7 +759,10 @@ impl<T: Clone> Recv<'_, T> {
                 continue;
             }
             if tail.closed {
-                let stale = self.registration.take().and_then(|r| tail.waiters.remove(r));
+                let stale = self
+                    .registration
+                    .take()
+                    .and_then(|r| tail.waiters.remove(r));
                 drop(tail);
                 drop(stale);
                 return Poll::Ready(Err(RecvError::Closed));

@@ -78,7 +78,10 @@ fn closed_after_the_last_value_and_recv_wakes_on_close() {
     assert!(poll_with(&mut recv, &waker).is_pending());
     drop(tx);
     assert_eq!(count.wakes(), 1);
-    assert_eq!(poll_with(&mut recv, &waker), Poll::Ready(Err(RecvError::Closed)));
+    assert_eq!(
+        poll_with(&mut recv, &waker),
+        Poll::Ready(Err(RecvError::Closed))
+    );
 }
 
 #[test]
@@ -160,7 +163,11 @@ fn overwritten_values_are_dropped_once_and_the_rest_with_the_channel() {
     }
     assert_eq!(drops.load(SeqCst), 3, "three overwritten");
     drop(rx);
-    assert_eq!(drops.load(SeqCst), 5, "the receiver's share of the kept two");
+    assert_eq!(
+        drops.load(SeqCst),
+        5,
+        "the receiver's share of the kept two"
+    );
     drop(tx);
     assert_eq!(drops.load(SeqCst), 5, "nothing dropped twice");
 }

@@ -11,8 +11,14 @@ fn changed_waits_for_a_send_and_wakes_once() {
     let (count, waker) = CountingWaker::new();
     {
         let mut changed = core::pin::pin!(rx.changed());
-        assert!(changed.as_mut().poll(&mut Context::from_waker(&waker)).is_pending());
-        assert!(changed.as_mut().poll(&mut Context::from_waker(&waker)).is_pending());
+        assert!(changed
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
+        assert!(changed
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
         tx.send(1).unwrap();
         assert_eq!(count.wakes(), 1, "one registration, one wake");
         assert_eq!(
@@ -21,7 +27,10 @@ fn changed_waits_for_a_send_and_wakes_once() {
         );
     }
     assert_eq!(*rx.borrow_and_update(), 1);
-    assert!(rx.shared.rx_waiters.lock().is_empty(), "no entry left behind");
+    assert!(
+        rx.shared.rx_waiters.lock().is_empty(),
+        "no entry left behind"
+    );
 }
 
 #[test]
@@ -58,7 +67,10 @@ fn a_waiting_receiver_is_woken_by_the_sender_drop() {
     assert!(poll_with(&mut changed, &waker).is_pending());
     drop(tx);
     assert_eq!(count.wakes(), 1);
-    assert_eq!(poll_with(&mut changed, &waker), Poll::Ready(Err(RecvError(()))));
+    assert_eq!(
+        poll_with(&mut changed, &waker),
+        Poll::Ready(Err(RecvError(())))
+    );
 }
 
 #[test]
@@ -72,7 +84,10 @@ fn send_fails_without_receivers_but_send_replace_stores() {
     assert_eq!(*tx.borrow(), 3);
     let rx = tx.subscribe();
     assert!(!tx.is_closed());
-    assert!(!rx.has_changed().unwrap(), "a subscriber has seen the value");
+    assert!(
+        !rx.has_changed().unwrap(),
+        "a subscriber has seen the value"
+    );
 }
 
 #[test]
@@ -104,7 +119,10 @@ fn a_cancelled_changed_leaves_no_entry_and_loses_nothing() {
     {
         let _changed = Box::pin(rx.changed()); // never polled
     }
-    assert!(rx.has_changed().unwrap(), "the unseen value is still unseen");
+    assert!(
+        rx.has_changed().unwrap(),
+        "the unseen value is still unseen"
+    );
     assert_eq!(block_on(rx.changed()), Ok(()));
 }
 
@@ -217,7 +235,11 @@ fn values_are_dropped_exactly_once() {
     assert_eq!(drops.load(SeqCst), 2);
     drop(rx);
     drop(tx.send(Counted(drops.clone())));
-    assert_eq!(drops.load(SeqCst), 3, "the refused value came back and was dropped");
+    assert_eq!(
+        drops.load(SeqCst),
+        3,
+        "the refused value came back and was dropped"
+    );
     drop(tx);
     assert_eq!(drops.load(SeqCst), 4);
 }

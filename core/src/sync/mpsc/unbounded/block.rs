@@ -137,7 +137,11 @@ impl<T> Block<T> {
     ///
     /// `pos` lies in this block and was claimed by the caller alone.
     pub(super) unsafe fn write(&self, pos: usize, value: T) {
-        debug_assert!(self.holds(pos), "position {pos} is not in block {}", self.start());
+        debug_assert!(
+            self.holds(pos),
+            "position {pos} is not in block {}",
+            self.start()
+        );
         let slot = offset(pos);
         // SAFETY: the claim makes this slot ours; the receiver reads it only
         // after the ready bit below, and the block is not reused before the

@@ -123,7 +123,6 @@ impl<T> TxList<T> {
             }
         }
     }
-
 }
 
 impl<T> RxList<T> {

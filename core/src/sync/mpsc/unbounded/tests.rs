@@ -132,9 +132,17 @@ fn every_value_is_dropped_exactly_once() {
     }
     assert_eq!(drops.load(SeqCst), BLOCK_LEN + 1);
     drop(rx);
-    assert_eq!(drops.load(SeqCst), BLOCK_LEN * 3, "the rest went with the receiver");
+    assert_eq!(
+        drops.load(SeqCst),
+        BLOCK_LEN * 3,
+        "the rest went with the receiver"
+    );
     assert!(tx.send(Counted(drops.clone())).is_err());
-    assert_eq!(drops.load(SeqCst), BLOCK_LEN * 3 + 1, "the refused value too");
+    assert_eq!(
+        drops.load(SeqCst),
+        BLOCK_LEN * 3 + 1,
+        "the refused value too"
+    );
     drop(tx);
     assert_eq!(drops.load(SeqCst), BLOCK_LEN * 3 + 1);
 }
