@@ -17,6 +17,17 @@
 //! after it is released). Waiter queues live in slabs, so waiting does not
 //! allocate once warmed up, and cancelling a wait (dropping its future) is
 //! O(1) and loses nothing.
+//!
+//! More channels, with tokio's names and meanings:
+//!
+//! - [`watch`]: one value that many tasks read and any sender replaces;
+//!   receivers wait for a change and see the latest (the value sits in a
+//!   reader-writer lock, so the readers after a change do not queue).
+//! - [`broadcast`]: every receiver gets every value, from a bounded ring
+//!   that never makes a sender wait; a receiver that falls behind gets
+//!   `Lagged(n)` once and continues from the oldest value kept.
+//! - [`mpsc::unbounded_channel`]: `send` is a plain function that never
+//!   waits, takes no lock and allocates only per block of values.
 
 pub mod broadcast;
 pub(crate) mod cache_line;
