@@ -673,7 +673,7 @@ impl<T> Receiver<T> {
     /// let waiter = ex.spawn(async move { *rx.wait_for(|v| *v >= 2).await.unwrap() });
     /// let sender = ex.spawn(async move {
     ///     for i in 1..=3 {
-    ///         tx.send(i).unwrap();
+    ///         tx.send_replace(i); // the waiter may be gone by 3
     ///         minirt_core::future::yield_now().await;
     ///     }
     /// });
