@@ -162,7 +162,12 @@ mod tests {
         let (_count, waker) = CountingWaker::new();
         let (_other_count, other) = CountingWaker::new();
         let reg = set.register(&waker);
-        assert!(set.update(reg, &waker).is_none());
+        // `will_wake` is best-effort: under Miri each use of a vtable may
+        // get its own address, so equal wakers can compare unequal there.
+        if !cfg!(miri) {
+            assert!(set.update(reg, &waker).is_none());
+        }
         assert!(set.update(reg, &other).is_some());
+        assert!(set.contains(reg), "updating keeps the registration");
     }
 }
