@@ -26,6 +26,8 @@
 //! ```
 
 pub mod alloc_counter;
+mod channels_smol;
+mod channels_tokio;
 pub mod countdown;
 pub mod gate;
 pub mod params;
@@ -34,6 +36,8 @@ mod rt_tokio;
 mod smol_pool;
 mod workloads;
 
+#[cfg(feature = "minirt")]
+mod channels_minirt;
 #[cfg(feature = "minirt")]
 mod rt_minirt;
 

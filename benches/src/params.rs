@@ -51,6 +51,15 @@ pub const MPSC_MESSAGES_PER_PRODUCER: u64 = 25_000;
 /// Capacity of the bounded `mpsc_mt` channel.
 pub const MPSC_CAPACITY: usize = 1_024;
 
+/// Receiver tasks in `watch_fanout` and `broadcast_fanout`.
+pub const FANOUT_RECEIVERS: usize = 64;
+/// Values the one sender of `watch_fanout` and `broadcast_fanout` sends
+/// (`1..=FANOUT_VALUES`), yielding after each.
+pub const FANOUT_VALUES: u64 = 1_000;
+/// Capacity of the `broadcast_fanout` channel: more than `FANOUT_VALUES`,
+/// so no receiver lags and every receiver sees every value.
+pub const BROADCAST_CAPACITY: usize = 1_024;
+
 /// `spawn_blocking` calls in the `spawn_blocking` workload.
 pub const BLOCKING_CALLS: usize = 10_000;
 /// How many blocking calls are in flight before they are awaited.

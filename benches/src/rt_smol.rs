@@ -43,6 +43,9 @@ pub fn runner(id: &str) -> Option<Runner> {
         "timer_cancel" => Runner::Time(timer_cancel),
         "semaphore_mt" => Runner::Time(semaphore_mt),
         "mpsc_mt" => Runner::Time(mpsc_mt),
+        "mpsc_unbounded_mt" => Runner::Time(crate::channels_smol::mpsc_unbounded_mt),
+        "watch_fanout" => Runner::Time(crate::channels_smol::watch_fanout),
+        "broadcast_fanout" => Runner::Time(crate::channels_smol::broadcast_fanout),
         "spawn_blocking" => Runner::Time(spawn_blocking),
         "tcp_echo_mt" => Runner::Time(tcp_echo_mt),
         "scope_fanout" => Runner::Time(scope_fanout),
@@ -73,7 +76,7 @@ where
 
 /// Times `iters` runs of `work`, awaited by the bench thread while the
 /// pool's workers run the tasks.
-fn timed_pool<F, Fut>(pool: &SmolPool, iters: u64, work: F) -> Duration
+pub(crate) fn timed_pool<F, Fut>(pool: &SmolPool, iters: u64, work: F) -> Duration
 where
     F: Fn() -> Fut,
     Fut: Future<Output = ()>,
@@ -87,7 +90,7 @@ where
     })
 }
 
-fn pool() -> SmolPool {
+pub(crate) fn pool() -> SmolPool {
     SmolPool::new(WORKER_THREADS)
 }
 

@@ -37,6 +37,9 @@ pub fn runner(id: &str) -> Option<Runner> {
         "timer_cancel" => Runner::Time(timer_cancel),
         "semaphore_mt" => Runner::Time(semaphore_mt),
         "mpsc_mt" => Runner::Time(mpsc_mt),
+        "mpsc_unbounded_mt" => Runner::Time(crate::channels_tokio::mpsc_unbounded_mt),
+        "watch_fanout" => Runner::Time(crate::channels_tokio::watch_fanout),
+        "broadcast_fanout" => Runner::Time(crate::channels_tokio::broadcast_fanout),
         "spawn_blocking" => Runner::Time(spawn_blocking),
         "tcp_echo_mt" => Runner::Time(tcp_echo_mt),
         "scope_fanout" => Runner::Time(scope_fanout),
@@ -52,7 +55,7 @@ fn current_thread() -> Runtime {
         .expect("building a tokio current-thread runtime")
 }
 
-fn multi_thread() -> Runtime {
+pub(crate) fn multi_thread() -> Runtime {
     Builder::new_multi_thread()
         .worker_threads(WORKER_THREADS)
         .enable_all()
@@ -61,7 +64,7 @@ fn multi_thread() -> Runtime {
 }
 
 /// Times `iters` runs of `work` inside one `block_on` on `rt`.
-fn timed<F, Fut>(rt: &Runtime, iters: u64, work: F) -> Duration
+pub(crate) fn timed<F, Fut>(rt: &Runtime, iters: u64, work: F) -> Duration
 where
     F: Fn() -> Fut,
     Fut: Future<Output = ()>,

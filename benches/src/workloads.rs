@@ -108,6 +108,18 @@ pub const WORKLOADS: &[Workload] = &[
         "4 producers x 25 000 messages, capacity 1 024, one consumer",
     ),
     time(
+        "mpsc_unbounded_mt",
+        "4 producers x 25 000 messages, unbounded channel, one consumer",
+    ),
+    time(
+        "watch_fanout",
+        "1 sender x 1 000 values, 64 receivers wait on changed() for the last",
+    ),
+    time(
+        "broadcast_fanout",
+        "1 sender x 1 000 values, capacity 1 024, 64 receivers get each",
+    ),
+    time(
         "spawn_blocking",
         "10 000 spawn_blocking calls awaited in batches of 16",
     ),

@@ -20,6 +20,22 @@ fn public_types_have_the_expected_auto_traits() {
     send::<minirt::sync::mpsc::Sender<u8>>();
     send::<minirt::sync::oneshot::Receiver<u8>>();
     send::<minirt::net::TcpStream>();
+    send_sync::<minirt::sync::mpsc::UnboundedSender<u8>>();
+    send_sync::<minirt::sync::mpsc::UnboundedReceiver<u8>>();
+    send_sync::<minirt::sync::mpsc::WeakUnboundedSender<u8>>();
+    send_sync::<minirt::sync::watch::Sender<u8>>();
+    send_sync::<minirt::sync::watch::Receiver<u8>>();
+    send_sync::<minirt::sync::watch::error::SendError<u8>>();
+    send_sync::<minirt::sync::watch::error::RecvError>();
+    send_sync::<minirt::sync::broadcast::Sender<u8>>();
+    send_sync::<minirt::sync::broadcast::Receiver<u8>>();
+    send_sync::<minirt::sync::broadcast::error::RecvError>();
+    send_sync::<minirt::sync::broadcast::error::TryRecvError>();
+    // A `watch::Ref` holds a read guard: shareable, but it must stay on the
+    // thread that took it (like `std::sync::RwLockReadGuard`).
+    fn _ref_is_sync(r: minirt::sync::watch::Ref<'_, u8>) -> impl Sync + '_ {
+        r
+    }
     // `?` from a JoinError into the usual boxed error type.
     fn _convert(e: minirt::JoinError) -> Box<dyn std::error::Error + Send + Sync> {
         e.into()

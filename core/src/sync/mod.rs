@@ -17,7 +17,19 @@
 //! after it is released). Waiter queues live in slabs, so waiting does not
 //! allocate once warmed up, and cancelling a wait (dropping its future) is
 //! O(1) and loses nothing.
+//!
+//! More channels, with tokio's names and meanings:
+//!
+//! - [`watch`]: one value that many tasks read and any sender replaces;
+//!   receivers wait for a change and see the latest (the value sits in a
+//!   reader-writer lock, so the readers after a change do not queue).
+//! - [`broadcast`]: every receiver gets every value, from a bounded ring
+//!   that never makes a sender wait; a receiver that falls behind gets
+//!   `Lagged(n)` once and continues from the oldest value kept.
+//! - [`mpsc::unbounded_channel`]: `send` is a plain function that never
+//!   waits, takes no lock and allocates only per block of values.
 
+pub mod broadcast;
 pub(crate) mod cache_line;
 pub(crate) mod lock;
 pub mod mpsc;
@@ -26,8 +38,11 @@ pub mod oneshot;
 mod semaphore;
 #[cfg(all(test, not(loom)))]
 mod test_util;
+mod value_lock;
 mod wait_list;
+mod waiter_set;
 mod wake_list;
+pub mod watch;
 
 pub use notify::{Notified, Notify};
 #[cfg(all(any(test, fuzzing), not(loom)))]

@@ -1,4 +1,5 @@
-//! A bounded multi-producer, single-consumer channel.
+//! A bounded multi-producer, single-consumer channel (and, in
+//! `unbounded/`, the [`unbounded_channel`]).
 //!
 //! Why: a bounded queue between tasks gives backpressure — a fast producer
 //! waits instead of filling memory. Senders that wait for room are served in
@@ -129,6 +130,7 @@
 mod error;
 #[cfg(all(test, not(loom)))]
 mod tests;
+mod unbounded;
 
 use alloc::boxed::Box;
 use core::fmt;
@@ -140,6 +142,7 @@ use core::ptr;
 use core::task::{Context, Poll, Waker};
 
 pub use error::{SendError, TryRecvError, TrySendError};
+pub use unbounded::{unbounded_channel, UnboundedReceiver, UnboundedSender, WeakUnboundedSender};
 
 use super::cache_line::CacheLine;
 use super::lock::Lock;
