@@ -48,6 +48,10 @@ use local_set::{LocalScheduler, LocalSet};
 /// per-task overhead low.
 const EVENT_INTERVAL: u32 = 61;
 
+/// Mixed into the seed of the `select!` generator, so that it does not walk
+/// in step with the task-order generator.
+const SELECT_SEED_SALT: u64 = 0x9E37_79B9_7F4A_7C15;
+
 thread_local! {
     /// The scheduler whose core this thread holds, if any.
     static CORE_OF: Cell<*const Shared> = const { Cell::new(ptr::null()) };
@@ -120,6 +124,10 @@ struct Local {
     /// Deterministic mode: xorshift state choosing which ready task runs
     /// next (`None`: FIFO).
     rng: Option<u64>,
+    /// Deterministic mode: xorshift state choosing where each `select!`
+    /// starts polling; apart from `rng`, so selects leave the task order
+    /// as it would be without them.
+    select_rng: Option<u64>,
 }
 
 impl Local {
@@ -204,6 +212,7 @@ impl Shared {
                 own_set: None,
                 tick: 0,
                 rng: seed.map(|s| s | 1),
+                select_rng: seed.map(|s| crate::select::xorshift(s ^ SELECT_SEED_SALT | 1)),
             }),
             remote: NotifiedQueue::new(),
             remote_owned: OwnedTasks::with_one_shard(),
@@ -228,6 +237,19 @@ impl Shared {
         } else {
             None
         }
+    }
+
+    /// The next number of the seeded `select!` generator, if the runtime is
+    /// seeded and this thread drives it; `None` tells the caller to use its
+    /// thread's generator.
+    pub(crate) fn next_select_random(&self) -> Option<u64> {
+        if !self.is_core_thread() {
+            return None;
+        }
+        let mut local = self.local.try_borrow_mut().ok()?;
+        let state = local.select_rng.as_mut()?;
+        *state = crate::select::xorshift(*state);
+        Some(*state)
     }
 
     /// Whether the calling thread holds this runtime's core.
