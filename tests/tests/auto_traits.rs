@@ -20,6 +20,9 @@ fn public_types_have_the_expected_auto_traits() {
     send::<minirt::sync::mpsc::Sender<u8>>();
     send::<minirt::sync::oneshot::Receiver<u8>>();
     send::<minirt::net::TcpStream>();
+    send_sync::<minirt::task::LocalKey<std::cell::Cell<u8>>>();
+    send::<minirt::task::TaskLocalFuture<String, std::future::Ready<u8>>>();
+    send_sync::<minirt::task::AccessError>();
     // `?` from a JoinError into the usual boxed error type.
     fn _convert(e: minirt::JoinError) -> Box<dyn std::error::Error + Send + Sync> {
         e.into()
