@@ -74,7 +74,7 @@ macro_rules! task_local {
 /// One key of [`task_local!`](crate::task_local); not a public API.
 ///
 /// ```
-/// minirt::__task_local_inner!(static KEY, u8);
+/// minirt::__task_local_inner!(KEY, u8);
 /// assert_eq!(KEY.sync_scope(3, || KEY.get()), 3);
 /// ```
 #[doc(hidden)]
