@@ -434,6 +434,9 @@ impl Shared {
 struct CoreGuard<'a> {
     shared: &'a Arc<Shared>,
     prev: *const Shared,
+    /// Busy units adopted from the work running on this thread (a blocking
+    /// job calling `Handle::block_on`; see `Busy::acquire_adopting`).
+    adopted: usize,
 }
 
 impl<'a> CoreGuard<'a> {
@@ -444,11 +447,15 @@ impl<'a> CoreGuard<'a> {
         let prev = CORE_OF.with(|c| c.replace(Arc::as_ptr(shared)));
         // The core holder is awake: it holds a unit of the busy count until
         // it parks or gives the core back.
-        shared.driver.busy.acquire();
+        let adopted = shared.driver.busy.acquire_adopting();
         if let Some(set) = LocalSet::of_this_thread(Arc::as_ptr(shared) as usize) {
             shared.local.borrow_mut().own_set = Some(set);
         }
-        Some(CoreGuard { shared, prev })
+        Some(CoreGuard {
+            shared,
+            prev,
+            adopted,
+        })
     }
 
     fn block_on<F: Future>(&self, mut future: std::pin::Pin<&mut F>) -> F::Output {
@@ -533,7 +540,7 @@ impl Drop for CoreGuard<'_> {
             }
         }
         CORE_OF.with(|c| c.set(self.prev));
-        shared.driver.busy.release(true);
+        shared.driver.busy.release_adopted(self.adopted, true);
         shared.core_taken.store(false, Release);
     }
 }
