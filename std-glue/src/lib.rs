@@ -17,6 +17,40 @@
 //! The crate is a facade over `minirt-core` (the `no_std` task core, timer
 //! wheel, sync primitives and combinators), `minirt-reactor` (I/O) and the
 //! runtimes defined here; everything is reachable as `minirt::...`.
+//!
+//! # Macros
+//!
+//! tokio's, with tokio's names and meanings:
+//!
+//! | macro | what it does |
+//! | --- | --- |
+//! | [`#[minirt::main]`](macro@main) | runs `async fn main` on a runtime built for it (multi-thread by default; options `flavor`, `worker_threads`, `start_paused`, `seed`, `crate`) |
+//! | [`#[minirt::test]`](macro@test) | runs an `async fn` test on a fresh runtime (current-thread by default; same options) |
+//! | [`select!`] | waits on several futures, runs the first one's handler and cancels the rest (`, if` preconditions, `else`, `biased;`, up to 64 branches) |
+//! | [`task_local!`] | declares [`task::LocalKey`]s: values that follow a task across `.await`s and workers |
+//! | [`join!`] | awaits several futures concurrently, returning all outputs |
+//!
+//! The two attributes come from the in-repo `minirt-macros` crate (which
+//! depends on nothing but `proc_macro`) behind the `macros` feature, on by
+//! default; the others are `macro_rules!` macros, always available.
+//!
+//! ```
+//! minirt::task_local! { static REQUEST: u32; }
+//!
+//! #[minirt::main(flavor = "current_thread")]
+//! async fn main() {
+//!     let (tx, rx) = minirt::sync::oneshot::channel();
+//!     let worker = minirt::spawn(REQUEST.scope(7, async move {
+//!         let _ = tx.send(REQUEST.get());
+//!     }));
+//!     let got = minirt::select! {
+//!         Ok(id) = rx => id,
+//!         _ = minirt::time::sleep(std::time::Duration::from_secs(5)) => 0,
+//!     };
+//!     assert_eq!(got, 7);
+//!     worker.await.unwrap();
+//! }
+//! ```
 #![warn(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 

@@ -1,27 +1,8 @@
 //! Task-local storage: `minirt::task_local!`, [`LocalKey`] and the
 //! [`TaskLocalFuture`] that carries a value with a task.
 //!
-//! # How a value follows its task
-//!
-//! A task may resume on another worker after every `.await`, so the value
-//! cannot simply sit in a thread-local. It lives in the [`TaskLocalFuture`]
-//! returned by [`LocalKey::scope`]; each time that future is polled it
-//! *swaps* its value into the key's thread-local slot, polls the inner
-//! future, and swaps it back out — whatever thread the poll runs on, and
-//! even if the inner poll panics (a guard does the swap back). The slot
-//! therefore holds a value only while code inside the scope runs, and
-//! nesting works for free: an inner scope of the same key swaps the outer
-//! value out and back.
-//!
-//! # What does not inherit the value
-//!
-//! Work started from inside a scope but run elsewhere — a task from
-//! `minirt::spawn`, a child of a [`minirt::scope`](crate::scope), a
-//! `spawn_blocking` closure — does not see the value (tokio does the same).
-//! Such work is polled by the runtime on its own, outside the
-//! `TaskLocalFuture`'s poll, and it may outlive the scope; the value is
-//! the scope's, and is dropped with it. To hand a value on, pass it (or an
-//! `Arc` of it) explicitly, or open a scope inside the child.
+//! See [`LocalKey`] for how a value follows its task, and what does not
+//! inherit it.
 
 use std::cell::RefCell;
 use std::error::Error;
@@ -98,8 +79,29 @@ macro_rules! __task_local_inner {
 /// The value is set for the duration of a [`scope`](LocalKey::scope)
 /// (async) or [`sync_scope`](LocalKey::sync_scope) (a closure), and read
 /// with [`with`](LocalKey::with), [`try_with`](LocalKey::try_with) or
-/// [`get`](LocalKey::get). See the [module docs](self) for how it follows
-/// the task, and why spawned tasks do not inherit it.
+/// [`get`](LocalKey::get).
+///
+/// # How a value follows its task
+///
+/// A task may resume on another worker after every `.await`, so the value
+/// cannot simply sit in a thread-local. It lives in the [`TaskLocalFuture`]
+/// returned by [`LocalKey::scope`]; each time that future is polled it
+/// *swaps* its value into the key's thread-local slot, polls the inner
+/// future, and swaps it back out — whatever thread the poll runs on, and
+/// even if the inner poll panics (a guard does the swap back). The slot
+/// therefore holds a value only while code inside the scope runs, and
+/// nesting works for free: an inner scope of the same key swaps the outer
+/// value out and back.
+///
+/// # What does not inherit the value
+///
+/// Work started from inside a scope but run elsewhere — a task from
+/// `minirt::spawn`, a child of a [`minirt::scope`](crate::scope()) or [`Scope`](crate::scope::Scope), a
+/// `spawn_blocking` closure — does not see the value (tokio does the same).
+/// Such work is polled by the runtime on its own, outside the
+/// `TaskLocalFuture`'s poll, and it may outlive the scope; the value is
+/// the scope's, and is dropped with it. To hand a value on, pass it (or an
+/// `Arc` of it) explicitly, or open a scope inside the child.
 ///
 /// ```
 /// minirt::task_local! { static DEPTH: u32; }
