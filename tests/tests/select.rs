@@ -363,11 +363,9 @@ fn patterns_with_mut_and_ref_bindings_move_the_output_into_the_handler() {
     });
 }
 
-fn pending_unless(ready_now: bool) -> impl Future<Output = ()> {
-    async move {
-        if !ready_now {
-            pending::<()>().await;
-        }
+async fn pending_unless(ready_now: bool) {
+    if !ready_now {
+        pending::<()>().await;
     }
 }
 
