@@ -18,9 +18,10 @@
 //!    disabled in a `u64` bitmask;
 //! 2. evaluates every future expression, pinning each on the stack (no
 //!    boxing);
-//! 3. polls the enabled ones, starting at a random branch
-//!    ([`__select_start`]: the runtime's seed when it has one) or at the
-//!    first (`biased;`), wrapping around. A future that completes is
+//! 3. at each poll (unless the task's cooperative budget is spent:
+//!    [`__select_budget`]), polls the enabled ones, starting at a random
+//!    branch drawn anew each time ([`__select_start`]: from the runtime's
+//!    seed when it has one) or at the first (`biased;`), wrapping around. A future that completes is
 //!    disabled; if its output does not match the branch's pattern the select
 //!    goes on with the others. To test the pattern without moving the
 //!    output, it is matched with a guard that records the match and then
@@ -35,6 +36,7 @@
 use std::cell::Cell;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
+use std::task::{Context, Poll};
 
 use crate::runtime::{context, SchedulerHandle};
 
@@ -66,8 +68,8 @@ use crate::runtime::{context, SchedulerHandle};
 /// - If every branch is disabled, the **`else`** expression runs; without an
 ///   `else`, the select panics with "all branches are disabled and there is
 ///   no else branch".
-/// - The branches are polled in a **random order** each time the task is
-///   polled, so that one always-ready branch cannot starve the others. On a
+/// - The branches are polled starting at a **random branch** each time the
+///   task is polled, so that one always-ready branch cannot starve the others. On a
 ///   runtime built with [`Builder::seed`](crate::Builder::seed) (or
 ///   `#[minirt::test(seed = N)]`), that order comes from the seed, so a run
 ///   replays exactly. Start the branches with **`biased;`** to poll them in
@@ -351,9 +353,13 @@ macro_rules! __select_parse {
             $(
                 let mut $fut = ::core::pin::pin!(::core::future::IntoFuture::into_future($f));
             )*
-            let start: u32 = $crate::__select_parse!(@start $mode count);
-            // Step 3: poll from `start`, wrapping around.
+            // Step 3: poll from `start` (drawn at every poll), wrapping
+            // around.
             let winner = ::core::future::poll_fn(|cx| {
+                if $crate::__select_budget(cx).is_pending() {
+                    return ::core::task::Poll::Pending;
+                }
+                let start: u32 = $crate::__select_parse!(@start $mode count);
                 for pass in 0..2u32 {
                     $(
                         let index: u32 = $($index)*;
@@ -431,6 +437,27 @@ pub fn __select_start(branches: u32) -> u32 {
     let random = seeded.unwrap_or_else(thread_random);
     // Multiply-shift: an unbiased-enough map of 64 random bits onto the range.
     ((u128::from(random) * u128::from(branches)) >> 64) as u32
+}
+
+/// Whether a [`select!`](crate::select) may poll its branches now: not when
+/// the task's cooperative budget is spent (the task is woken to run again
+/// after its siblings), as in tokio — the branches' own budgeted futures
+/// would only yield anyway. Called by the macro's expansion; not a public
+/// API.
+///
+/// ```
+/// use std::task::{Context, Waker};
+/// let mut cx = Context::from_waker(Waker::noop());
+/// assert!(minirt::__select_budget(&mut cx).is_ready());
+/// ```
+#[doc(hidden)]
+pub fn __select_budget(cx: &mut Context<'_>) -> Poll<()> {
+    if minirt_core::coop::has_budget_remaining() {
+        Poll::Ready(())
+    } else {
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
 }
 
 thread_local! {
