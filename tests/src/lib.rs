@@ -42,31 +42,8 @@ pub fn named_runtimes() -> Vec<(&'static str, Runtime)> {
 /// Under Miri `f` just runs: Miri's clock does not follow real time, and Miri
 /// reports a deadlock itself when every thread is blocked.
 pub fn bounded<T>(limit: Duration, f: impl FnOnce() -> T) -> T {
-    if cfg!(miri) {
-        return f();
-    }
-    let (done, finished) = mpsc::channel::<()>();
-    let name = std::thread::current()
-        .name()
-        .unwrap_or("a test")
-        .to_string();
-    let step = Arc::new(Mutex::new(String::new()));
-    let outer = STEP.with(|s| s.replace(Some(step.clone())));
-    std::thread::spawn(move || {
-        if let Err(RecvTimeoutError::Timeout) = finished.recv_timeout(limit) {
-            let step = step.lock().map(|s| s.clone()).unwrap_or_default();
-            let at = if step.is_empty() {
-                String::new()
-            } else {
-                format!(" (in {step})")
-            };
-            let _ = writeln!(
-                std::io::stderr(),
-                "{name} still running after {limit:?}{at}: aborting (lost wake-up?)"
-            );
-            std::process::abort();
-        }
-    });
+    let watchdog = Watchdog::start(limit);
+    let outer = STEP.with(|s| s.replace(Some(watchdog.step.clone())));
     // Put the outer step back even if `f` panics (`#[should_panic]` tests).
     struct Restore(Option<Arc<Mutex<String>>>);
     impl Drop for Restore {
@@ -77,8 +54,62 @@ pub fn bounded<T>(limit: Duration, f: impl FnOnce() -> T) -> T {
     }
     let _restore = Restore(outer);
     let out = f();
-    drop(done);
+    drop(watchdog);
     out
+}
+
+/// [`bounded`] as a guard, for a test whose body is not a closure (an
+/// `async fn` under `#[minirt::test]`): aborts the test binary unless the
+/// guard is dropped within `limit`.
+///
+/// ```
+/// let _watchdog = minirt_tests::watchdog(std::time::Duration::from_secs(60));
+/// // ... the test ...
+/// ```
+pub fn watchdog(limit: Duration) -> Watchdog {
+    Watchdog::start(limit)
+}
+
+/// The guard of [`watchdog`]; see [`bounded`].
+pub struct Watchdog {
+    /// Dropped with the guard: tells the watchdog thread the test finished.
+    _done: Option<mpsc::Sender<()>>,
+    /// What the test is doing, for the abort message (see [`note_step`]).
+    step: Arc<Mutex<String>>,
+}
+
+impl Watchdog {
+    fn start(limit: Duration) -> Watchdog {
+        let step = Arc::new(Mutex::new(String::new()));
+        if cfg!(miri) {
+            return Watchdog { _done: None, step };
+        }
+        let (done, finished) = mpsc::channel::<()>();
+        let name = std::thread::current()
+            .name()
+            .unwrap_or("a test")
+            .to_string();
+        let watched = step.clone();
+        std::thread::spawn(move || {
+            if let Err(RecvTimeoutError::Timeout) = finished.recv_timeout(limit) {
+                let step = watched.lock().map(|s| s.clone()).unwrap_or_default();
+                let at = if step.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (in {step})")
+                };
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "{name} still running after {limit:?}{at}: aborting (lost wake-up?)"
+                );
+                std::process::abort();
+            }
+        });
+        Watchdog {
+            _done: Some(done),
+            step,
+        }
+    }
 }
 
 thread_local! {

@@ -36,6 +36,9 @@ fn public_types_have_the_expected_auto_traits() {
     fn _ref_is_sync(r: minirt::sync::watch::Ref<'_, u8>) -> impl Sync + '_ {
         r
     }
+    send_sync::<minirt::task::LocalKey<std::cell::Cell<u8>>>();
+    send::<minirt::task::TaskLocalFuture<String, std::future::Ready<u8>>>();
+    send_sync::<minirt::task::AccessError>();
     // `?` from a JoinError into the usual boxed error type.
     fn _convert(e: minirt::JoinError) -> Box<dyn std::error::Error + Send + Sync> {
         e.into()

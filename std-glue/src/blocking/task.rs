@@ -81,9 +81,16 @@ impl<F: FnOnce() -> R, R> Future for BlockingTask<F> {
 
     fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<R> {
         let func = self.func.take().expect("blocking task polled twice");
+        // A `Handle::block_on` inside the closure adopts the job's busy unit
+        // while it waits (see `driver::busy`).
+        // (The job holds that unit until the closure has returned.)
+        let handle = self.handle.take();
+        let _held = handle
+            .as_ref()
+            .and_then(|h| h.inner.driver.busy.mark_held_here());
         // Inside the closure, `minirt::spawn` and `Handle::current` reach the
         // runtime that spawned it.
-        let _current = self.handle.take().map(context::set_current);
+        let _current = handle.map(context::set_current);
         Poll::Ready(func())
     }
 }

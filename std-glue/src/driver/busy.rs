@@ -16,10 +16,26 @@
 //! it through the `has_work` check that `Driver::park` makes under the
 //! advance lock.
 //!
+//! # A blocking job that blocks on the runtime
+//!
+//! A blocking job or sync-scope closure that calls `Handle::block_on` waits
+//! for the runtime like any `block_on` thread, and must count as idle while
+//! it waits, or a mock clock would never move for it (it would hold its
+//! unit through the whole wait). So the work marks its unit as *held here*
+//! ([`Busy::mark_held_here`]; a sync scope inside a blocking job holds two),
+//! and the `block_on` on that thread (a [`BlockOnWaker`], or the
+//! current-thread core it takes) *adopts* those units instead of taking one
+//! more ([`Busy::acquire_adopting`]): one becomes the `block_on`'s unit,
+//! given back when it parks; the rest are released meanwhile. When the
+//! `block_on` ends they are taken again and handed back to the work
+//! ([`Busy::release_adopted`]). The thread holds a unit at every step of
+//! the hand-over, so no jump can slip in between.
+//!
 //! The count is only kept for a mock clock with auto-advance; with any other
 //! clock nobody reads it, so every operation here is a no-op (one branch on
 //! a field that never changes).
 
+use std::cell::Cell;
 use std::sync::Arc;
 use std::task::{Wake, Waker};
 
@@ -76,6 +92,94 @@ impl Busy {
     }
 }
 
+std::thread_local! {
+    /// The busy count whose units the work running on this thread holds and
+    /// lends to a `block_on` (see the module docs), and how many: a sync
+    /// scope inside a blocking job holds two. Null and 0 if none.
+    static HELD_HERE: Cell<(*const Busy, usize)> = const { Cell::new((std::ptr::null(), 0)) };
+}
+
+impl Busy {
+    /// Marks, until the guard drops, that the work running on the calling
+    /// thread holds a unit of this count (a blocking job, a sync-scope
+    /// closure), so that a `Handle::block_on` there adopts it. `None` when
+    /// the count is not tracked.
+    pub(crate) fn mark_held_here(&self) -> Option<HeldHere> {
+        if !self.tracked {
+            return None;
+        }
+        let me: *const Busy = self;
+        let prev = HELD_HERE
+            .try_with(|h| {
+                let prev = h.get();
+                let units = if std::ptr::eq(prev.0, me) { prev.1 } else { 0 };
+                h.set((me, units + 1));
+                prev
+            })
+            .unwrap_or((std::ptr::null(), 0));
+        Some(HeldHere { prev })
+    }
+
+    /// Takes a unit for a thread that starts driving or waiting on the
+    /// runtime, adopting the units the work on this thread holds, if any:
+    /// one becomes the caller's, the others are given back for the time
+    /// being (the count does not reach zero on the way, the caller holds
+    /// one). Returns how many were adopted; pass it to
+    /// [`release_adopted`](Self::release_adopted).
+    pub(crate) fn acquire_adopting(&self) -> usize {
+        if !self.tracked {
+            return 0;
+        }
+        let me: *const Busy = self;
+        let held = HELD_HERE
+            .try_with(|h| {
+                let (busy, units) = h.get();
+                if std::ptr::eq(busy, me) && units > 0 {
+                    h.set((me, 0));
+                    units
+                } else {
+                    0
+                }
+            })
+            .unwrap_or(0);
+        if held == 0 {
+            self.acquire();
+            return 0;
+        }
+        for _ in 1..held {
+            self.release(false);
+        }
+        held
+    }
+
+    /// Gives back a unit taken by [`acquire_adopting`](Self::acquire_adopting):
+    /// adopted units go back to the work on this thread (the caller's unit
+    /// is still held, so taking the others again leaves no gap).
+    pub(crate) fn release_adopted(&self, adopted: usize, wake: bool) {
+        if adopted == 0 {
+            self.release(wake);
+            return;
+        }
+        for _ in 1..adopted {
+            self.acquire();
+        }
+        let me: *const Busy = self;
+        let _ = HELD_HERE.try_with(|h| h.set((me, adopted)));
+    }
+}
+
+/// Marks, until dropped, that the work running on this thread holds a unit
+/// that a `block_on` here may adopt.
+pub(crate) struct HeldHere {
+    prev: (*const Busy, usize),
+}
+
+impl Drop for HeldHere {
+    fn drop(&mut self) {
+        let _ = HELD_HERE.try_with(|h| h.set(self.prev));
+    }
+}
+
 /// One unit of the busy count held by work that is not a scheduler thread
 /// (a blocking job, a sync-scope closure); gives it back on drop and wakes
 /// the driver if it was the last.
@@ -128,6 +232,9 @@ pub(crate) struct BlockOnWaker {
     state: AtomicU8,
     driver: Arc<super::Driver>,
     unparker: parking::Unparker,
+    /// Units adopted from the work running on the thread (see
+    /// [`Busy::acquire_adopting`]).
+    adopted: usize,
 }
 
 impl BlockOnWaker {
@@ -135,11 +242,12 @@ impl BlockOnWaker {
     /// from now on.
     pub(crate) fn new(driver: &Arc<super::Driver>) -> (parking::Parker, Arc<BlockOnWaker>) {
         let (parker, unparker) = parking::pair();
-        driver.busy.acquire();
+        let adopted = driver.busy.acquire_adopting();
         let waker = Arc::new(BlockOnWaker {
             state: AtomicU8::new(RUNNING),
             driver: driver.clone(),
             unparker,
+            adopted,
         });
         (parker, waker)
     }
@@ -166,9 +274,10 @@ impl BlockOnWaker {
         }
     }
 
-    /// The `block_on` call ends: give the unit back.
+    /// The `block_on` call ends: give the unit back (to the work on this
+    /// thread, if it was adopted from it).
     pub(crate) fn finish(&self) {
-        self.driver.busy.release(true);
+        self.driver.busy.release_adopted(self.adopted, true);
     }
 }
 

@@ -142,12 +142,7 @@ impl Runtime {
     /// would block a thread other tasks depend on. Use `.await` instead.
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        let _entered = context::enter_runtime("Runtime::block_on");
-        let _current = context::set_current(self.handle.clone());
-        match &self.handle.inner.scheduler {
-            SchedulerHandle::CurrentThread(ct) => ct.block_on(future),
-            SchedulerHandle::MultiThread(mt) => mt.block_on(future),
-        }
+        self.handle.block_on_as("Runtime::block_on", future)
     }
 
     /// Spawns a task on this runtime; see [`Handle::spawn`].
@@ -238,8 +233,94 @@ impl Handle {
     }
 
     /// The handle of the runtime the calling thread is inside, if any.
+    ///
+    /// "Inside" means: in a task, in a `block_on` future
+    /// ([`Runtime::block_on`], [`Handle::block_on`], `minirt::block_on`), in
+    /// a `spawn_blocking` closure, or in a scope child; there it is the
+    /// runtime that runs that code.
+    ///
+    /// ```
+    /// assert!(minirt::Handle::try_current().is_none());
+    /// let rt = minirt::Runtime::new()?;
+    /// let inside = rt.block_on(async {
+    ///     minirt::spawn_blocking(|| minirt::Handle::try_current().is_some()).await
+    /// });
+    /// assert!(inside.unwrap());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn try_current() -> Option<Handle> {
         context::try_current()
+    }
+
+    /// Runs `future` to completion on the calling thread, on the runtime
+    /// behind this handle: from synchronous code that has a handle but not
+    /// the [`Runtime`], typically a `spawn_blocking` closure that needs an
+    /// async API.
+    ///
+    /// The future runs on the calling thread (as with tokio's
+    /// `Handle::block_on`), with this runtime current: `minirt::spawn` in it
+    /// spawns onto the runtime, and its sleeps and sockets use the runtime's
+    /// timers and I/O driver.
+    ///
+    /// # Timers and I/O on a current-thread runtime
+    ///
+    /// tokio's `Handle::block_on` cannot drive a current-thread runtime's
+    /// timers and I/O: a sleep in it completes only while some thread is in
+    /// `Runtime::block_on`. minirt has one driver per runtime, which whoever
+    /// drives the runtime polls, so:
+    ///
+    /// - if a thread is inside the runtime's `block_on` (the common case:
+    ///   `rt.block_on(...)` awaiting the `spawn_blocking` that calls this),
+    ///   that thread fires the timers and polls the I/O, and their wake-ups
+    ///   reach this thread's future;
+    /// - if none is, this call drives the runtime itself — its tasks, timers
+    ///   and I/O — on the calling thread, like `Runtime::block_on`.
+    ///
+    /// Either way a sleep or a socket in `future` completes. With a mock
+    /// clock, the thread counts as idle while it waits, so virtual time moves
+    /// (a `spawn_blocking` closure blocked here does not hold time still).
+    ///
+    /// # Panics
+    ///
+    /// If called from inside the runtime's asynchronous context — a task, a
+    /// `block_on` future, a worker thread — because blocking that thread
+    /// would stall the tasks it drives (and could deadlock waiting for
+    /// them). Call it from a `spawn_blocking` closure or a thread of your
+    /// own, or `.await` the future instead.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = minirt::Builder::current_thread().build()?;
+    /// let out = rt.block_on(async {
+    ///     minirt::spawn_blocking(|| {
+    ///         // Synchronous code with async APIs to call.
+    ///         let handle = minirt::Handle::current();
+    ///         handle.block_on(async {
+    ///             minirt::time::sleep(Duration::from_millis(5)).await;
+    ///             "slept on the runtime's timers"
+    ///         })
+    ///     })
+    ///     .await
+    /// });
+    /// assert_eq!(out.unwrap(), "slept on the runtime's timers");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.block_on_as("Handle::block_on", future)
+    }
+
+    /// `block_on` for [`Runtime::block_on`] and [`Handle::block_on`]; `what`
+    /// names the caller in the panic message.
+    #[track_caller]
+    fn block_on_as<F: Future>(&self, what: &str, future: F) -> F::Output {
+        let _entered = context::enter_runtime(what);
+        let _current = context::set_current(self.clone());
+        match &self.inner.scheduler {
+            SchedulerHandle::CurrentThread(ct) => ct.block_on(future),
+            SchedulerHandle::MultiThread(mt) => mt.block_on(future),
+        }
     }
 
     /// Spawns a `Send` task; it starts running right away on the runtime's

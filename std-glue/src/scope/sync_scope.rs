@@ -205,6 +205,9 @@ where
         let scope = ScopeHandle::new(state.clone());
         // The closure is work of the runtime while it runs (see `busy`).
         let _busy = BusyToken::new(&handle.inner.driver);
+        // A `Handle::block_on` inside the closure adopts that unit while it
+        // waits (see `driver::busy`).
+        let _held = handle.inner.driver.busy.mark_held_here();
         catch_unwind(AssertUnwindSafe(|| f(&scope)))
     };
     if body.is_err() {

@@ -48,6 +48,10 @@ use local_set::{LocalScheduler, LocalSet};
 /// per-task overhead low.
 const EVENT_INTERVAL: u32 = 61;
 
+/// Mixed into the seed of the `select!` generator, so that it does not walk
+/// in step with the task-order generator.
+const SELECT_SEED_SALT: u64 = 0x9E37_79B9_7F4A_7C15;
+
 thread_local! {
     /// The scheduler whose core this thread holds, if any.
     static CORE_OF: Cell<*const Shared> = const { Cell::new(ptr::null()) };
@@ -120,6 +124,10 @@ struct Local {
     /// Deterministic mode: xorshift state choosing which ready task runs
     /// next (`None`: FIFO).
     rng: Option<u64>,
+    /// Deterministic mode: xorshift state choosing where each `select!`
+    /// starts polling; apart from `rng`, so selects leave the task order
+    /// as it would be without them.
+    select_rng: Option<u64>,
 }
 
 impl Local {
@@ -204,6 +212,7 @@ impl Shared {
                 own_set: None,
                 tick: 0,
                 rng: seed.map(|s| s | 1),
+                select_rng: seed.map(|s| crate::select::xorshift(s ^ SELECT_SEED_SALT | 1)),
             }),
             remote: NotifiedQueue::new(),
             remote_owned: OwnedTasks::with_one_shard(),
@@ -228,6 +237,19 @@ impl Shared {
         } else {
             None
         }
+    }
+
+    /// The next number of the seeded `select!` generator, if the runtime is
+    /// seeded and this thread drives it; `None` tells the caller to use its
+    /// thread's generator.
+    pub(crate) fn next_select_random(&self) -> Option<u64> {
+        if !self.is_core_thread() {
+            return None;
+        }
+        let mut local = self.local.try_borrow_mut().ok()?;
+        let state = local.select_rng.as_mut()?;
+        *state = crate::select::xorshift(*state);
+        Some(*state)
     }
 
     /// Whether the calling thread holds this runtime's core.
@@ -412,6 +434,9 @@ impl Shared {
 struct CoreGuard<'a> {
     shared: &'a Arc<Shared>,
     prev: *const Shared,
+    /// Busy units adopted from the work running on this thread (a blocking
+    /// job calling `Handle::block_on`; see `Busy::acquire_adopting`).
+    adopted: usize,
 }
 
 impl<'a> CoreGuard<'a> {
@@ -422,11 +447,15 @@ impl<'a> CoreGuard<'a> {
         let prev = CORE_OF.with(|c| c.replace(Arc::as_ptr(shared)));
         // The core holder is awake: it holds a unit of the busy count until
         // it parks or gives the core back.
-        shared.driver.busy.acquire();
+        let adopted = shared.driver.busy.acquire_adopting();
         if let Some(set) = LocalSet::of_this_thread(Arc::as_ptr(shared) as usize) {
             shared.local.borrow_mut().own_set = Some(set);
         }
-        Some(CoreGuard { shared, prev })
+        Some(CoreGuard {
+            shared,
+            prev,
+            adopted,
+        })
     }
 
     fn block_on<F: Future>(&self, mut future: std::pin::Pin<&mut F>) -> F::Output {
@@ -511,7 +540,7 @@ impl Drop for CoreGuard<'_> {
             }
         }
         CORE_OF.with(|c| c.set(self.prev));
-        shared.driver.busy.release(true);
+        shared.driver.busy.release_adopted(self.adopted, true);
         shared.core_taken.store(false, Release);
     }
 }
