@@ -21,14 +21,17 @@
 pub(crate) mod cache_line;
 pub(crate) mod lock;
 pub mod mpsc;
+mod mutex;
 mod notify;
 pub mod oneshot;
 mod semaphore;
 #[cfg(all(test, not(loom)))]
 mod test_util;
+mod try_lock_error;
 mod wait_list;
 mod wake_list;
 
+pub use mutex::{MappedMutexGuard, Mutex, MutexGuard, OwnedMutexGuard};
 pub use notify::{Notified, Notify};
 #[cfg(all(any(test, fuzzing), not(loom)))]
 pub use semaphore::fuzz_semaphore;
@@ -36,3 +39,4 @@ pub use semaphore::{
     Acquire, AcquireError, AcquireOwned, OwnedSemaphorePermit, Semaphore, SemaphorePermit,
     TryAcquireError,
 };
+pub use try_lock_error::TryLockError;
