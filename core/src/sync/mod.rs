@@ -24,6 +24,7 @@ pub mod mpsc;
 mod mutex;
 mod notify;
 pub mod oneshot;
+mod rwlock;
 mod semaphore;
 #[cfg(all(test, not(loom)))]
 mod test_util;
@@ -33,6 +34,10 @@ mod wake_list;
 
 pub use mutex::{MappedMutexGuard, Mutex, MutexGuard, OwnedMutexGuard};
 pub use notify::{Notified, Notify};
+pub use rwlock::{
+    OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockMappedWriteGuard, RwLockReadGuard,
+    RwLockWriteGuard,
+};
 #[cfg(all(any(test, fuzzing), not(loom)))]
 pub use semaphore::fuzz_semaphore;
 pub use semaphore::{
