@@ -18,6 +18,7 @@
 //! allocate once warmed up, and cancelling a wait (dropping its future) is
 //! O(1) and loses nothing.
 
+mod barrier;
 pub(crate) mod cache_line;
 pub(crate) mod lock;
 pub mod mpsc;
@@ -32,6 +33,7 @@ mod try_lock_error;
 mod wait_list;
 mod wake_list;
 
+pub use barrier::{Barrier, BarrierWait, BarrierWaitResult};
 pub use mutex::{MappedMutexGuard, Mutex, MutexGuard, OwnedMutexGuard};
 pub use notify::{Notified, Notify};
 pub use rwlock::{
