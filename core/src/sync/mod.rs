@@ -17,6 +17,14 @@
 //! after it is released). Waiter queues live in slabs, so waiting does not
 //! allocate once warmed up, and cancelling a wait (dropping its future) is
 //! O(1) and loses nothing.
+//!
+//! Locks and one-time set-up, as in tokio: [`Mutex`] and [`RwLock`] (guards
+//! that may be held across an `.await`; FIFO-fair, so a queued writer is
+//! not starved by readers), [`Barrier`] (a group of tasks waits for its
+//! last member, round after round) and [`OnceCell`] (a value initialised at
+//! most once by an async function, the other callers waiting for it). All
+//! four are built on the [`Semaphore`]'s FIFO queue or the same wait list,
+//! and need no `std`.
 
 mod barrier;
 pub(crate) mod cache_line;
@@ -24,6 +32,7 @@ pub(crate) mod lock;
 pub mod mpsc;
 mod mutex;
 mod notify;
+mod once_cell;
 pub mod oneshot;
 mod rwlock;
 mod semaphore;
@@ -36,6 +45,7 @@ mod wake_list;
 pub use barrier::{Barrier, BarrierWait, BarrierWaitResult};
 pub use mutex::{MappedMutexGuard, Mutex, MutexGuard, OwnedMutexGuard};
 pub use notify::{Notified, Notify};
+pub use once_cell::{OnceCell, SetError};
 pub use rwlock::{
     OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockMappedWriteGuard, RwLockReadGuard,
     RwLockWriteGuard,
