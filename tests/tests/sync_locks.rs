@@ -21,7 +21,10 @@ const LIMIT: Duration = Duration::from_secs(60);
 /// Polls `fut` once from the current task; it must be pending (queued).
 async fn queue<F: Future + Unpin>(fut: &mut F, what: &str) {
     poll_fn(|cx| {
-        assert!(Pin::new(&mut *fut).poll(cx).is_pending(), "{what} did not queue");
+        assert!(
+            Pin::new(&mut *fut).poll(cx).is_pending(),
+            "{what} did not queue"
+        );
         Poll::Ready(())
     })
     .await;
@@ -179,8 +182,11 @@ fn rwlock_readers_share_and_writers_exclude() {
                 let writing = Arc::new(AtomicBool::new(false));
                 let handles: Vec<_> = (0..40)
                     .map(|t| {
-                        let (lock, readers, writing) =
-                            (Arc::clone(&lock), Arc::clone(&readers), Arc::clone(&writing));
+                        let (lock, readers, writing) = (
+                            Arc::clone(&lock),
+                            Arc::clone(&readers),
+                            Arc::clone(&writing),
+                        );
                         minirt::spawn(async move {
                             for op in 0..40 {
                                 if (op + t) % 5 == 0 {
@@ -225,8 +231,11 @@ fn barrier_rounds_release_together_with_one_leader_each() {
                     Arc::new((0..ROUNDS).map(|_| AtomicUsize::new(0)).collect());
                 let handles: Vec<_> = (0..TASKS)
                     .map(|_| {
-                        let (barrier, arrived, leaders) =
-                            (Arc::clone(&barrier), Arc::clone(&arrived), Arc::clone(&leaders));
+                        let (barrier, arrived, leaders) = (
+                            Arc::clone(&barrier),
+                            Arc::clone(&arrived),
+                            Arc::clone(&leaders),
+                        );
                         minirt::spawn(async move {
                             for round in 0..ROUNDS {
                                 arrived[round].fetch_add(1, SeqCst);

@@ -105,6 +105,20 @@ impl<T> Mutex<T> {
         }
     }
 
+    /// tokio's name for the `const` constructor; the same as
+    /// [`new`](Self::new), which is `const` here.
+    ///
+    /// ```
+    /// use minirt_core::sync::Mutex;
+    ///
+    /// static COUNT: Mutex<u32> = Mutex::const_new(0);
+    /// assert_eq!(*COUNT.try_lock().unwrap(), 0);
+    /// ```
+    #[cfg(not(loom))]
+    pub const fn const_new(value: T) -> Self {
+        Self::new(value)
+    }
+
     /// Consumes the mutex and returns the value: no other task can hold it,
     /// so no locking is needed.
     ///

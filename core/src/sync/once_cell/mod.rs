@@ -111,6 +111,40 @@ impl<T> OnceCell<T> {
         }
     }
 
+    /// tokio's name for the `const` constructor; the same as
+    /// [`new`](Self::new), which is `const` here.
+    ///
+    /// ```
+    /// use minirt_core::sync::OnceCell;
+    ///
+    /// static CELL: OnceCell<u8> = OnceCell::const_new();
+    /// assert!(CELL.set(1).is_ok());
+    /// ```
+    #[cfg(not(loom))]
+    pub const fn const_new() -> Self {
+        Self::new()
+    }
+
+    /// A cell that already holds `value`, usable in a `static`.
+    ///
+    /// ```
+    /// use minirt_core::sync::OnceCell;
+    ///
+    /// static NAME: OnceCell<&str> = OnceCell::const_new_with("minirt");
+    /// assert_eq!(NAME.get(), Some(&"minirt"));
+    /// assert!(NAME.set("other").unwrap_err().is_already_init_err());
+    /// ```
+    #[cfg(not(loom))]
+    pub const fn const_new_with(value: T) -> Self {
+        Self {
+            value_set: AtomicBool::new(true),
+            value: UnsafeCell::new(MaybeUninit::new(value)),
+            // Never asked while `value_set` is true (every path checks it
+            // first); `take` puts a fresh one-permit semaphore back.
+            sem: Semaphore::new(0),
+        }
+    }
+
     /// Creates a cell holding `value`, or an empty one for `None`.
     ///
     /// ```

@@ -1,5 +1,6 @@
 use alloc::boxed::Box;
 use alloc::format;
+use alloc::string::String;
 use alloc::sync::Arc;
 use core::future::Future;
 use core::pin::Pin;
@@ -120,4 +121,15 @@ fn traits_behave() {
     assert_ne!(OnceCell::default(), cell);
     let msg = format!("{}", SetError::InitializingError(()));
     assert!(msg.contains("initialising"), "{msg}");
+}
+
+#[test]
+fn a_const_initialised_cell_behaves_as_a_set_one() {
+    static CELL: OnceCell<u8> = OnceCell::const_new_with(1);
+    assert_eq!(*block_on(CELL.get_or_init(|| async { 2 })), 1);
+    assert_eq!(CELL.set(3), Err(SetError::AlreadyInitializedError(3)));
+    let mut cell = OnceCell::const_new_with(String::from("a"));
+    assert_eq!(cell.take().as_deref(), Some("a"));
+    assert_eq!(cell.set(String::from("b")), Ok(()), "take reopens the cell");
+    assert_eq!(cell.get().map(String::as_str), Some("b"));
 }

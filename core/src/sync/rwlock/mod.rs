@@ -152,6 +152,39 @@ impl<T> RwLock<T> {
         }
     }
 
+    /// tokio's name for the `const` constructor; the same as
+    /// [`new`](Self::new), which is `const` here.
+    ///
+    /// ```
+    /// use minirt_core::sync::RwLock;
+    ///
+    /// static TABLE: RwLock<[u8; 2]> = RwLock::const_new([1, 2]);
+    /// assert_eq!(TABLE.try_read().unwrap()[1], 2);
+    /// ```
+    #[cfg(not(loom))]
+    pub const fn const_new(value: T) -> Self {
+        Self::new(value)
+    }
+
+    /// tokio's name for the `const` version of
+    /// [`with_max_readers`](Self::with_max_readers), which is `const` here.
+    ///
+    /// ```
+    /// use minirt_core::sync::RwLock;
+    ///
+    /// static FEW: RwLock<()> = RwLock::const_with_max_readers((), 1);
+    /// let _r = FEW.try_read().unwrap();
+    /// assert!(FEW.try_read().is_err());
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// As [`with_max_readers`](Self::with_max_readers).
+    #[cfg(not(loom))]
+    pub const fn const_with_max_readers(value: T, max_readers: u32) -> Self {
+        Self::with_max_readers(value, max_readers)
+    }
+
     /// Consumes the lock and returns the value.
     ///
     /// ```
