@@ -1,5 +1,5 @@
 //! The lock workloads on smol with `async-lock` (see the parent module for
-//! what they do), on a 2-worker [`SmolPool`].
+//! what they do), on a 2-worker `SmolPool`.
 
 use std::future::Future;
 use std::hint::black_box;
