@@ -43,7 +43,7 @@ install_tools() {
 # loom builds use their own target dirs so they do not evict the normal build.
 loom_core() {
     RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
-        cargo test -p minirt-core --release --test loom_task --test loom_sync --test loom_sync_channels
+        cargo test -p minirt-core --release --test loom_task --test loom_sync --test loom_sync_channels --test loom_sync_locks
 }
 
 # std-glue uses `cfg(minirt_loom)`: `--cfg loom` alone would also switch the

@@ -34,6 +34,7 @@ pub mod params;
 mod rt_smol;
 mod rt_tokio;
 mod smol_pool;
+pub mod sync_locks;
 mod workloads;
 
 #[cfg(feature = "minirt")]

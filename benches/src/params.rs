@@ -80,6 +80,18 @@ pub const SCOPE_MAX_RUNNING: usize = 64;
 /// Tasks kept waiting by `memory_per_task`.
 pub const MEMORY_TASKS: usize = 100_000;
 
+/// Tasks contending for the one mutex in `mutex_mt`.
+pub const MUTEX_TASKS: usize = 100;
+/// Lock/yield/increment/unlock rounds per task in `mutex_mt`.
+pub const MUTEX_ROUNDS: usize = 100;
+
+/// Tasks sharing the one lock in `rwlock_read_mostly`.
+pub const RWLOCK_TASKS: usize = 100;
+/// Operations (reads and writes) per task in `rwlock_read_mostly`.
+pub const RWLOCK_OPS: usize = 100;
+/// One operation in this many is a write in `rwlock_read_mostly`.
+pub const RWLOCK_WRITE_EVERY: usize = 20;
+
 /// The sum the `mpsc_mt` consumer must see: every producer sends
 /// `0..MPSC_MESSAGES_PER_PRODUCER`.
 ///

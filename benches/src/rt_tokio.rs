@@ -43,6 +43,8 @@ pub fn runner(id: &str) -> Option<Runner> {
         "spawn_blocking" => Runner::Time(spawn_blocking),
         "tcp_echo_mt" => Runner::Time(tcp_echo_mt),
         "scope_fanout" => Runner::Time(scope_fanout),
+        "mutex_mt" => Runner::Time(crate::sync_locks::tokio_side::mutex_mt),
+        "rwlock_read_mostly" => Runner::Time(crate::sync_locks::tokio_side::rwlock_read_mostly),
         "memory_per_task" => Runner::Bytes(memory_per_task),
         _ => return None,
     })

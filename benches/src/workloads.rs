@@ -131,6 +131,14 @@ pub const WORKLOADS: &[Workload] = &[
         "scope_fanout",
         "10 000 children, at most 64 running at once",
     ),
+    time(
+        "mutex_mt",
+        "100 tasks x 100 lock/yield/increment/unlock of one Mutex",
+    ),
+    time(
+        "rwlock_read_mostly",
+        "100 tasks x 100 RwLock ops (1 in 20 a write), yield while held",
+    ),
     Workload {
         id: "memory_per_task",
         summary: "heap bytes per task with 100 000 tasks waiting on one event",

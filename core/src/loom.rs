@@ -32,6 +32,13 @@ mod imp {
         pub(crate) const fn new(value: T) -> Self {
             Self(core::cell::UnsafeCell::new(value))
         }
+
+        /// Unwraps the value (loom's `into_inner`).
+        #[allow(dead_code)]
+        #[inline(always)]
+        pub(crate) fn into_inner(self) -> T {
+            self.0.into_inner()
+        }
     }
 
     impl<T: ?Sized> UnsafeCell<T> {

@@ -39,6 +39,7 @@ fn public_types_have_the_expected_auto_traits() {
     send_sync::<minirt::task::LocalKey<std::cell::Cell<u8>>>();
     send::<minirt::task::TaskLocalFuture<String, std::future::Ready<u8>>>();
     send_sync::<minirt::task::AccessError>();
+    lock_types_have_the_auto_traits_of_tokios();
     // `?` from a JoinError into the usual boxed error type.
     fn _convert(e: minirt::JoinError) -> Box<dyn std::error::Error + Send + Sync> {
         e.into()
@@ -53,4 +54,45 @@ fn python_helper_types_have_the_expected_auto_traits() {
     send_sync::<minirt::scope::Overrun>();
     send_sync::<minirt::main_scope::MainExit>();
     send::<minirt::main_scope::MainScope>();
+}
+
+/// The locks, their guards and futures are `Send`/`Sync` exactly where
+/// tokio's are, so code moves between the two unchanged.
+fn lock_types_have_the_auto_traits_of_tokios() {
+    use minirt::sync::*;
+    fn send_val<T: Send>(_: &T) {}
+    send_sync::<Mutex<u8>>();
+    send_sync::<MutexGuard<'static, u8>>();
+    send_sync::<MappedMutexGuard<'static, u8>>();
+    send_sync::<OwnedMutexGuard<u8>>();
+    send_sync::<RwLock<u8>>();
+    send_sync::<RwLockReadGuard<'static, u8>>();
+    send_sync::<RwLockWriteGuard<'static, u8>>();
+    send_sync::<RwLockMappedWriteGuard<'static, u8>>();
+    send_sync::<OwnedRwLockReadGuard<u8>>();
+    send_sync::<OwnedRwLockWriteGuard<u8>>();
+    send_sync::<Barrier>();
+    send_sync::<BarrierWait<'static>>();
+    send_sync::<BarrierWaitResult>();
+    send_sync::<OnceCell<u8>>();
+    send_sync::<TryLockError>();
+    send_sync::<SetError<u8>>();
+    // A guard of a `Send`-only value may move to another worker with its
+    // task (tokio's bounds), but is not `Sync` (see `MutexGuard`'s
+    // compile-fail doc test).
+    send::<Mutex<std::cell::Cell<u8>>>();
+    send::<MutexGuard<'static, std::cell::Cell<u8>>>();
+    // The futures are `Send`, so tasks awaiting them can be spawned.
+    let mutex = std::sync::Arc::new(Mutex::new(0u8));
+    send_val(&mutex.lock());
+    send_val(&mutex.clone().lock_owned());
+    let rwlock = std::sync::Arc::new(RwLock::new(0u8));
+    send_val(&rwlock.read());
+    send_val(&rwlock.write());
+    send_val(&rwlock.clone().read_owned());
+    send_val(&rwlock.clone().write_owned());
+    let cell = OnceCell::<u8>::new();
+    send_val(&cell.get_or_init(|| async { 1 }));
+    send_val(&cell.get_or_try_init(|| async { Ok::<u8, ()>(1) }));
+    send_val(&Barrier::new(1).wait());
 }

@@ -28,26 +28,47 @@
 //!   `Lagged(n)` once and continues from the oldest value kept.
 //! - [`mpsc::unbounded_channel`]: `send` is a plain function that never
 //!   waits, takes no lock and allocates only per block of values.
+//!
+//! Locks and one-time set-up, as in tokio: [`Mutex`] and [`RwLock`] (guards
+//! that may be held across an `.await`; FIFO-fair, so a queued writer is
+//! not starved by readers), [`Barrier`] (a group of tasks waits for its
+//! last member, round after round) and [`OnceCell`] (a value initialised at
+//! most once by an async function, the other callers waiting for it). All
+//! four are built on the [`Semaphore`]'s FIFO queue or the same wait list,
+//! and need no `std`.
 
+mod barrier;
 pub mod broadcast;
 pub(crate) mod cache_line;
 pub(crate) mod lock;
 pub mod mpsc;
+mod mutex;
 mod notify;
+mod once_cell;
 pub mod oneshot;
+mod rwlock;
 mod semaphore;
 #[cfg(all(test, not(loom)))]
 mod test_util;
+mod try_lock_error;
 mod value_lock;
 mod wait_list;
 mod waiter_set;
 mod wake_list;
 pub mod watch;
 
+pub use barrier::{Barrier, BarrierWait, BarrierWaitResult};
+pub use mutex::{MappedMutexGuard, Mutex, MutexGuard, OwnedMutexGuard};
 pub use notify::{Notified, Notify};
+pub use once_cell::{OnceCell, SetError};
+pub use rwlock::{
+    OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockMappedWriteGuard, RwLockReadGuard,
+    RwLockWriteGuard,
+};
 #[cfg(all(any(test, fuzzing), not(loom)))]
 pub use semaphore::fuzz_semaphore;
 pub use semaphore::{
     Acquire, AcquireError, AcquireOwned, OwnedSemaphorePermit, Semaphore, SemaphorePermit,
     TryAcquireError,
 };
+pub use try_lock_error::TryLockError;
