@@ -32,6 +32,7 @@ pub mod params;
 mod rt_smol;
 mod rt_tokio;
 mod smol_pool;
+pub mod timers;
 mod workloads;
 
 #[cfg(feature = "minirt")]

@@ -71,6 +71,18 @@ pub const SCOPE_MAX_RUNNING: usize = 64;
 /// Tasks kept waiting by `memory_per_task`.
 pub const MEMORY_TASKS: usize = 100_000;
 
+/// Sleeps sharing one deadline in `timers_same_deadline_cancel`.
+pub const SAME_DEADLINE_TIMERS: usize = 100_000;
+/// How far away that one deadline is; never reached.
+pub const SAME_DEADLINE: Duration = Duration::from_secs(3_600);
+
+/// Tasks of `timers_mt`, one per worker.
+pub const MT_TASKS: usize = WORKER_THREADS;
+/// Sleeps each `timers_mt` task registers and cancels.
+pub const MT_TIMERS_PER_TASK: usize = 100_000;
+/// The duration of each `timers_mt` sleep; never reached.
+pub const MT_TIMER: Duration = Duration::from_secs(1);
+
 /// The sum the `mpsc_mt` consumer must see: every producer sends
 /// `0..MPSC_MESSAGES_PER_PRODUCER`.
 ///

@@ -119,6 +119,14 @@ pub const WORKLOADS: &[Workload] = &[
         "scope_fanout",
         "10 000 children, at most 64 running at once",
     ),
+    time(
+        "timers_same_deadline_cancel",
+        "100 000 sleeps due in 1 h at one instant, the wheel advanced 1 ms, all dropped",
+    ),
+    time(
+        "timers_mt",
+        "2 tasks (one per worker) x 100 000 sleep(1 s) registered and cancelled",
+    ),
     Workload {
         id: "memory_per_task",
         summary: "heap bytes per task with 100 000 tasks waiting on one event",
@@ -137,11 +145,13 @@ const fn time(id: &'static str, summary: &'static str) -> Workload {
 
 /// The code running workload `id` on `runtime`, or `None` for `n/a`.
 pub fn runner(runtime: Runtime, id: &str) -> Option<Runner> {
-    match runtime {
+    let core = match runtime {
         Runtime::Minirt => minirt_runner(id),
         Runtime::Tokio => crate::rt_tokio::runner(id),
         Runtime::Smol => crate::rt_smol::runner(id),
-    }
+    };
+    // Workloads at scale live in files of their own.
+    core.or_else(|| crate::timers::runner(runtime, id))
 }
 
 #[cfg(feature = "minirt")]
