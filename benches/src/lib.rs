@@ -26,6 +26,7 @@
 //! ```
 
 pub mod alloc_counter;
+pub mod blocking_burst;
 pub mod countdown;
 pub mod gate;
 pub mod params;

@@ -83,6 +83,9 @@ pub const MT_TIMERS_PER_TASK: usize = 100_000;
 /// The duration of each `timers_mt` sleep; never reached.
 pub const MT_TIMER: Duration = Duration::from_secs(1);
 
+/// Blocking jobs started at once by `spawn_blocking_burst`.
+pub const BURST_JOBS: usize = 1_000;
+
 /// The sum the `mpsc_mt` consumer must see: every producer sends
 /// `0..MPSC_MESSAGES_PER_PRODUCER`.
 ///

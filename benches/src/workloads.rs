@@ -23,6 +23,10 @@ pub struct Workload {
 pub enum Unit {
     /// Wall time per iteration (lower is better).
     Time,
+    /// Wall time of one run from a cold start (lower is better): sampled
+    /// once per round, never in a loop, because getting back to "cold"
+    /// takes longer than the run (see `blocking_burst.rs`).
+    ColdTime,
     /// Heap bytes per task (lower is better).
     Bytes,
 }
@@ -128,6 +132,11 @@ pub const WORKLOADS: &[Workload] = &[
         "2 tasks (one per worker) x 100 000 sleep(1 s) registered and cancelled",
     ),
     Workload {
+        id: "spawn_blocking_burst",
+        summary: "1 000 spawn_blocking jobs at once on a pool with no thread yet",
+        unit: Unit::ColdTime,
+    },
+    Workload {
         id: "memory_per_task",
         summary: "heap bytes per task with 100 000 tasks waiting on one event",
         unit: Unit::Bytes,
@@ -152,6 +161,7 @@ pub fn runner(runtime: Runtime, id: &str) -> Option<Runner> {
     };
     // Workloads at scale live in files of their own.
     core.or_else(|| crate::timers::runner(runtime, id))
+        .or_else(|| crate::blocking_burst::runner(runtime, id))
 }
 
 #[cfg(feature = "minirt")]
@@ -172,7 +182,8 @@ mod tests {
     fn tokio_runs_every_workload_with_the_right_unit() {
         for workload in WORKLOADS {
             match (workload.unit, runner(Runtime::Tokio, workload.id)) {
-                (Unit::Time, Some(Runner::Time(_))) | (Unit::Bytes, Some(Runner::Bytes(_))) => {}
+                (Unit::Time | Unit::ColdTime, Some(Runner::Time(_)))
+                | (Unit::Bytes, Some(Runner::Bytes(_))) => {}
                 (unit, other) => panic!("{}: unit {unit:?} but runner {other:?}", workload.id),
             }
         }

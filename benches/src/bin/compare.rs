@@ -114,6 +114,7 @@ fn measure(workload: Workload, plan: &Plan) -> Row {
     eprint!("{:<18}", workload.id);
     let values = match workload.unit {
         Unit::Time => measure_time(&runners, plan),
+        Unit::ColdTime => measure_cold(&runners, plan),
         Unit::Bytes => measure_bytes(&runners, plan),
     };
     eprintln!(" done");
@@ -140,6 +141,28 @@ fn measure_time(runners: &[Option<Runner>; 3], plan: &Plan) -> [Option<f64>; 3] 
         for (run, samples) in runs.iter().zip(&mut samples) {
             if let Some(run) = run {
                 samples.push(run(iters).as_nanos() as f64 / iters as f64);
+            }
+        }
+        eprint!(".");
+    }
+    samples.map(median)
+}
+
+/// Median ns of one cold run for each runtime, sampled interleaved after
+/// one warm-up run each (which pays one-time set-up, not the cold start).
+fn measure_cold(runners: &[Option<Runner>; 3], plan: &Plan) -> [Option<f64>; 3] {
+    let runs = runners.map(|r| match r {
+        Some(Runner::Time(run)) => Some(run),
+        _ => None,
+    });
+    for run in runs.iter().flatten() {
+        run(1);
+    }
+    let mut samples: [Vec<f64>; 3] = Default::default();
+    for _ in 0..plan.rounds {
+        for (run, samples) in runs.iter().zip(&mut samples) {
+            if let Some(run) = run {
+                samples.push(run(1).as_nanos() as f64);
             }
         }
         eprint!(".");
@@ -233,10 +256,10 @@ fn format_ratio(ratio: Option<f64>) -> String {
 fn format_value(unit: Unit, value: f64) -> String {
     match unit {
         Unit::Bytes => format!("{value:.0} B"),
-        Unit::Time if value < 1e3 => format!("{value:.1} ns"),
-        Unit::Time if value < 1e6 => format!("{:.2} µs", value / 1e3),
-        Unit::Time if value < 1e9 => format!("{:.2} ms", value / 1e6),
-        Unit::Time => format!("{:.2} s", value / 1e9),
+        Unit::Time | Unit::ColdTime if value < 1e3 => format!("{value:.1} ns"),
+        Unit::Time | Unit::ColdTime if value < 1e6 => format!("{:.2} µs", value / 1e3),
+        Unit::Time | Unit::ColdTime if value < 1e9 => format!("{:.2} ms", value / 1e6),
+        Unit::Time | Unit::ColdTime => format!("{:.2} s", value / 1e9),
     }
 }
 

@@ -432,7 +432,11 @@ fn cancelling_same_deadline_timers_after_an_advance_walks_nothing() {
         wheel.next_deadline();
     }
     let visits = wheel.visits() - before;
-    assert_eq!(visits, count * (count - 1) / 2, "exact deadlines walk the slot");
+    assert_eq!(
+        visits,
+        count * (count - 1) / 2,
+        "exact deadlines walk the slot"
+    );
 }
 
 #[test]
