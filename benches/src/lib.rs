@@ -27,7 +27,9 @@
 
 pub mod alloc_counter;
 pub mod blocking_burst;
+pub mod c10k;
 pub mod countdown;
+pub mod cpu;
 pub mod gate;
 pub mod params;
 mod rt_smol;

@@ -3,6 +3,7 @@
 //! "Same work in every runtime" is the first rule of BENCHMARKS.md; keeping
 //! the counts in one place makes it impossible for one side to drift.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// Worker threads of every multi-thread runtime (the machines have 2 cores).
@@ -85,6 +86,33 @@ pub const MT_TIMER: Duration = Duration::from_secs(1);
 
 /// Blocking jobs started at once by `spawn_blocking_burst`.
 pub const BURST_JOBS: usize = 1_000;
+
+/// Idle connections held by the `c10k_idle` server (a tenth in quick mode;
+/// fewer if the file-descriptor limit is too low, see `c10k::connections`).
+pub const C10K_CONNECTIONS: usize = 10_000;
+/// How far the `c10k_idle` clients may run ahead of the server's accepts.
+pub const C10K_MAX_PENDING: usize = 64;
+
+/// Whether `compare --quick` is running (see [`set_quick`]).
+static QUICK: AtomicBool = AtomicBool::new(false);
+
+/// Tells the workloads whose single run takes long (`c10k_idle`) to shrink
+/// for a quick run, as `compare --quick` does.
+///
+/// ```
+/// use minirt_benches::params::{quick, set_quick};
+/// assert!(!quick());
+/// set_quick(true);
+/// assert!(quick());
+/// ```
+pub fn set_quick(on: bool) {
+    QUICK.store(on, Ordering::Relaxed);
+}
+
+/// Whether [`set_quick`] asked for short runs.
+pub fn quick() -> bool {
+    QUICK.load(Ordering::Relaxed)
+}
 
 /// The sum the `mpsc_mt` consumer must see: every producer sends
 /// `0..MPSC_MESSAGES_PER_PRODUCER`.

@@ -45,6 +45,7 @@ pub fn runner(id: &str) -> Option<Runner> {
         "mpsc_mt" => Runner::Time(mpsc_mt),
         "spawn_blocking" => Runner::Time(spawn_blocking),
         "tcp_echo_mt" => Runner::Time(tcp_echo_mt),
+        "tcp_echo_mt_user_cpu" => Runner::Time(tcp_echo_mt_user_cpu),
         "scope_fanout" => Runner::Time(scope_fanout),
         "memory_per_task" => Runner::Bytes(memory_per_task),
         _ => return None,
@@ -356,7 +357,18 @@ async fn echo_client(server: SocketAddr) {
     assert_eq!(reply, message, "the echo differs");
 }
 
+/// `tcp_echo_mt` in wall time.
 fn tcp_echo_mt(iters: u64) -> Duration {
+    tcp_echo_measured(iters, crate::cpu::Stopwatch::wall)
+}
+
+/// `tcp_echo_mt` in user CPU per round trip (`tcp_echo_mt_user_cpu`).
+fn tcp_echo_mt_user_cpu(iters: u64) -> Duration {
+    tcp_echo_measured(iters, crate::cpu::per_echo_round_trip)
+}
+
+/// The echo workload, measured by the `stopwatch` it starts.
+fn tcp_echo_measured(iters: u64, stopwatch: fn() -> crate::cpu::Stopwatch) -> Duration {
     let pool = pool();
     let executor = pool.executor();
     let listener = pool
@@ -374,13 +386,17 @@ fn tcp_echo_mt(iters: u64) -> Duration {
             }
         }
     });
-    let elapsed = timed_pool(&pool, iters, || async move {
-        let clients: Vec<_> = (0..TCP_CONNECTIONS)
-            .map(|_| executor.spawn(echo_client(server)))
-            .collect();
-        for client in clients {
-            client.await;
+    let elapsed = pool.block_on(async move {
+        let watch = stopwatch();
+        for _ in 0..iters {
+            let clients: Vec<_> = (0..TCP_CONNECTIONS)
+                .map(|_| executor.spawn(echo_client(server)))
+                .collect();
+            for client in clients {
+                client.await;
+            }
         }
+        watch.elapsed()
     });
     drop(accept_loop);
     elapsed

@@ -29,6 +29,9 @@ pub enum Unit {
     ColdTime,
     /// Heap bytes per task (lower is better).
     Bytes,
+    /// User CPU time of the whole process per operation (lower is better),
+    /// one run per sample like [`ColdTime`](Unit::ColdTime).
+    UserCpu,
 }
 
 /// How to run one workload on one runtime.
@@ -119,6 +122,11 @@ pub const WORKLOADS: &[Workload] = &[
         "tcp_echo_mt",
         "32 loopback connections x 1 000 round trips of 64 bytes",
     ),
+    Workload {
+        id: "tcp_echo_mt_user_cpu",
+        summary: "tcp_echo_mt's user CPU (getrusage, all threads) per round trip",
+        unit: Unit::UserCpu,
+    },
     time(
         "scope_fanout",
         "10 000 children, at most 64 running at once",
@@ -135,6 +143,15 @@ pub const WORKLOADS: &[Workload] = &[
         id: "spawn_blocking_burst",
         summary: "1 000 spawn_blocking jobs at once on a pool with no thread yet",
         unit: Unit::ColdTime,
+    },
+    time(
+        "c10k_idle",
+        "connect 10 000 idle loopback clients; until the server holds all",
+    ),
+    Workload {
+        id: "c10k_idle_memory",
+        summary: "heap bytes per connection the c10k_idle server holds",
+        unit: Unit::Bytes,
     },
     Workload {
         id: "memory_per_task",
@@ -162,6 +179,7 @@ pub fn runner(runtime: Runtime, id: &str) -> Option<Runner> {
     // Workloads at scale live in files of their own.
     core.or_else(|| crate::timers::runner(runtime, id))
         .or_else(|| crate::blocking_burst::runner(runtime, id))
+        .or_else(|| crate::c10k::runner(runtime, id))
 }
 
 #[cfg(feature = "minirt")]
@@ -182,7 +200,7 @@ mod tests {
     fn tokio_runs_every_workload_with_the_right_unit() {
         for workload in WORKLOADS {
             match (workload.unit, runner(Runtime::Tokio, workload.id)) {
-                (Unit::Time | Unit::ColdTime, Some(Runner::Time(_)))
+                (Unit::Time | Unit::ColdTime | Unit::UserCpu, Some(Runner::Time(_)))
                 | (Unit::Bytes, Some(Runner::Bytes(_))) => {}
                 (unit, other) => panic!("{}: unit {unit:?} but runner {other:?}", workload.id),
             }

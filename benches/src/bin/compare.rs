@@ -57,6 +57,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    minirt_benches::params::set_quick(options.quick);
     let plan = if options.quick {
         Plan {
             rounds: 9,
@@ -114,7 +115,7 @@ fn measure(workload: Workload, plan: &Plan) -> Row {
     eprint!("{:<18}", workload.id);
     let values = match workload.unit {
         Unit::Time => measure_time(&runners, plan),
-        Unit::ColdTime => measure_cold(&runners, plan),
+        Unit::ColdTime | Unit::UserCpu => measure_cold(&runners, plan),
         Unit::Bytes => measure_bytes(&runners, plan),
     };
     eprintln!(" done");
@@ -148,8 +149,10 @@ fn measure_time(runners: &[Option<Runner>; 3], plan: &Plan) -> [Option<f64>; 3] 
     samples.map(median)
 }
 
-/// Median ns of one cold run for each runtime, sampled interleaved after
-/// one warm-up run each (which pays one-time set-up, not the cold start).
+/// Median of one run's value for each runtime (ns of a cold run, or user
+/// CPU ns per operation), sampled interleaved after one warm-up run each
+/// (which pays one-time set-up, not the cold start). One run per sample:
+/// a cold start cannot be looped, and a user-CPU run is long already.
 fn measure_cold(runners: &[Option<Runner>; 3], plan: &Plan) -> [Option<f64>; 3] {
     let runs = runners.map(|r| match r {
         Some(Runner::Time(run)) => Some(run),
@@ -256,6 +259,7 @@ fn format_ratio(ratio: Option<f64>) -> String {
 fn format_value(unit: Unit, value: f64) -> String {
     match unit {
         Unit::Bytes => format!("{value:.0} B"),
+        Unit::UserCpu => format!("{} CPU", format_value(Unit::Time, value)),
         Unit::Time | Unit::ColdTime if value < 1e3 => format!("{value:.1} ns"),
         Unit::Time | Unit::ColdTime if value < 1e6 => format!("{:.2} µs", value / 1e3),
         Unit::Time | Unit::ColdTime if value < 1e9 => format!("{:.2} ms", value / 1e6),
@@ -298,6 +302,8 @@ mod tests {
         assert_eq!(format_value(Unit::Time, 1_234_567.0), "1.23 ms");
         assert_eq!(format_value(Unit::Time, 2.5e9), "2.50 s");
         assert_eq!(format_value(Unit::Bytes, 127.6), "128 B");
+        assert_eq!(format_value(Unit::UserCpu, 2_500.0), "2.50 µs CPU");
+        assert_eq!(format_value(Unit::ColdTime, 1_234_567.0), "1.23 ms");
     }
 
     #[test]
