@@ -38,6 +38,9 @@ struct Plan {
     rounds: usize,
     /// Target duration of one sample (one call of a time runner).
     sample: Duration,
+    /// Rounds of the workloads sampled one run at a time (cold starts,
+    /// user CPU), whose runs are long or slow to set up.
+    single_rounds: usize,
 }
 
 /// One table row: a value per runtime (in `Runtime::ALL` order).
@@ -50,6 +53,8 @@ struct Row {
 const USAGE: &str = "usage: compare [--quick] [--filter SUBSTR] [--json FILE]";
 
 fn main() -> ExitCode {
+    // A child started to time one smol `spawn_blocking_burst` exits here.
+    minirt_benches::blocking_burst::serve_child_run();
     let options = match parse_options(std::env::args().skip(1)) {
         Ok(options) => options,
         Err(message) => {
@@ -62,11 +67,13 @@ fn main() -> ExitCode {
         Plan {
             rounds: 9,
             sample: Duration::from_millis(30),
+            single_rounds: 3,
         }
     } else {
         Plan {
             rounds: 21,
             sample: Duration::from_millis(100),
+            single_rounds: 21,
         }
     };
     let started = Instant::now();
@@ -115,7 +122,8 @@ fn measure(workload: Workload, plan: &Plan) -> Row {
     eprint!("{:<18}", workload.id);
     let values = match workload.unit {
         Unit::Time => measure_time(&runners, plan),
-        Unit::ColdTime | Unit::UserCpu => measure_cold(&runners, plan),
+        Unit::ColdTime => measure_single(&runners, plan, true),
+        Unit::UserCpu => measure_single(&runners, plan, false),
         Unit::Bytes => measure_bytes(&runners, plan),
     };
     eprintln!(" done");
@@ -150,19 +158,21 @@ fn measure_time(runners: &[Option<Runner>; 3], plan: &Plan) -> [Option<f64>; 3] 
 }
 
 /// Median of one run's value for each runtime (ns of a cold run, or user
-/// CPU ns per operation), sampled interleaved after one warm-up run each
-/// (which pays one-time set-up, not the cold start). One run per sample:
-/// a cold start cannot be looped, and a user-CPU run is long already.
-fn measure_cold(runners: &[Option<Runner>; 3], plan: &Plan) -> [Option<f64>; 3] {
+/// CPU ns per operation), sampled interleaved, after one warm-up run each if
+/// `warm_up` (which pays one-time set-up, not the cold start). One run per
+/// sample: a cold start cannot be looped, and a user-CPU run is long already.
+fn measure_single(runners: &[Option<Runner>; 3], plan: &Plan, warm_up: bool) -> [Option<f64>; 3] {
     let runs = runners.map(|r| match r {
         Some(Runner::Time(run)) => Some(run),
         _ => None,
     });
-    for run in runs.iter().flatten() {
-        run(1);
+    if warm_up {
+        for run in runs.iter().flatten() {
+            run(1);
+        }
     }
     let mut samples: [Vec<f64>; 3] = Default::default();
-    for _ in 0..plan.rounds {
+    for _ in 0..plan.single_rounds {
         for (run, samples) in runs.iter().zip(&mut samples) {
             if let Some(run) = run {
                 samples.push(run(1).as_nanos() as f64);
