@@ -17,8 +17,13 @@
 //! workers) measures what this choice costs.
 //!
 //! Timers fire from the thread that parks in the I/O driver: its park
-//! timeout is the next deadline ([`TimeDriver::park_timeout`]), so there is
-//! no timer thread and no extra thread hop. Busy workers also fire due
+//! timeout is the wheel's next expiration ([`TimeDriver::park_timeout`]),
+//! so there is no timer thread and no extra thread hop. That is the next
+//! deadline when it is within 64 ms, and otherwise the start of the wheel
+//! slot holding it, where the wheel moves it a level closer (an O(1) look at
+//! the wheel's bitmaps: asking for the exact deadline after every cancel made
+//! cancelling many timers of one slot quadratic). A far timer so costs a
+//! few extra wake-ups, one per wheel level at most. Busy workers also fire due
 //! timers during their periodic maintenance, so a timer is not delayed by a
 //! driver holder that is busy running tasks.
 
@@ -33,7 +38,7 @@ use minirt_core::time::{TimerKey, TimerWheel};
 use super::clock::{Clock, RunningClock};
 use crate::driver::io::IoUnparker;
 
-/// Marker for "no timer" in the cached next deadline.
+/// Marker for "no timer" in the cached next expiration.
 const NONE: u64 = u64::MAX;
 
 /// A runtime's timers and clock.
