@@ -19,11 +19,12 @@
 //! Timers fire from the thread that parks in the I/O driver: its park
 //! timeout is the wheel's next expiration ([`TimeDriver::park_timeout`]),
 //! so there is no timer thread and no extra thread hop. That is the next
-//! deadline when it is within 64 ms, and otherwise the start of the wheel
-//! slot holding it, where the wheel moves it a level closer (an O(1) look at
-//! the wheel's bitmaps: asking for the exact deadline after every cancel made
-//! cancelling many timers of one slot quadratic). A far timer so costs a
-//! few extra wake-ups, one per wheel level at most. Busy workers also fire due
+//! deadline when it is on the wheel's lowest level (in the current 64 ms
+//! rotation), and otherwise the start of the wheel slot holding it, where
+//! the wheel moves it a level closer (an O(1) look at the wheel's bitmaps:
+//! asking for the exact deadline after every cancel made cancelling many
+//! timers of one slot quadratic). A far timer so costs a few extra wake-ups,
+//! one per wheel level at most. Busy workers also fire due
 //! timers during their periodic maintenance, so a timer is not delayed by a
 //! driver holder that is busy running tasks.
 

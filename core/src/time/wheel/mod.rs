@@ -89,7 +89,7 @@ pub struct TimerKey {
 ///
 /// Costs: [`insert`](Self::insert), [`cancel`](Self::cancel),
 /// [`reset`](Self::reset) and [`next_expiration`](Self::next_expiration) are
-/// O(1), whatever the timers share a slot or a deadline. Firing is O(1) per
+/// O(1), however many timers share a slot or a deadline. Firing is O(1) per
 /// timer plus at most one cascade per level it passes (six moves in all).
 /// Only [`next_deadline`](Self::next_deadline), the exact earliest deadline,
 /// walks the timers of the earliest occupied slot; a runtime deciding how
@@ -272,11 +272,12 @@ impl<T> TimerWheel<T> {
     ///
     /// It is never after the earliest deadline and never before
     /// [`now`](Self::now) (it equals `now` when timers are due but not yet
-    /// fired). When the earliest timers are within 64 ticks it *is* the
-    /// earliest deadline; otherwise it is the start of the slot holding them,
-    /// where advancing re-files them a level lower. So a caller that keeps
-    /// advancing to it (a mock clock jumping while idle) reaches the earliest
-    /// deadline in at most eight steps, firing nothing early.
+    /// fired). When the earliest timers are on level 0 (due in now's 64-tick
+    /// rotation) it *is* the earliest deadline; otherwise it is the start of
+    /// the slot holding them, where advancing re-files them a level lower.
+    /// So a caller that keeps advancing to it (a mock clock jumping while
+    /// idle) reaches the earliest deadline in at most eight steps, firing
+    /// nothing early.
     ///
     /// ```
     /// use minirt_core::time::TimerWheel;
