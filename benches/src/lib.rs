@@ -26,15 +26,19 @@
 //! ```
 
 pub mod alloc_counter;
+pub mod blocking_burst;
+pub mod c10k;
 mod channels_smol;
 mod channels_tokio;
 pub mod countdown;
+pub mod cpu;
 pub mod gate;
 pub mod params;
 mod rt_smol;
 mod rt_tokio;
 mod smol_pool;
 pub mod sync_locks;
+pub mod timers;
 mod workloads;
 
 #[cfg(feature = "minirt")]

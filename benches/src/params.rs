@@ -3,6 +3,7 @@
 //! "Same work in every runtime" is the first rule of BENCHMARKS.md; keeping
 //! the counts in one place makes it impossible for one side to drift.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// Worker threads of every multi-thread runtime (the machines have 2 cores).
@@ -91,6 +92,48 @@ pub const RWLOCK_TASKS: usize = 100;
 pub const RWLOCK_OPS: usize = 100;
 /// One operation in this many is a write in `rwlock_read_mostly`.
 pub const RWLOCK_WRITE_EVERY: usize = 20;
+
+/// Sleeps sharing one deadline in `timers_same_deadline_cancel`.
+pub const SAME_DEADLINE_TIMERS: usize = 100_000;
+/// How far away that one deadline is; never reached.
+pub const SAME_DEADLINE: Duration = Duration::from_secs(3_600);
+
+/// Tasks of `timers_mt`, one per worker.
+pub const MT_TASKS: usize = WORKER_THREADS;
+/// Sleeps each `timers_mt` task registers and cancels.
+pub const MT_TIMERS_PER_TASK: usize = 100_000;
+/// The duration of each `timers_mt` sleep; never reached.
+pub const MT_TIMER: Duration = Duration::from_secs(1);
+
+/// Blocking jobs started at once by `spawn_blocking_burst`.
+pub const BURST_JOBS: usize = 1_000;
+
+/// Idle connections held by the `c10k_idle` server (a tenth in quick mode;
+/// fewer if the file-descriptor limit is too low, see `c10k::connections`).
+pub const C10K_CONNECTIONS: usize = 10_000;
+/// How far the `c10k_idle` clients may run ahead of the server's accepts.
+pub const C10K_MAX_PENDING: usize = 64;
+
+/// Whether `compare --quick` is running (see [`set_quick`]).
+static QUICK: AtomicBool = AtomicBool::new(false);
+
+/// Tells the workloads whose single run takes long (`c10k_idle`) to shrink
+/// for a quick run, as `compare --quick` does.
+///
+/// ```
+/// use minirt_benches::params::{quick, set_quick};
+/// assert!(!quick());
+/// set_quick(true);
+/// assert!(quick());
+/// ```
+pub fn set_quick(on: bool) {
+    QUICK.store(on, Ordering::Relaxed);
+}
+
+/// Whether [`set_quick`] asked for short runs.
+pub fn quick() -> bool {
+    QUICK.load(Ordering::Relaxed)
+}
 
 /// The sum the `mpsc_mt` consumer must see: every producer sends
 /// `0..MPSC_MESSAGES_PER_PRODUCER`.

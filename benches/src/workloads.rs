@@ -23,8 +23,15 @@ pub struct Workload {
 pub enum Unit {
     /// Wall time per iteration (lower is better).
     Time,
+    /// Wall time of one run from a cold start (lower is better): sampled
+    /// once per round, never in a loop, because getting back to "cold"
+    /// takes longer than the run (see `blocking_burst.rs`).
+    ColdTime,
     /// Heap bytes per task (lower is better).
     Bytes,
+    /// User CPU time of the whole process per operation (lower is better),
+    /// one run per sample like [`ColdTime`](Unit::ColdTime).
+    UserCpu,
 }
 
 /// How to run one workload on one runtime.
@@ -127,6 +134,11 @@ pub const WORKLOADS: &[Workload] = &[
         "tcp_echo_mt",
         "32 loopback connections x 1 000 round trips of 64 bytes",
     ),
+    Workload {
+        id: "tcp_echo_mt_user_cpu",
+        summary: "tcp_echo_mt's user CPU (getrusage, all threads) per round trip",
+        unit: Unit::UserCpu,
+    },
     time(
         "scope_fanout",
         "10 000 children, at most 64 running at once",
@@ -139,6 +151,28 @@ pub const WORKLOADS: &[Workload] = &[
         "rwlock_read_mostly",
         "100 tasks x 100 RwLock ops (1 in 20 a write), yield while held",
     ),
+    time(
+        "timers_same_deadline_cancel",
+        "100 000 sleeps due in 1 h at one instant, the wheel advanced 1 ms, all dropped",
+    ),
+    time(
+        "timers_mt",
+        "2 tasks (one per worker) x 100 000 sleep(1 s) registered and cancelled",
+    ),
+    Workload {
+        id: "spawn_blocking_burst",
+        summary: "1 000 spawn_blocking jobs at once on a pool with no thread yet",
+        unit: Unit::ColdTime,
+    },
+    time(
+        "c10k_idle",
+        "connect 10 000 idle loopback clients; until the server holds all",
+    ),
+    Workload {
+        id: "c10k_idle_memory",
+        summary: "heap bytes per connection the c10k_idle server holds",
+        unit: Unit::Bytes,
+    },
     Workload {
         id: "memory_per_task",
         summary: "heap bytes per task with 100 000 tasks waiting on one event",
@@ -157,11 +191,15 @@ const fn time(id: &'static str, summary: &'static str) -> Workload {
 
 /// The code running workload `id` on `runtime`, or `None` for `n/a`.
 pub fn runner(runtime: Runtime, id: &str) -> Option<Runner> {
-    match runtime {
+    let core = match runtime {
         Runtime::Minirt => minirt_runner(id),
         Runtime::Tokio => crate::rt_tokio::runner(id),
         Runtime::Smol => crate::rt_smol::runner(id),
-    }
+    };
+    // Workloads at scale live in files of their own.
+    core.or_else(|| crate::timers::runner(runtime, id))
+        .or_else(|| crate::blocking_burst::runner(runtime, id))
+        .or_else(|| crate::c10k::runner(runtime, id))
 }
 
 #[cfg(feature = "minirt")]
@@ -182,7 +220,8 @@ mod tests {
     fn tokio_runs_every_workload_with_the_right_unit() {
         for workload in WORKLOADS {
             match (workload.unit, runner(Runtime::Tokio, workload.id)) {
-                (Unit::Time, Some(Runner::Time(_))) | (Unit::Bytes, Some(Runner::Bytes(_))) => {}
+                (Unit::Time | Unit::ColdTime | Unit::UserCpu, Some(Runner::Time(_)))
+                | (Unit::Bytes, Some(Runner::Bytes(_))) => {}
                 (unit, other) => panic!("{}: unit {unit:?} but runner {other:?}", workload.id),
             }
         }
@@ -197,8 +236,9 @@ mod tests {
             .collect();
         assert_eq!(
             missing,
-            ["timer_fire_mock"],
-            "smol has no mock clock; all else runs"
+            ["timer_fire_mock", "spawn_blocking_burst"],
+            "smol has no mock clock, and a cold smol pool needs a fresh process \
+             (only in binaries that call blocking_burst::serve_child_run); all else runs"
         );
     }
 

@@ -38,6 +38,9 @@ struct Plan {
     rounds: usize,
     /// Target duration of one sample (one call of a time runner).
     sample: Duration,
+    /// Rounds of the workloads sampled one run at a time (cold starts,
+    /// user CPU), whose runs are long or slow to set up.
+    single_rounds: usize,
 }
 
 /// One table row: a value per runtime (in `Runtime::ALL` order).
@@ -50,6 +53,8 @@ struct Row {
 const USAGE: &str = "usage: compare [--quick] [--filter SUBSTR] [--json FILE]";
 
 fn main() -> ExitCode {
+    // A child started to time one smol `spawn_blocking_burst` exits here.
+    minirt_benches::blocking_burst::serve_child_run();
     let options = match parse_options(std::env::args().skip(1)) {
         Ok(options) => options,
         Err(message) => {
@@ -57,15 +62,18 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    minirt_benches::params::set_quick(options.quick);
     let plan = if options.quick {
         Plan {
             rounds: 9,
             sample: Duration::from_millis(30),
+            single_rounds: 3,
         }
     } else {
         Plan {
             rounds: 21,
             sample: Duration::from_millis(100),
+            single_rounds: 21,
         }
     };
     let started = Instant::now();
@@ -114,6 +122,8 @@ fn measure(workload: Workload, plan: &Plan) -> Row {
     eprint!("{:<18}", workload.id);
     let values = match workload.unit {
         Unit::Time => measure_time(&runners, plan),
+        Unit::ColdTime => measure_single(&runners, plan, true),
+        Unit::UserCpu => measure_single(&runners, plan, false),
         Unit::Bytes => measure_bytes(&runners, plan),
     };
     eprintln!(" done");
@@ -140,6 +150,32 @@ fn measure_time(runners: &[Option<Runner>; 3], plan: &Plan) -> [Option<f64>; 3] 
         for (run, samples) in runs.iter().zip(&mut samples) {
             if let Some(run) = run {
                 samples.push(run(iters).as_nanos() as f64 / iters as f64);
+            }
+        }
+        eprint!(".");
+    }
+    samples.map(median)
+}
+
+/// Median of one run's value for each runtime (ns of a cold run, or user
+/// CPU ns per operation), sampled interleaved, after one warm-up run each if
+/// `warm_up` (which pays one-time set-up, not the cold start). One run per
+/// sample: a cold start cannot be looped, and a user-CPU run is long already.
+fn measure_single(runners: &[Option<Runner>; 3], plan: &Plan, warm_up: bool) -> [Option<f64>; 3] {
+    let runs = runners.map(|r| match r {
+        Some(Runner::Time(run)) => Some(run),
+        _ => None,
+    });
+    if warm_up {
+        for run in runs.iter().flatten() {
+            run(1);
+        }
+    }
+    let mut samples: [Vec<f64>; 3] = Default::default();
+    for _ in 0..plan.single_rounds {
+        for (run, samples) in runs.iter().zip(&mut samples) {
+            if let Some(run) = run {
+                samples.push(run(1).as_nanos() as f64);
             }
         }
         eprint!(".");
@@ -233,10 +269,11 @@ fn format_ratio(ratio: Option<f64>) -> String {
 fn format_value(unit: Unit, value: f64) -> String {
     match unit {
         Unit::Bytes => format!("{value:.0} B"),
-        Unit::Time if value < 1e3 => format!("{value:.1} ns"),
-        Unit::Time if value < 1e6 => format!("{:.2} µs", value / 1e3),
-        Unit::Time if value < 1e9 => format!("{:.2} ms", value / 1e6),
-        Unit::Time => format!("{:.2} s", value / 1e9),
+        Unit::UserCpu => format!("{} CPU", format_value(Unit::Time, value)),
+        Unit::Time | Unit::ColdTime if value < 1e3 => format!("{value:.1} ns"),
+        Unit::Time | Unit::ColdTime if value < 1e6 => format!("{:.2} µs", value / 1e3),
+        Unit::Time | Unit::ColdTime if value < 1e9 => format!("{:.2} ms", value / 1e6),
+        Unit::Time | Unit::ColdTime => format!("{:.2} s", value / 1e9),
     }
 }
 
@@ -275,6 +312,8 @@ mod tests {
         assert_eq!(format_value(Unit::Time, 1_234_567.0), "1.23 ms");
         assert_eq!(format_value(Unit::Time, 2.5e9), "2.50 s");
         assert_eq!(format_value(Unit::Bytes, 127.6), "128 B");
+        assert_eq!(format_value(Unit::UserCpu, 2_500.0), "2.50 µs CPU");
+        assert_eq!(format_value(Unit::ColdTime, 1_234_567.0), "1.23 ms");
     }
 
     #[test]

@@ -241,12 +241,11 @@ impl Driver {
     /// Under the advance lock, with everything idle: jump to the next
     /// deadline and fire what is due, holding a busy unit from here on.
     fn jump(&self) -> Advance {
-        let Some(tick) = self.time.next_deadline() else {
+        if self.time.next_expiration().is_none() {
             return Advance::NotNow;
-        };
+        }
         self.busy.acquire();
-        self.time.clock.advance_to_tick(tick);
-        self.time.process();
+        self.time.jump_to_next_timer();
         Advance::Jumped
     }
 

@@ -17,8 +17,14 @@
 //! workers) measures what this choice costs.
 //!
 //! Timers fire from the thread that parks in the I/O driver: its park
-//! timeout is the next deadline ([`TimeDriver::park_timeout`]), so there is
-//! no timer thread and no extra thread hop. Busy workers also fire due
+//! timeout is the wheel's next expiration ([`TimeDriver::park_timeout`]),
+//! so there is no timer thread and no extra thread hop. That is the next
+//! deadline when it is on the wheel's lowest level (in the current 64 ms
+//! rotation), and otherwise the start of the wheel slot holding it, where
+//! the wheel moves it a level closer (an O(1) look at the wheel's bitmaps:
+//! asking for the exact deadline after every cancel made cancelling many
+//! timers of one slot quadratic). A far timer so costs a few extra wake-ups,
+//! one per wheel level at most. Busy workers also fire due
 //! timers during their periodic maintenance, so a timer is not delayed by a
 //! driver holder that is busy running tasks.
 
@@ -33,16 +39,18 @@ use minirt_core::time::{TimerKey, TimerWheel};
 use super::clock::{Clock, RunningClock};
 use crate::driver::io::IoUnparker;
 
-/// Marker for "no timer" in the cached next deadline.
+/// Marker for "no timer" in the cached next expiration.
 const NONE: u64 = u64::MAX;
 
 /// A runtime's timers and clock.
 pub(crate) struct TimeDriver {
     pub(crate) clock: RunningClock,
     wheel: Mutex<TimerWheel<Waker>>,
-    /// The wheel's next deadline, readable without the lock (`NONE` if
-    /// empty). Only ever stale in the "too early" direction, which costs a
-    /// spurious look, never a late timer.
+    /// The wheel's [next expiration](TimerWheel::next_expiration), readable
+    /// without the lock (`NONE` if empty): the earliest deadline, or the
+    /// start of the slot holding it, where the wheel moves it closer. Only
+    /// ever stale in the "too early" direction, which costs a spurious look,
+    /// never a late timer.
     next: AtomicU64,
     /// Wakes the parked driver when a new earliest deadline arrives.
     unpark: IoUnparker,
@@ -92,7 +100,7 @@ impl TimeDriver {
         };
         // `next` is only written under the lock, so it never goes stale in
         // the "too late" direction.
-        let next = wheel.next_deadline().unwrap_or(NONE);
+        let next = wheel.next_expiration().unwrap_or(NONE);
         let prev = self.next.swap(next, AcqRel);
         drop(wheel);
         if next < prev {
@@ -109,7 +117,7 @@ impl TimeDriver {
         let waker = wheel.cancel(key);
         if waker.is_some() {
             self.next
-                .store(wheel.next_deadline().unwrap_or(NONE), Release);
+                .store(wheel.next_expiration().unwrap_or(NONE), Release);
         }
         drop(wheel);
         // Dropping a waker can free a task; never do it under the lock.
@@ -129,7 +137,7 @@ impl TimeDriver {
             let expired = wheel.poll_expired(now);
             if expired.is_none() {
                 self.next
-                    .store(wheel.next_deadline().unwrap_or(NONE), Release);
+                    .store(wheel.next_expiration().unwrap_or(NONE), Release);
             }
             drop(wheel);
             match expired {
@@ -142,8 +150,9 @@ impl TimeDriver {
         }
     }
 
-    /// The next deadline tick, if any timer is registered.
-    pub(crate) fn next_deadline(&self) -> Option<u64> {
+    /// The tick at which the wheel next has work (a timer fires, or timers
+    /// move a level closer to firing), if any timer is registered.
+    pub(crate) fn next_expiration(&self) -> Option<u64> {
         match self.next.load(Acquire) {
             NONE => None,
             tick => Some(tick),
@@ -157,7 +166,30 @@ impl TimeDriver {
         if self.clock.is_mock() {
             return None;
         }
-        self.next_deadline().map(|tick| self.clock.until_tick(tick))
+        self.next_expiration()
+            .map(|tick| self.clock.until_tick(tick))
+    }
+
+    /// Moves a mock clock straight to the earliest timer deadline and fires
+    /// what is due there; returns how many fired (0 only if no timer is left).
+    ///
+    /// The wheel's next expiration may be the start of a wide slot, where
+    /// timers only move closer, so this advances from expiration to
+    /// expiration until something fires: at most eight steps, all while the
+    /// runtime is idle, so no task sees the clock stop in between.
+    pub(crate) fn jump_to_next_timer(&self) -> usize {
+        while let Some(tick) = self.next_expiration() {
+            self.clock.advance_to_tick(tick);
+            if self.clock.now_tick() < tick {
+                // Past what the mock clock can count (u64 nanoseconds).
+                return 0;
+            }
+            let fired = self.process();
+            if fired > 0 {
+                return fired;
+            }
+        }
+        0
     }
 }
 

@@ -2,7 +2,8 @@
 //!
 //! Every runtime has a hierarchical timer wheel (from `minirt-core`) at 1 ms
 //! resolution. Timers never fire early. They fire from the thread that
-//! parks in the runtime's driver — the park timeout is the next deadline —
+//! parks in the runtime's driver — the park timeout is the next deadline
+//! (or, for a far one, the wheel slot start where it moves closer) —
 //! so there is no timer thread, and busy threads fire due timers every 61
 //! scheduler ticks. See `driver.rs` here for how registration avoids
 //! serializing workers, and the runtime's driver (`src/driver/`) for when a

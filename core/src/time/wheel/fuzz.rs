@@ -10,13 +10,21 @@
 //! model is a `BTreeMap` ordered by (deadline, insertion sequence); after every
 //! step the wheel must agree with it exactly: the same timers fired in the
 //! same order, none early, none lost, the same `now`, `len` and
-//! `next_deadline`.
+//! `next_deadline`; and `next_expiration` must lie between now and the
+//! earliest deadline. The mock-clock step jumps from expiration to
+//! expiration as the runtime does, and must land on the earliest deadline
+//! within [`MAX_JUMPS`] steps.
 
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
 use super::level::{slot_span, NUM_LEVELS};
 use super::{TimerKey, TimerWheel};
+
+/// Most `next_expiration` steps before something fires: down from the
+/// overflow list (twice if its floor was left by a cancelled timer), then
+/// once per level.
+const MAX_JUMPS: usize = 2 + NUM_LEVELS;
 
 /// Reads the fuzz input; once it runs out, every read yields zero.
 struct Input<'a> {
@@ -194,14 +202,28 @@ pub fn fuzz_timer_wheel(data: &[u8]) {
                 assert_eq!(fired, model.poll(target), "poll_expired({target})");
             }
             6 => {
-                // The mock clock's auto-advance: jump to the next deadline.
-                if let Some(next) = wheel.next_deadline() {
+                // The mock clock's auto-advance: jump from expiration to
+                // expiration until something fires, which must be at the
+                // earliest deadline.
+                let earliest = model.earliest();
+                let mut jumps = 0;
+                while let Some(next) = wheel.next_expiration() {
+                    jumps += 1;
+                    assert!(jumps <= MAX_JUMPS, "{jumps} jumps, earliest {earliest:?}");
                     let mut fired = Vec::new();
                     wheel.advance_to(next, |_, id| fired.push(id));
-                    assert!(!fired.is_empty(), "nothing fired at next deadline {next}");
                     let expected: Vec<u64> = core::iter::from_fn(|| model.poll(next)).collect();
-                    assert_eq!(fired, expected, "advance_to(next_deadline {next})");
+                    assert_eq!(fired, expected, "advance_to(next_expiration {next})");
+                    if !fired.is_empty() {
+                        assert_eq!(Some(next), earliest, "fired after a jump");
+                        break;
+                    }
                 }
+                assert_eq!(
+                    jumps > 0,
+                    earliest.is_some(),
+                    "jumps with earliest {earliest:?}"
+                );
             }
             _ => {
                 if let Some(id) = picked {
@@ -218,6 +240,25 @@ pub fn fuzz_timer_wheel(data: &[u8]) {
             "next_deadline at now {}",
             model.now
         );
+        let expiration = wheel.next_expiration();
+        assert_eq!(
+            expiration.is_some(),
+            model.earliest().is_some(),
+            "next_expiration"
+        );
+        if let (Some(expiration), Some(earliest)) = (expiration, model.earliest()) {
+            assert!(
+                model.now <= expiration && expiration <= earliest,
+                "next_expiration {expiration} outside now {} .. earliest {earliest}",
+                model.now
+            );
+            assert_eq!(
+                expiration == model.now,
+                earliest == model.now,
+                "next_expiration {expiration} is now {} but nothing is due",
+                model.now
+            );
+        }
     }
 
     // Nothing may be lost: running to the end of time fires everything left.

@@ -21,6 +21,14 @@
 //!    then re-filed (cascaded) by rule 2, or to the caller's target if that
 //!    comes first. Because now never passes an occupied slot, rule 2 keeps
 //!    holding, and same-deadline entries keep their insertion order.
+//! 4. Nothing on the hot paths walks a list. The caller learns when to come
+//!    back from [`TimerWheel::next_expiration`], which reads only bitmaps:
+//!    for a timer above level 0 it names the start of its slot, where the
+//!    slot is cascaded one level closer (tokio's wheel does the same). The
+//!    exact [`TimerWheel::next_deadline`] walks the earliest slot and is kept
+//!    for tests and diagnostics. (An exact, memoized earliest deadline used to
+//!    drive parking: cancelling n timers of one slot cost O(n²), because each
+//!    cancel of an earliest timer made the next look walk the slot again.)
 
 mod level;
 mod lists;
@@ -30,7 +38,6 @@ pub(crate) mod fuzz;
 #[cfg(test)]
 mod tests;
 
-use core::cell::Cell;
 use core::fmt;
 
 use slab::Slab;
@@ -80,14 +87,13 @@ pub struct TimerKey {
 /// 2^36 ms waits on the overflow list). As time reaches a slot of a higher
 /// level its timers cascade down, so each timer moves at most six times.
 ///
-/// Costs: [`insert`](Self::insert), [`cancel`](Self::cancel) and
-/// [`reset`](Self::reset) are O(1). Firing is O(1) per timer plus at most one
-/// cascade per level it passes. [`next_deadline`](Self::next_deadline) is
-/// exact and memoized; only when the earliest timer leaves (fires, is
-/// cancelled or reset) does the next call recompute it, which is O(1) if the
-/// new earliest timer is within 64 ticks and otherwise walks the timers of
-/// the earliest occupied slot (or of the overflow list, if that is all there
-/// is). The wheel is `Send` when `T` is, but not `Sync` (the memo is a `Cell`).
+/// Costs: [`insert`](Self::insert), [`cancel`](Self::cancel),
+/// [`reset`](Self::reset) and [`next_expiration`](Self::next_expiration) are
+/// O(1), however many timers share a slot or a deadline. Firing is O(1) per
+/// timer plus at most one cascade per level it passes (six moves in all).
+/// Only [`next_deadline`](Self::next_deadline), the exact earliest deadline,
+/// walks the timers of the earliest occupied slot; a runtime deciding how
+/// long to park asks `next_expiration` instead.
 ///
 /// # Examples
 ///
@@ -97,7 +103,7 @@ pub struct TimerKey {
 /// let mut wheel = TimerWheel::new();
 /// let late = wheel.insert(5_000, "late");
 /// wheel.insert(20, "soon");
-/// assert_eq!(wheel.next_deadline(), Some(20));
+/// assert_eq!(wheel.next_expiration(), Some(20));
 ///
 /// let mut fired = Vec::new();
 /// wheel.advance_to(1_000, |_key, value| fired.push(value));
@@ -116,20 +122,16 @@ pub struct TimerWheel<T> {
     lists: Lists,
     /// Generation given to the next inserted entry.
     next_generation: u32,
-    /// Never more than the smallest deadline on the overflow list, so the list
-    /// need not be walked while `epoch_start(overflow_floor)` is in the future.
+    /// While the overflow list is non-empty: never more than its smallest
+    /// deadline, and in a later epoch than `now` (it is the deadline of an
+    /// entry filed there since the list was last empty). So nothing on the
+    /// list is due before `epoch_start(overflow_floor)`, where the list is
+    /// re-filed, and the list is never walked to find its minimum.
     overflow_floor: u64,
-    /// Memo of [`TimerWheel::next_deadline`].
-    earliest: Cell<Earliest>,
-}
-
-/// What the wheel remembers about its earliest deadline.
-#[derive(Clone, Copy, Debug)]
-enum Earliest {
-    /// Must be recomputed: the timer that was earliest has left.
-    Unknown,
-    /// Exactly this (`None`: no timers).
-    Known(Option<u64>),
+    /// Entries visited by list walks (re-filing and `next_deadline`), for
+    /// the tests that keep the hot paths walk-free.
+    #[cfg(test)]
+    visits: core::cell::Cell<u64>,
 }
 
 impl<T> TimerWheel<T> {
@@ -153,7 +155,8 @@ impl<T> TimerWheel<T> {
             lists: Lists::new(),
             next_generation: 0,
             overflow_floor: u64::MAX,
-            earliest: Cell::new(Earliest::Known(None)),
+            #[cfg(test)]
+            visits: core::cell::Cell::new(0),
         }
     }
 
@@ -191,7 +194,6 @@ impl<T> TimerWheel<T> {
             _ => panic!("TimerWheel: cannot hold more than {} timers", NIL - 1),
         };
         self.file(index);
-        self.note_added(deadline);
         TimerKey { index, generation }
     }
 
@@ -230,12 +232,9 @@ impl<T> TimerWheel<T> {
             return false;
         };
         self.lists.unlink(&mut self.entries, index);
-        let old = self.entries[index as usize].deadline;
-        self.note_removed(old);
         let deadline = deadline.max(self.now);
         self.entries[index as usize].deadline = deadline;
         self.file(index);
-        self.note_added(deadline);
         true
     }
 
@@ -263,11 +262,65 @@ impl<T> TimerWheel<T> {
         Some(&mut self.entries[index as usize].value)
     }
 
+    /// When the caller should next advance the wheel, or `None` if it holds
+    /// no timers: the tick at which a timer fires or timers move one level
+    /// closer to firing. This is what a runtime parks until.
+    ///
+    /// Why not the exact earliest deadline: finding that means walking the
+    /// timers of a wide slot, and doing so after every cancel made cancelling
+    /// n timers of one slot cost O(n²). This reads only the level bitmaps.
+    ///
+    /// It is never after the earliest deadline and never before
+    /// [`now`](Self::now) (it equals `now` when timers are due but not yet
+    /// fired). When the earliest timers are on level 0 (due in now's 64-tick
+    /// rotation) it *is* the earliest deadline; otherwise it is the start of
+    /// the slot holding them, where advancing re-files them a level lower.
+    /// So a caller that keeps advancing to it (a mock clock jumping while
+    /// idle) reaches the earliest deadline in at most eight steps, firing
+    /// nothing early.
+    ///
+    /// ```
+    /// use minirt_core::time::TimerWheel;
+    ///
+    /// let mut wheel = TimerWheel::new();
+    /// wheel.insert(100_000, ());
+    /// let mut fired = 0;
+    /// let mut steps = Vec::new();
+    /// while fired == 0 {
+    ///     let next = wheel.next_expiration().unwrap();
+    ///     steps.push(next);
+    ///     wheel.advance_to(next, |_, ()| fired += 1);
+    /// }
+    /// // The start of the 4096-tick slot, of the 64-tick slot, the deadline.
+    /// assert_eq!(steps, [98_304, 99_968, 100_000]);
+    /// ```
+    pub fn next_expiration(&self) -> Option<u64> {
+        if !self.lists.list(Location::Due).is_empty() {
+            return Some(self.now);
+        }
+        if let Some((_, _, start)) = self.next_occupied_slot() {
+            return Some(start);
+        }
+        if self.lists.list(Location::Overflow).is_empty() {
+            return None;
+        }
+        let epoch = epoch_start(self.overflow_floor);
+        debug_assert!(
+            epoch > self.now,
+            "overflow floor {} is in the epoch of now {}",
+            self.overflow_floor,
+            self.now
+        );
+        Some(epoch)
+    }
+
     /// The exact earliest deadline of all timers, or `None` if there are none.
     ///
     /// Never earlier than [`now`](Self::now) (it equals `now` when timers are
-    /// due but not yet fired), and advancing to it fires at least one timer,
-    /// so a caller may park until then or jump a mock clock straight there.
+    /// due but not yet fired), and advancing to it fires at least one timer.
+    /// Costs a walk over the timers of the earliest occupied slot (or of the
+    /// overflow list), so it is for tests and diagnostics; to decide when to
+    /// wake up, use [`next_expiration`](Self::next_expiration), which is O(1).
     ///
     /// ```
     /// use minirt_core::time::TimerWheel;
@@ -281,14 +334,23 @@ impl<T> TimerWheel<T> {
     /// assert_eq!(fired, 1);
     /// ```
     pub fn next_deadline(&self) -> Option<u64> {
-        match self.earliest.get() {
-            Earliest::Known(earliest) => earliest,
-            Earliest::Unknown => {
-                let earliest = self.compute_earliest();
-                self.earliest.set(Earliest::Known(earliest));
-                earliest
-            }
+        if !self.lists.list(Location::Due).is_empty() {
+            return Some(self.now);
         }
+        if let Some((level, slot, start)) = self.next_occupied_slot() {
+            if level == 0 {
+                return Some(start);
+            }
+            let location = Location::Slot {
+                level: level as u8,
+                slot: slot as u8,
+            };
+            return Some(self.min_deadline(location, start));
+        }
+        if !self.lists.list(Location::Overflow).is_empty() {
+            return Some(self.min_deadline(Location::Overflow, self.overflow_floor));
+        }
+        None
     }
 
     /// Advances to tick `now` and hands every timer due at or before it to
@@ -347,27 +409,22 @@ impl<T> TimerWheel<T> {
                 });
                 continue;
             }
-            // The levels are empty; only the overflow list may hold timers.
-            if self.lists.list(Location::Overflow).is_empty()
-                || epoch_start(self.overflow_floor) > target
-            {
-                self.now = target;
-                return None;
-            }
-            self.overflow_floor = self.min_deadline(Location::Overflow, self.now);
+            // The levels are empty; only the overflow list may hold timers,
+            // none due before the epoch of its floor. Re-filing there moves
+            // the earliest into the levels; any still further away go back
+            // on the list, whose floor `file` then makes exact.
             let epoch = epoch_start(self.overflow_floor);
-            if epoch > target {
+            if self.lists.list(Location::Overflow).is_empty() || epoch > target {
                 self.now = target;
                 return None;
             }
             debug_assert!(
                 epoch > self.now,
-                "overflow timer due {} is in the epoch of now {}",
+                "overflow floor {} is in the epoch of now {}",
                 self.overflow_floor,
                 self.now
             );
             self.now = epoch;
-            self.overflow_floor = u64::MAX;
             self.refile(Location::Overflow);
         }
     }
@@ -382,7 +439,6 @@ impl<T> TimerWheel<T> {
     fn remove(&mut self, index: u32) -> (TimerKey, T) {
         self.lists.unlink(&mut self.entries, index);
         let entry = self.entries.remove(index as usize);
-        self.note_removed(entry.deadline);
         let key = TimerKey {
             index,
             generation: entry.generation,
@@ -403,7 +459,12 @@ impl<T> TimerWheel<T> {
         } else {
             match level_for(self.now, deadline) {
                 NUM_LEVELS => {
-                    self.overflow_floor = self.overflow_floor.min(deadline);
+                    // A floor left from an emptied list may be long past.
+                    self.overflow_floor = if self.lists.list(Location::Overflow).is_empty() {
+                        deadline
+                    } else {
+                        self.overflow_floor.min(deadline)
+                    };
                     Location::Overflow
                 }
                 level => Location::Slot {
@@ -419,6 +480,7 @@ impl<T> TimerWheel<T> {
     fn refile(&mut self, location: Location) {
         let mut index = self.lists.take(location);
         while index != NIL {
+            self.count_visit();
             let next = Lists::next(&self.entries, index);
             self.file(index);
             index = next;
@@ -448,6 +510,7 @@ impl<T> TimerWheel<T> {
         let mut index = self.lists.list(location).head;
         let mut earliest = u64::MAX;
         while index != NIL && earliest > floor {
+            self.count_visit();
             earliest = earliest.min(self.entries[index as usize].deadline);
             index = Lists::next(&self.entries, index);
         }
@@ -458,48 +521,17 @@ impl<T> TimerWheel<T> {
         earliest
     }
 
-    /// The earliest deadline, found by rule 2 of the module docs.
-    fn compute_earliest(&self) -> Option<u64> {
-        if !self.lists.list(Location::Due).is_empty() {
-            return Some(self.now);
-        }
-        if let Some((level, slot, start)) = self.next_occupied_slot() {
-            if level == 0 {
-                return Some(start);
-            }
-            let location = Location::Slot {
-                level: level as u8,
-                slot: slot as u8,
-            };
-            return Some(self.min_deadline(location, start));
-        }
-        if !self.lists.list(Location::Overflow).is_empty() {
-            return Some(self.min_deadline(Location::Overflow, self.now));
-        }
-        None
+    /// Counts one entry visited by a list walk (tests only).
+    #[inline(always)]
+    fn count_visit(&self) {
+        #[cfg(test)]
+        self.visits.set(self.visits.get() + 1);
     }
 
-    /// Keeps the earliest-deadline memo right after a timer due at `deadline`
-    /// was added.
-    fn note_added(&self, deadline: u64) {
-        if let Earliest::Known(earliest) = self.earliest.get() {
-            let earliest = earliest.map_or(deadline, |e| e.min(deadline));
-            self.earliest.set(Earliest::Known(Some(earliest)));
-        }
-    }
-
-    /// Keeps the earliest-deadline memo right after a timer due at `deadline`
-    /// was removed.
-    fn note_removed(&self, deadline: u64) {
-        if let Earliest::Known(Some(earliest)) = self.earliest.get() {
-            debug_assert!(
-                deadline >= earliest,
-                "removed timer due {deadline} is before the earliest {earliest}"
-            );
-            if deadline == earliest {
-                self.earliest.set(Earliest::Unknown);
-            }
-        }
+    /// Entries visited by list walks so far.
+    #[cfg(test)]
+    pub(crate) fn visits(&self) -> u64 {
+        self.visits.get()
     }
 }
 

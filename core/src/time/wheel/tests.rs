@@ -394,3 +394,116 @@ fn keys_are_small_and_the_wheel_can_move_between_threads() {
     assert_send::<TimerWheel<core::task::Waker>>();
     assert_eq!(core::mem::size_of::<TimerKey>(), 8);
 }
+
+#[test]
+fn cancelling_same_deadline_timers_after_an_advance_walks_nothing() {
+    // Issue 15: n idle timeouts of one deadline, an hour away, in one level-3
+    // slot. Once the wheel had advanced, each cancel forgot the memoized
+    // earliest deadline and the driver's next look walked the whole slot:
+    // n²/2 visits in all. Now cancelling and asking when to wake (what the
+    // runtime does on every cancel) visit no entry at all.
+    let count: u64 = if cfg!(miri) { 200 } else { 20_000 };
+    let hour = 3_600_000;
+    let mut wheel = TimerWheel::new();
+    advance(&mut wheel, 7);
+    let keys: Vec<TimerKey> = (0..count).map(|i| wheel.insert(hour, i)).collect();
+    assert_eq!(advance(&mut wheel, 8), Vec::<u64>::new());
+    let slot_start = wheel.next_expiration().expect("timers are pending");
+    assert!(slot_start > 8 && slot_start < hour, "{slot_start}");
+    let before = wheel.visits();
+    for (i, &key) in keys.iter().enumerate() {
+        assert_eq!(wheel.cancel(key), Some(i as u64));
+        let expected = (i as u64 + 1 < count).then_some(slot_start);
+        assert_eq!(wheel.next_expiration(), expected, "after cancel {i}");
+    }
+    assert_eq!(wheel.visits() - before, 0, "cancels walked the slot");
+    assert!(wheel.is_empty());
+
+    // The counter does see the quadratic: the same loop asking for the exact
+    // deadline (what the driver used to do) walks what is left every time.
+    let count: u64 = if cfg!(miri) { 50 } else { 1_000 };
+    let mut wheel = TimerWheel::new();
+    advance(&mut wheel, 7);
+    let keys: Vec<TimerKey> = (0..count).map(|i| wheel.insert(hour, i)).collect();
+    advance(&mut wheel, 8);
+    let before = wheel.visits();
+    for &key in &keys {
+        wheel.cancel(key);
+        wheel.next_deadline();
+    }
+    let visits = wheel.visits() - before;
+    assert_eq!(
+        visits,
+        count * (count - 1) / 2,
+        "exact deadlines walk the slot"
+    );
+}
+
+#[test]
+fn firing_moves_each_timer_at_most_six_times() {
+    // The other half of "no quadratic walks": firing n timers of one wide
+    // slot re-files each a bounded number of times, whatever n is.
+    let count: u64 = if cfg!(miri) { 100 } else { 10_000 };
+    let mut wheel = TimerWheel::new();
+    let mut rng = XorShift(7);
+    for i in 0..count {
+        // Spread over all levels, within the epoch (no overflow re-files).
+        let deadline = 1 + rng.next() % (EPOCH_TICKS - 1);
+        wheel.insert(if i % 2 == 0 { 3_600_000 } else { deadline }, i);
+    }
+    let mut fired = 0;
+    let mut jumps = 0;
+    while let Some(next) = wheel.next_expiration() {
+        jumps += 1;
+        wheel.advance_to(next, |_, _| fired += 1);
+    }
+    assert_eq!(fired, count);
+    assert!(
+        wheel.visits() <= 6 * count,
+        "{} visits for {count} timers",
+        wheel.visits()
+    );
+    // Each jump fires a timer or empties a slot of some level.
+    assert!(jumps <= count * (NUM_LEVELS as u64), "{jumps} jumps");
+}
+
+#[test]
+fn next_expiration_steps_down_one_level_at_a_time() {
+    for start in [0, 1000, EPOCH_TICKS - 3, 5 * EPOCH_TICKS + 77] {
+        for level in 0..=NUM_LEVELS {
+            for distance in [slot_span(level), 3 * slot_span(level) + 5] {
+                let deadline = start + distance;
+                let mut wheel = TimerWheel::with_start(start);
+                wheel.insert(deadline, ());
+                let mut steps = Vec::new();
+                let mut fired = 0;
+                while fired == 0 {
+                    let next = wheel.next_expiration().expect("pending");
+                    assert!(next > wheel.now() && next <= deadline, "{next}");
+                    steps.push(next);
+                    wheel.advance_to(next, |_, ()| fired += 1);
+                }
+                assert_eq!(steps.last(), Some(&deadline), "start {start}");
+                assert!(
+                    steps.len() <= level + 2,
+                    "start {start} level {level} steps {steps:?}"
+                );
+                assert_eq!(wheel.next_expiration(), None);
+            }
+        }
+    }
+}
+
+#[test]
+fn an_emptied_overflow_list_forgets_its_floor() {
+    // A floor left by a cancelled far timer must not make a later far timer
+    // look due in an epoch that has already passed.
+    let mut wheel = TimerWheel::new();
+    let far = wheel.insert(EPOCH_TICKS + 5, 'a');
+    assert_eq!(wheel.cancel(far), Some('a'));
+    advance(&mut wheel, 3 * EPOCH_TICKS);
+    wheel.insert(5 * EPOCH_TICKS + 9, 'b');
+    assert_eq!(wheel.next_expiration(), Some(5 * EPOCH_TICKS));
+    assert_eq!(wheel.next_deadline(), Some(5 * EPOCH_TICKS + 9));
+    assert_eq!(advance(&mut wheel, 5 * EPOCH_TICKS + 9), ['b']);
+}
