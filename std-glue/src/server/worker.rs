@@ -40,6 +40,13 @@ use crate::task::JoinHandle;
 ///     Ok(())
 /// }
 /// ```
+///
+/// It cannot be sent to another thread:
+///
+/// ```compile_fail
+/// fn assert_send<T: Send>() {}
+/// assert_send::<minirt::server::Worker>();
+/// ```
 pub struct Worker {
     /// This worker's number, `0..workers`.
     index: usize,
