@@ -12,7 +12,10 @@ use minirt_tests::bounded;
 
 type Log = Arc<Mutex<Vec<String>>>;
 
-fn builders() -> Vec<(&'static str, fn() -> Builder)> {
+/// Makes a fresh builder of one flavour.
+type MakeBuilder = fn() -> Builder;
+
+fn builders() -> Vec<(&'static str, MakeBuilder)> {
     vec![
         ("current_thread", Builder::current_thread),
         ("multi_thread", || Builder::multi_thread().worker_threads(2)),

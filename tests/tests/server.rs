@@ -127,7 +127,7 @@ fn connections_outlasting_the_grace_period_are_aborted() {
                     });
                     // A connection that finishes within the grace period.
                     let stop = worker.shutdown_signal();
-                    worker.spawn(async move { stop.await });
+                    worker.spawn(stop);
                     handle.shutdown();
                     std::future::pending::<()>().await;
                     Ok(())

@@ -46,7 +46,14 @@ pub(crate) type RuntimeHook = Box<dyn FnOnce() -> HookFuture + Send + Sync>;
 impl Builder {
     /// Adds an async hook run once on the new runtime inside
     /// [`build`](Builder::build), before `build` returns; hooks run in the
-    /// order they were added. See the [module docs](self) for failures.
+    /// order they were added (Python ayo's `on.starting`, for a whole
+    /// runtime: open a pool, check a configuration).
+    ///
+    /// A hook returning `Err` is reported, not swallowed: the runtime shuts
+    /// down again (without running its shutdown hooks), the later start
+    /// hooks do not run, and `build` returns an `io::Error` (kind `Other`)
+    /// naming the hook and its error. A hook that panics makes `build`
+    /// panic.
     ///
     /// ```
     /// use std::sync::atomic::{AtomicBool, Ordering};
@@ -81,10 +88,19 @@ impl Builder {
         self
     }
 
-    /// Adds an async hook run once when the runtime shuts down, before its
-    /// tasks are cancelled (they can still be reached: a hook may send them
-    /// a last message and await their answer); hooks run in the order they
-    /// were added. See the [module docs](self) for failures.
+    /// Adds an async hook run once when the runtime shuts down — dropped,
+    /// or consumed by [`Runtime::shutdown`] or
+    /// [`Runtime::shutdown_timeout`] — before its tasks are cancelled (they
+    /// can still be reached: a hook may send them a last message and await
+    /// the answer); hooks run in the order they were added.
+    ///
+    /// Every hook runs even if an earlier one failed. A failure is printed
+    /// on stderr (`minirt: the on_runtime_shutdown hook failed: ...`) and
+    /// returned by [`Runtime::shutdown`]; a panicking hook is reported the
+    /// same way and its panic resumes once the runtime has shut down
+    /// (unless the thread is already panicking). Dropping a runtime from
+    /// inside another runtime, where `block_on` is refused, runs its
+    /// shutdown hooks on a short-lived helper thread.
     ///
     /// ```
     /// use std::sync::{Arc, Mutex};

@@ -103,7 +103,7 @@ const DEFAULT_GRACE: Duration = Duration::from_secs(5);
 ///
 /// let server = Server::builder().workers(2).bind("127.0.0.1:0")?;
 /// let addr = server.local_addr();
-/// server.serve(|worker| async move {
+/// server.serve(move |worker| async move {
 ///     let (_stream, peer) = worker.listener().accept().await?;
 ///     println!("worker {} accepted {peer} on {addr}", worker.index());
 ///     Ok(())
@@ -551,7 +551,6 @@ impl ShutdownHandle {
 /// assert_eq!(report.aborted(), 0);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct ServeReport {
     /// The signal that stopped the server, if one did.
     pub signal: Option<SignalKind>,
