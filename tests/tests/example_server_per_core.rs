@@ -2,7 +2,8 @@
 //! with 2 workers: connections are spread over both workers, `SIGTERM`
 //! stops accepting while conversations in flight finish within the grace
 //! period, one that does not finish is aborted at its end, and the server
-//! exits with status 0 after reporting each worker's drain.
+//! exits with status 0 after reporting each worker's drain; a second signal
+//! during the drain exits at once with 128 + its number.
 //!
 //! The example binary is not built by `cargo test`; build it first with
 //! `cargo build --workspace --examples` (same profile as the tests). When it is
@@ -235,5 +236,29 @@ fn a_conversation_that_outlasts_the_grace_period_is_aborted() {
         let report = server.finish();
         assert_eq!(report[&index], (1, 1), "{report:?}");
         assert_eq!(report[&(1 - index)], (0, 0), "{report:?}");
+    });
+}
+
+#[test]
+fn a_second_signal_during_the_drain_exits_at_once() {
+    bounded(Duration::from_secs(60), || {
+        let Some(binary) = binary() else { return };
+        // A 60 s grace period the test would notice if it were waited out.
+        let mut server = Server::start(binary, "60");
+        let (mut stream, _) = server.connect();
+        round_trip(&mut stream, b"hello");
+        server.terminate();
+        // SAFETY: `kill` has no memory-safety preconditions; the child has
+        // not been waited for, so its pid still names it.
+        let rc = unsafe { libc::kill(server.child.id() as libc::pid_t, libc::SIGINT) };
+        assert_eq!(rc, 0);
+        let status = server.child.wait().unwrap();
+        assert_eq!(status.code(), Some(128 + libc::SIGINT), "{status}");
+        let line = read_line(&mut server.stderr);
+        assert_eq!(
+            line,
+            "minirt::server: second signal (SIGINT) while draining, exiting now"
+        );
+        drop(stream);
     });
 }
