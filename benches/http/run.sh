@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Drives the minirt and tokio "hello" servers with wrk on loopback and prints
-# requests/s for both and the minirt/tokio ratio (above 1: minirt is faster).
+# requests/s for each and the minirt/tokio ratios (above 1: minirt is faster).
+# minirt runs in two shapes: work stealing (`http_hello`, one listener, a
+# 2-worker multi-thread runtime, as tokio's) and thread-per-core
+# (`http_hello_per_core`, `minirt::server`: 2 current-thread workers, each
+# with its own SO_REUSEPORT listener — glommio's and monoio's model).
 #
 #   benches/http/run.sh            # 10 s per server
 #   DURATION=3 benches/http/run.sh
 #
 # The tokio server is the `http_hello_tokio` binary of minirt-benches; the
-# minirt one is `std-glue/examples/http_hello.rs`. If the latter does not
-# build yet, the minirt column is n/a.
+# minirt ones are `std-glue/examples/http_hello.rs` and
+# `http_hello_per_core.rs`. One that does not build is n/a.
 set -euo pipefail
 
 DURATION=${DURATION:-10}
@@ -29,6 +33,12 @@ if cargo build --release -p minirt --example http_hello; then
     MINIRT_BIN=$TARGET_DIR/release/examples/http_hello
 else
     echo "minirt's http_hello example does not build yet: minirt is n/a" >&2
+fi
+PER_CORE_BIN=""
+if cargo build --release -p minirt --example http_hello_per_core; then
+    PER_CORE_BIN=$TARGET_DIR/release/examples/http_hello_per_core
+else
+    echo "minirt's http_hello_per_core example does not build: per-core is n/a" >&2
 fi
 
 # A loopback port nobody listens on right now.
@@ -95,12 +105,19 @@ if [ -n "$MINIRT_BIN" ]; then
     MINIRT_RPS=$(run_server "$MINIRT_BIN")
 fi
 
-RATIO=n/a
-if [ "$MINIRT_RPS" != n/a ]; then
-    RATIO=$(python3 -c "print(f'{$MINIRT_RPS / $TOKIO_RPS:.2f}')")
+PER_CORE_RPS=n/a
+if [ -n "$PER_CORE_BIN" ]; then
+    echo "== minirt thread-per-core ==" >&2
+    PER_CORE_RPS=$(run_server "$PER_CORE_BIN")
 fi
+
+ratio() {
+    if [ "$1" = n/a ]; then echo n/a; else python3 -c "print(f'{$1 / $TOKIO_RPS:.2f}')"; fi
+}
 echo "| server | requests/s |"
 echo "| --- | ---: |"
-echo "| minirt | $MINIRT_RPS |"
+echo "| minirt (work stealing) | $MINIRT_RPS |"
+echo "| minirt (thread-per-core) | $PER_CORE_RPS |"
 echo "| tokio | $TOKIO_RPS |"
-echo "| minirt/tokio | $RATIO |"
+echo "| minirt/tokio | $(ratio "$MINIRT_RPS") |"
+echo "| minirt per-core/tokio | $(ratio "$PER_CORE_RPS") |"

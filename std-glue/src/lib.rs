@@ -66,6 +66,8 @@ pub mod main_scope;
 pub mod runtime;
 pub mod scope;
 mod select;
+#[cfg(unix)]
+pub mod server;
 pub mod task;
 pub mod time;
 

@@ -73,6 +73,36 @@ fn ayo_scope_times_out_at_12_virtual_seconds() {
     });
 }
 
+#[test]
+fn miniasync_run_returns_results_in_argument_order() {
+    bounded(Duration::from_secs(60), || {
+        let Some(out) = run_example("miniasync_run") else {
+            return;
+        };
+        assert_eq!(out, MINIASYNC_RUN);
+    });
+}
+
+#[test]
+fn aioutils_group_pool_nesting_and_yielders() {
+    bounded(Duration::from_secs(60), || {
+        let Some(out) = run_example("aioutils_group") else {
+            return;
+        };
+        assert_eq!(out, AIOUTILS_GROUP);
+    });
+}
+
+#[test]
+fn asyncio_tutorial_examples_print_their_virtual_times() {
+    bounded(Duration::from_secs(60), || {
+        let Some(out) = run_example("asyncio_tutorial") else {
+            return;
+        };
+        assert_eq!(out, ASYNCIO_TUTORIAL);
+    });
+}
+
 const AYO_SCHEDULE: &str = "\
 [ 0s] every 4 s
 [ 3s] daemon: still working
@@ -122,4 +152,70 @@ every 10 s, run 1 takes 25 s, the others 2 s; policy Cancel:
   [40s] run 4 starts
   [42s] run 4 ends
   [45s] scope done
+";
+
+const MINIASYNC_RUN: &str = "\
+1. run(get_some_data()) = \"some data\"
+2. run(get_a(), get_b()) = [\"a\", \"b\"] after 300ms (not 400ms)
+3. loop.run(...) = [\"x\", \"y\"], then loop.run(...) = [\"z\"]; t=360ms
+";
+
+const AIOUTILS_GROUP: &str = "\
+1. Group: joined 7 after 93ms
+2. Pool(2): joined after 169ms
+3. nested: 110 calls (10 f1 + 100 f2) after 200ms
+4. Yielder: fbdcgae
+5. OrderedYielder: abcdefg
+";
+
+const ASYNCIO_TUTORIAL: &str = "\
+1. awaiting one after the other
+[t=1s] hello
+[t=3s] world
+[t=3s] finished
+2. create_task
+[t=1s] hello
+[t=2s] world
+[t=2s] finished
+3. TaskGroup
+[t=1s] hello
+[t=2s] world
+[t=2s] finished
+4. gather
+Task A: Compute factorial(2), currently i=2...
+Task B: Compute factorial(3), currently i=2...
+Task C: Compute factorial(4), currently i=2...
+Task A: factorial(2) = 2
+Task B: Compute factorial(3), currently i=3...
+Task C: Compute factorial(4), currently i=3...
+Task B: factorial(3) = 6
+Task C: Compute factorial(4), currently i=4...
+Task C: factorial(4) = 24
+[t=3s] (2, 6, 24)
+5. wait_for
+[t=1s] timeout!
+6. Queue
+worker-1 has slept for 0.08 seconds
+worker-1 has slept for 0.33 seconds
+worker-0 has slept for 0.52 seconds
+worker-0 has slept for 0.15 seconds
+worker-2 has slept for 0.91 seconds
+worker-1 has slept for 0.64 seconds
+worker-2 has slept for 0.26 seconds
+worker-0 has slept for 0.77 seconds
+worker-0 has slept for 0.06 seconds
+worker-2 has slept for 0.41 seconds
+worker-1 has slept for 0.99 seconds
+worker-0 has slept for 0.58 seconds
+worker-1 has slept for 0.19 seconds
+worker-2 has slept for 0.72 seconds
+worker-1 has slept for 0.30 seconds
+worker-1 has slept for 0.11 seconds
+worker-2 has slept for 0.47 seconds
+worker-0 has slept for 0.85 seconds
+worker-2 has slept for 0.24 seconds
+worker-1 has slept for 0.68 seconds
+====
+3 workers slept in parallel for 3.32 seconds
+total expected sleep time: 9.26 seconds
 ";

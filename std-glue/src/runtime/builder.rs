@@ -5,6 +5,7 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::lifecycle_hooks::RuntimeHook;
 use super::Runtime;
 use crate::blocking::{PoolConfig, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_THREADS};
 use crate::time::Clock;
@@ -44,6 +45,10 @@ pub struct Builder {
     pub(crate) blocking_keep_alive: Duration,
     pub(crate) clock: Clock,
     pub(crate) seed: Option<u64>,
+    /// Async hooks run once inside `build` (see `lifecycle_hooks.rs`).
+    pub(crate) on_runtime_start: Vec<RuntimeHook>,
+    /// Async hooks run once when the runtime shuts down.
+    pub(crate) on_runtime_shutdown: Vec<RuntimeHook>,
 }
 
 /// Which scheduler a [`Builder`] builds.
@@ -81,6 +86,8 @@ impl Builder {
             blocking_keep_alive: DEFAULT_KEEP_ALIVE,
             clock: Clock::real(),
             seed: None,
+            on_runtime_start: Vec::new(),
+            on_runtime_shutdown: Vec::new(),
         }
     }
 
@@ -173,8 +180,17 @@ impl Builder {
     }
 
     /// Validates the settings and starts the runtime.
-    pub fn build(self) -> io::Result<Runtime> {
-        Runtime::from_builder(self.validate()?)
+    ///
+    /// Then runs the [`on_runtime_start`](Builder::on_runtime_start) hooks;
+    /// if one fails, the runtime shuts down again (without its shutdown
+    /// hooks) and this returns the hook's error.
+    pub fn build(mut self) -> io::Result<Runtime> {
+        let start_hooks = std::mem::take(&mut self.on_runtime_start);
+        let shutdown_hooks = std::mem::take(&mut self.on_runtime_shutdown);
+        let mut runtime = Runtime::from_builder(self.validate()?)?;
+        runtime.run_start_hooks(start_hooks)?;
+        runtime.shutdown_hooks = shutdown_hooks;
+        Ok(runtime)
     }
 
     fn validate(mut self) -> io::Result<Builder> {
@@ -250,6 +266,8 @@ impl fmt::Debug for Builder {
             .field("blocking_keep_alive", &self.blocking_keep_alive)
             .field("clock", &self.clock)
             .field("seed", &self.seed)
+            .field("on_runtime_start", &self.on_runtime_start.len())
+            .field("on_runtime_shutdown", &self.on_runtime_shutdown.len())
             .finish_non_exhaustive()
     }
 }

@@ -5,6 +5,7 @@
 mod builder;
 pub(crate) mod context;
 pub(crate) mod current_thread;
+mod lifecycle_hooks;
 mod metrics;
 pub(crate) mod multi_thread;
 
@@ -49,6 +50,8 @@ pub struct Runtime {
     workers: Option<multi_thread::Workers>,
     /// Bound on how long dropping waits for blocking work.
     shutdown_timeout: Option<Duration>,
+    /// Run once when the runtime shuts down, before tasks are cancelled.
+    shutdown_hooks: Vec<lifecycle_hooks::RuntimeHook>,
 }
 
 /// A cheap, cloneable reference to a runtime, usable from any thread.
@@ -117,6 +120,7 @@ impl Runtime {
                     handle,
                     workers: None,
                     shutdown_timeout: None,
+                    shutdown_hooks: Vec::new(),
                 })
             }
             Kind::MultiThread => {
@@ -128,6 +132,7 @@ impl Runtime {
                     handle,
                     workers: Some(workers),
                     shutdown_timeout: None,
+                    shutdown_hooks: Vec::new(),
                 })
             }
         }
@@ -191,10 +196,37 @@ impl Runtime {
         self.shutdown_timeout = Some(timeout);
         drop(self);
     }
+
+    /// Shuts down as dropping does, and returns the first error an
+    /// [`on_runtime_shutdown`](Builder::on_runtime_shutdown) hook returned
+    /// (dropping only prints it on stderr).
+    ///
+    /// ```
+    /// let rt = minirt::Builder::current_thread()
+    ///     .on_runtime_shutdown(|| async { Err("the log could not be flushed".into()) })
+    ///     .build()?;
+    /// let err = rt.shutdown().unwrap_err();
+    /// assert_eq!(err.to_string(), "the log could not be flushed");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// With a shutdown hook's panic, once the runtime has shut down.
+    pub fn shutdown(mut self) -> Result<(), crate::main_scope::HookError> {
+        let outcome = self.run_shutdown_hooks();
+        drop(self);
+        if let Some(payload) = outcome.panic {
+            std::panic::resume_unwind(payload);
+        }
+        outcome.error.map_or(Ok(()), Err)
+    }
 }
 
 impl Drop for Runtime {
     fn drop(&mut self) {
+        // Hooks first: the tasks they may talk to are still alive.
+        let hooks = self.run_shutdown_hooks();
         // Destructors of cancelled tasks may call `minirt::spawn`; let them
         // find this (closed) runtime rather than panic.
         let _current = context::set_current(self.handle.clone());
@@ -207,6 +239,11 @@ impl Drop for Runtime {
             }
         }
         self.handle.inner.blocking.shutdown(self.shutdown_timeout);
+        if let Some(payload) = hooks.panic {
+            if !std::thread::panicking() {
+                std::panic::resume_unwind(payload);
+            }
+        }
     }
 }
 
