@@ -5,7 +5,7 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::Runtime;
+use super::{Runtime, UnhandledPanic};
 use crate::blocking::{PoolConfig, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_THREADS};
 use crate::time::Clock;
 
@@ -44,6 +44,7 @@ pub struct Builder {
     pub(crate) blocking_keep_alive: Duration,
     pub(crate) clock: Clock,
     pub(crate) seed: Option<u64>,
+    pub(crate) unhandled_panic: UnhandledPanic,
 }
 
 /// Which scheduler a [`Builder`] builds.
@@ -81,6 +82,7 @@ impl Builder {
             blocking_keep_alive: DEFAULT_KEEP_ALIVE,
             clock: Clock::real(),
             seed: None,
+            unhandled_panic: UnhandledPanic::Ignore,
         }
     }
 
@@ -172,6 +174,39 @@ impl Builder {
         self
     }
 
+    /// What the runtime does when a spawned task panics: by default
+    /// ([`UnhandledPanic::Ignore`]) the panic only reaches the task's
+    /// `JoinHandle`; with [`UnhandledPanic::ShutdownRuntime`] the runtime
+    /// cancels every task at the first panic and `block_on` panics. tokio's
+    /// option of the same name (unstable there, and current-thread only);
+    /// here both runtimes support both values.
+    ///
+    /// It covers tasks spawned with `spawn` and `spawn_local` (and scope
+    /// tasks, which are spawned tasks); not the `block_on` future itself,
+    /// whose panic already propagates out of `block_on`, nor blocking jobs,
+    /// whose panic goes to their `JoinHandle`.
+    ///
+    /// ```
+    /// use minirt::{Builder, UnhandledPanic};
+    ///
+    /// let rt = Builder::current_thread()
+    ///     .unhandled_panic(UnhandledPanic::ShutdownRuntime)
+    ///     .build()?;
+    /// rt.spawn(async { panic!("boom") });
+    /// let sibling = rt.spawn(std::future::pending::<()>());
+    /// let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    ///     rt.block_on(std::future::pending::<()>())
+    /// }));
+    /// assert!(outcome.is_err(), "block_on panics once a task panicked");
+    /// // The other task was cancelled by the shutdown.
+    /// assert!(sibling.is_finished());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn unhandled_panic(mut self, behavior: UnhandledPanic) -> Builder {
+        self.unhandled_panic = behavior;
+        self
+    }
+
     /// Validates the settings and starts the runtime.
     pub fn build(self) -> io::Result<Runtime> {
         Runtime::from_builder(self.validate()?)
@@ -250,6 +285,7 @@ impl fmt::Debug for Builder {
             .field("blocking_keep_alive", &self.blocking_keep_alive)
             .field("clock", &self.clock)
             .field("seed", &self.seed)
+            .field("unhandled_panic", &self.unhandled_panic)
             .finish_non_exhaustive()
     }
 }

@@ -7,6 +7,7 @@ pub(crate) mod context;
 pub(crate) mod current_thread;
 mod metrics;
 pub(crate) mod multi_thread;
+pub(crate) mod unhandled_panic;
 
 use std::fmt;
 use std::future::Future;
@@ -22,6 +23,8 @@ use crate::driver::Driver;
 
 pub use builder::{Builder, WORKER_THREADS_ENV};
 pub use metrics::RuntimeMetrics;
+pub(crate) use unhandled_panic::PanicShutdown;
+pub use unhandled_panic::UnhandledPanic;
 
 use builder::Kind;
 
@@ -78,6 +81,8 @@ pub(crate) struct HandleInner {
 /// What a scheduler needs from the runtime being built.
 pub(crate) struct Parts {
     pub(crate) driver: Arc<Driver>,
+    /// What to do when a spawned task panics.
+    pub(crate) on_panic: Arc<PanicShutdown>,
 }
 
 pub(crate) enum SchedulerHandle {
@@ -108,6 +113,7 @@ impl Runtime {
         };
         let parts = Parts {
             driver: driver.clone(),
+            on_panic: Arc::new(PanicShutdown::new(builder.unhandled_panic)),
         };
         match builder.kind {
             Kind::CurrentThread => {
