@@ -110,12 +110,37 @@ impl Builder {
 
     /// Runs `f` on every runtime thread (workers and blocking threads) when
     /// it starts.
+    ///
+    /// If `f` panics, the panic is caught (after the panic hook reported
+    /// it, as for any panic) and the thread runs as if `f` had returned:
+    /// a hook cannot take a worker or a blocking thread down.
+    ///
+    /// ```
+    /// let rt = minirt::Builder::multi_thread()
+    ///     .worker_threads(1)
+    ///     .on_thread_start(|| panic!("a faulty hook"))
+    ///     .build()?;
+    /// assert_eq!(rt.block_on(rt.spawn(async { 1 })).unwrap(), 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn on_thread_start(mut self, f: impl Fn() + Send + Sync + 'static) -> Builder {
         self.on_thread_start = Some(Arc::new(f));
         self
     }
 
-    /// Runs `f` on every runtime thread just before it exits.
+    /// Runs `f` on every runtime thread just before it exits. A panic in
+    /// `f` is caught as for [`on_thread_start`](Builder::on_thread_start):
+    /// the thread still exits cleanly and the runtime's drop still returns.
+    ///
+    /// ```
+    /// let rt = minirt::Builder::multi_thread()
+    ///     .worker_threads(1)
+    ///     .on_thread_stop(|| panic!("a faulty hook"))
+    ///     .build()?;
+    /// rt.block_on(async {});
+    /// drop(rt); // joins the worker; does not panic
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn on_thread_stop(mut self, f: impl Fn() + Send + Sync + 'static) -> Builder {
         self.on_thread_stop = Some(Arc::new(f));
         self

@@ -210,13 +210,11 @@ impl Shared {
             let start = builder.on_thread_start.clone();
             let stop = builder.on_thread_stop.clone();
             let spawned = thread.spawn(move || {
-                if let Some(hook) = &start {
-                    hook();
-                }
+                // A panicking hook is caught (and reported by the panic
+                // hook): the worker still runs, and still exits cleanly.
+                crate::blocking::worker::run_hook(start.as_ref());
                 worker::run(handle, index, local, parker);
-                if let Some(hook) = &stop {
-                    hook();
-                }
+                crate::blocking::worker::run_hook(stop.as_ref());
             });
             match spawned {
                 Ok(t) => threads.push(t),
