@@ -79,7 +79,7 @@ pub use main_scope::main_scope;
 pub use minirt_core::future::yield_now;
 pub use minirt_core::join;
 pub use minirt_reactor::{io, net, signal};
-pub use runtime::{Builder, Handle, Runtime, RuntimeMetrics};
+pub use runtime::{Builder, Handle, Runtime, RuntimeMetrics, UnhandledPanic};
 pub use scope::{scope, shield};
 #[doc(hidden)]
 pub use select::{__select_budget, __select_start};

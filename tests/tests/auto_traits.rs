@@ -12,6 +12,8 @@ fn public_types_have_the_expected_auto_traits() {
     send_sync::<minirt::AbortHandle>();
     send_sync::<minirt::JoinError>();
     send_sync::<minirt::Builder>();
+    send_sync::<minirt::UnhandledPanic>();
+    send_sync::<minirt::runtime::UnhandledPanic>();
     send_sync::<minirt::blocking::BlockingPool>();
     send_sync::<minirt::sync::Semaphore>();
     send_sync::<minirt::time::Sleep>();

@@ -214,6 +214,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
                         // The destructor's panic is the task's outcome; the
                         // output is dropped, its own panic ignored.
                         let _ = self.scheduler().unwind(move || drop(output));
+                        self.scheduler().unhandled_panic();
                         self.complete(Err(JoinError::panic(payload)));
                     }
                 }
@@ -239,6 +240,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
                 // story the JoinHandle tells).
                 // SAFETY: we still hold RUNNING.
                 let _ = self.scheduler().unwind(|| unsafe { self.drop_stage() });
+                self.scheduler().unhandled_panic();
                 self.complete(Err(JoinError::panic(payload)));
             }
         }

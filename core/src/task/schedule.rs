@@ -88,6 +88,44 @@ pub trait Schedule: Sized + 'static {
         self.yield_now(task);
     }
 
+    /// A task's future panicked while it was polled (or its destructor
+    /// panicked right after it returned `Ready`). Called on the thread that
+    /// polled it, after the panic was caught and before the task completes
+    /// with a [`JoinError`](super::JoinError). Defaults to doing nothing:
+    /// the panic only reaches the task's `JoinHandle`.
+    ///
+    /// Not called for a destructor that panics when a task is cancelled
+    /// (abort, shutdown) or when its output is dropped: those panics are
+    /// caught and ignored (the output's) or reported to the `JoinHandle`
+    /// (the cancelled future's), as in tokio.
+    ///
+    /// minirt's runtimes use it for `Builder::unhandled_panic`.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use minirt_core::task::{self, Notified, PanicPayload, Schedule, Task};
+    ///
+    /// static PANICS: AtomicUsize = AtomicUsize::new(0);
+    /// struct Counting;
+    /// impl Schedule for Counting {
+    ///     fn schedule(&self, task: Notified<Self>) { task.run() }
+    ///     fn release(&self, _task: &Task<Self>) -> Option<Task<Self>> { None }
+    ///     fn unwind<R>(&self, f: impl FnOnce() -> R) -> Result<R, PanicPayload> {
+    ///         std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+    ///     }
+    ///     fn unhandled_panic(&self) {
+    ///         PANICS.fetch_add(1, Ordering::SeqCst);
+    ///     }
+    /// }
+    ///
+    /// let (owned, notified, handle) = task::spawn(async { panic!("boom") }, Counting);
+    /// drop(owned);
+    /// notified.run();
+    /// assert!(handle.is_finished());
+    /// assert_eq!(PANICS.load(Ordering::SeqCst), 1);
+    /// ```
+    fn unhandled_panic(&self) {}
+
     /// Runs `f`, catching a panic if the platform can unwind.
     ///
     /// The default, for `no_std` targets where a panic aborts, just calls

@@ -191,16 +191,34 @@ impl ScheduledIo {
         };
         // Woken outside the lock: a waker may run arbitrary scheduler code.
         if let Some(waker) = reader {
-            waker.wake();
+            wake_catching(waker);
         }
         if let Some(waker) = writer {
-            waker.wake();
+            wake_catching(waker);
         }
     }
 
     fn lock_waiters(&self) -> MutexGuard<'_, Waiters> {
         // The lock only guards two Option<Waker> swaps; a panic cannot leave them inconsistent.
         self.waiters.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Wakes `waker`, catching a panic of a user's waker (one that polled a
+/// socket future with a `Context` of its own). The reactor wakes many
+/// wakers per poll: a panic escaping here would skip the other waker of
+/// this resource and the rest of the event batch, losing their wake-ups,
+/// and take down the thread that drives the reactor. The panic hook has
+/// already reported the panic; its payload is dropped (a payload that
+/// panics on drop is leaked instead).
+fn wake_catching(waker: std::task::Waker) {
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || waker.wake()));
+    if let Err(payload) = caught {
+        if let Err(second) =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(payload)))
+        {
+            std::mem::forget(second);
+        }
     }
 }
 

@@ -68,7 +68,7 @@ mod job;
 mod pool;
 mod state;
 pub(crate) mod task;
-mod worker;
+pub(crate) mod worker;
 
 #[cfg(test)]
 mod tests;

@@ -157,15 +157,18 @@ fn run_job<J: Job>(job: J) {
 
 /// Drops a panic payload whose destructor may itself panic; a second payload
 /// is leaked rather than risk a panic loop.
-fn drop_panic_payload(payload: Box<dyn std::any::Any + Send>) {
+pub(crate) fn drop_panic_payload(payload: Box<dyn std::any::Any + Send>) {
     if let Err(second) = panic::catch_unwind(AssertUnwindSafe(move || drop(payload))) {
         std::mem::forget(second);
     }
 }
 
 /// Runs a start/stop hook; a panicking hook must not leave the counters
-/// claiming a thread that no longer exists, so its panic is caught.
-fn run_hook(hook: Option<&ThreadHook>) {
+/// claiming a thread that no longer exists, so its panic is caught (the
+/// panic hook has reported it) and the thread carries on. The multi-thread
+/// runtime's workers use it too: a worker killed by its start hook would
+/// leave the idle protocol counting a thread that never runs.
+pub(crate) fn run_hook(hook: Option<&ThreadHook>) {
     if let Some(hook) = hook {
         if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| hook())) {
             drop_panic_payload(payload);

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::lifecycle_hooks::RuntimeHook;
-use super::Runtime;
+use super::{Runtime, UnhandledPanic};
 use crate::blocking::{PoolConfig, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_THREADS};
 use crate::time::Clock;
 
@@ -49,6 +49,8 @@ pub struct Builder {
     pub(crate) on_runtime_start: Vec<RuntimeHook>,
     /// Async hooks run once when the runtime shuts down.
     pub(crate) on_runtime_shutdown: Vec<RuntimeHook>,
+    /// What a panic in a spawned task does ([`Builder::unhandled_panic`]).
+    pub(crate) unhandled_panic: UnhandledPanic,
 }
 
 /// Which scheduler a [`Builder`] builds.
@@ -88,6 +90,7 @@ impl Builder {
             seed: None,
             on_runtime_start: Vec::new(),
             on_runtime_shutdown: Vec::new(),
+            unhandled_panic: UnhandledPanic::Ignore,
         }
     }
 
@@ -115,12 +118,37 @@ impl Builder {
 
     /// Runs `f` on every runtime thread (workers and blocking threads) when
     /// it starts.
+    ///
+    /// If `f` panics, the panic is caught (after the panic hook reported
+    /// it, as for any panic) and the thread runs as if `f` had returned:
+    /// a hook cannot take a worker or a blocking thread down.
+    ///
+    /// ```
+    /// let rt = minirt::Builder::multi_thread()
+    ///     .worker_threads(1)
+    ///     .on_thread_start(|| panic!("a faulty hook"))
+    ///     .build()?;
+    /// assert_eq!(rt.block_on(rt.spawn(async { 1 })).unwrap(), 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn on_thread_start(mut self, f: impl Fn() + Send + Sync + 'static) -> Builder {
         self.on_thread_start = Some(Arc::new(f));
         self
     }
 
-    /// Runs `f` on every runtime thread just before it exits.
+    /// Runs `f` on every runtime thread just before it exits. A panic in
+    /// `f` is caught as for [`on_thread_start`](Builder::on_thread_start):
+    /// the thread still exits cleanly and the runtime's drop still returns.
+    ///
+    /// ```
+    /// let rt = minirt::Builder::multi_thread()
+    ///     .worker_threads(1)
+    ///     .on_thread_stop(|| panic!("a faulty hook"))
+    ///     .build()?;
+    /// rt.block_on(async {});
+    /// drop(rt); // joins the worker; does not panic
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn on_thread_stop(mut self, f: impl Fn() + Send + Sync + 'static) -> Builder {
         self.on_thread_stop = Some(Arc::new(f));
         self
@@ -176,6 +204,39 @@ impl Builder {
     /// ```
     pub fn seed(mut self, seed: u64) -> Builder {
         self.seed = Some(seed);
+        self
+    }
+
+    /// What the runtime does when a spawned task panics: by default
+    /// ([`UnhandledPanic::Ignore`]) the panic only reaches the task's
+    /// `JoinHandle`; with [`UnhandledPanic::ShutdownRuntime`] the runtime
+    /// cancels every task at the first panic and `block_on` panics. tokio's
+    /// option of the same name (unstable there, and current-thread only);
+    /// here both runtimes support both values.
+    ///
+    /// It covers tasks spawned with `spawn` and `spawn_local` (and scope
+    /// tasks, which are spawned tasks); not the `block_on` future itself,
+    /// whose panic already propagates out of `block_on`, nor blocking jobs,
+    /// whose panic goes to their `JoinHandle`.
+    ///
+    /// ```
+    /// use minirt::{Builder, UnhandledPanic};
+    ///
+    /// let rt = Builder::current_thread()
+    ///     .unhandled_panic(UnhandledPanic::ShutdownRuntime)
+    ///     .build()?;
+    /// rt.spawn(async { panic!("boom") });
+    /// let sibling = rt.spawn(std::future::pending::<()>());
+    /// let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    ///     rt.block_on(std::future::pending::<()>())
+    /// }));
+    /// assert!(outcome.is_err(), "block_on panics once a task panicked");
+    /// // The other task was cancelled by the shutdown.
+    /// assert!(sibling.is_finished());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn unhandled_panic(mut self, behavior: UnhandledPanic) -> Builder {
+        self.unhandled_panic = behavior;
         self
     }
 
@@ -268,6 +329,7 @@ impl fmt::Debug for Builder {
             .field("seed", &self.seed)
             .field("on_runtime_start", &self.on_runtime_start.len())
             .field("on_runtime_shutdown", &self.on_runtime_shutdown.len())
+            .field("unhandled_panic", &self.unhandled_panic)
             .finish_non_exhaustive()
     }
 }

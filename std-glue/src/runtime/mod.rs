@@ -8,6 +8,7 @@ pub(crate) mod current_thread;
 mod lifecycle_hooks;
 mod metrics;
 pub(crate) mod multi_thread;
+pub(crate) mod unhandled_panic;
 
 use std::fmt;
 use std::future::Future;
@@ -23,6 +24,8 @@ use crate::driver::Driver;
 
 pub use builder::{Builder, WORKER_THREADS_ENV};
 pub use metrics::RuntimeMetrics;
+pub(crate) use unhandled_panic::PanicShutdown;
+pub use unhandled_panic::UnhandledPanic;
 
 use builder::Kind;
 
@@ -81,6 +84,8 @@ pub(crate) struct HandleInner {
 /// What a scheduler needs from the runtime being built.
 pub(crate) struct Parts {
     pub(crate) driver: Arc<Driver>,
+    /// What to do when a spawned task panics.
+    pub(crate) on_panic: Arc<PanicShutdown>,
 }
 
 pub(crate) enum SchedulerHandle {
@@ -111,6 +116,7 @@ impl Runtime {
         };
         let parts = Parts {
             driver: driver.clone(),
+            on_panic: Arc::new(PanicShutdown::new(builder.unhandled_panic)),
         };
         match builder.kind {
             Kind::CurrentThread => {

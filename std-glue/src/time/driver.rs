@@ -142,7 +142,17 @@ impl TimeDriver {
             drop(wheel);
             match expired {
                 Some((_, waker)) => {
-                    waker.wake();
+                    // A user's waker (a `Sleep` polled with a `Context` of
+                    // its own) may panic; that must neither skip the other
+                    // due timers nor take down the thread driving the
+                    // clock (a worker, or `block_on`). The panic hook has
+                    // reported it; the payload is dropped.
+                    let woke = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        waker.wake();
+                    }));
+                    if let Err(payload) = woke {
+                        crate::blocking::worker::drop_panic_payload(payload);
+                    }
                     fired += 1;
                 }
                 None => return fired,

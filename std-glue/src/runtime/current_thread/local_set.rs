@@ -30,6 +30,7 @@ use std::thread::{self, ThreadId};
 use minirt_core::task::{LocalOwnedTasks, Notified, NotifiedQueue, PanicPayload, Schedule, Task};
 
 use crate::driver::Driver;
+use crate::runtime::PanicShutdown;
 
 /// The local tasks one thread spawned on one current-thread runtime.
 pub(crate) struct LocalSet {
@@ -44,6 +45,8 @@ pub(crate) struct LocalSet {
     owned: LocalOwnedTasks<LocalScheduler>,
     /// Wakes the runtime's core holder when a local task is woken.
     driver: Arc<Driver>,
+    /// The runtime's `unhandled_panic` policy.
+    on_panic: Arc<PanicShutdown>,
     /// Set once the runtime is shut down: spawning into the set then
     /// cancels at once.
     closed: AtomicBool,
@@ -77,6 +80,14 @@ impl Schedule for LocalScheduler {
 
     fn unwind<R>(&self, f: impl FnOnce() -> R) -> Result<R, PanicPayload> {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+    }
+
+    /// Local tasks run on the core holder, which sees the flag when the
+    /// task's poll returns and shuts the runtime down (see `CoreGuard`).
+    fn unhandled_panic(&self) {
+        if self.0.on_panic.on_task_panic() {
+            self.0.driver.unpark();
+        }
     }
 }
 
@@ -122,13 +133,18 @@ impl LocalSet {
 
     /// Makes the calling thread's set on `runtime` and registers it with
     /// this thread, whose exit cancels what is left in it.
-    pub(super) fn create(runtime: usize, driver: Arc<Driver>) -> Arc<LocalSet> {
+    pub(super) fn create(
+        runtime: usize,
+        driver: Arc<Driver>,
+        on_panic: Arc<PanicShutdown>,
+    ) -> Arc<LocalSet> {
         let set = Arc::new(LocalSet {
             owner: thread::current().id(),
             runtime,
             queue: NotifiedQueue::new(),
             owned: LocalOwnedTasks::new(),
             driver,
+            on_panic,
             closed: AtomicBool::new(false),
         });
         let registered = OWNED_SETS.try_with(|sets| sets.borrow_mut().0.push(set.clone()));

@@ -38,7 +38,7 @@ use minirt_core::task::{
     JoinHandle, LocalOwnedTasks, Notified, NotifiedQueue, OwnedTasks, PanicPayload, Schedule, Task,
 };
 
-use super::Parts;
+use super::{PanicShutdown, Parts};
 use crate::driver::{BlockOnThread, Driver, Sleeper};
 use local_set::{LocalScheduler, LocalSet};
 
@@ -76,6 +76,9 @@ pub(crate) struct Shared {
     driver: Arc<Driver>,
     /// Set once shutdown began: spawns are cancelled at once.
     closed: AtomicBool,
+    /// The `unhandled_panic` policy; when it fires the core holder cancels
+    /// every task and `block_on` panics.
+    on_panic: Arc<PanicShutdown>,
     /// Counters for `Runtime::metrics`.
     pub(crate) spawned: AtomicU64,
     pub(crate) polls: AtomicU64,
@@ -199,11 +202,21 @@ impl Schedule for Scheduler {
     fn unwind<R>(&self, f: impl FnOnce() -> R) -> Result<R, PanicPayload> {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
     }
+
+    /// Tasks run on the core holder, which sees the flag as soon as this
+    /// poll returns (`CoreGuard::block_on`); other `block_on` threads are
+    /// woken by the policy's `Notify`.
+    fn unhandled_panic(&self) {
+        if self.0.on_panic.on_task_panic() {
+            self.0.driver.unpark();
+        }
+    }
 }
 
 impl Shared {
     pub(crate) fn new(parts: Parts, seed: Option<u64>) -> Arc<Shared> {
         let driver = parts.driver;
+        let on_panic = parts.on_panic;
         Arc::new(Shared {
             local: RefCell::new(Local {
                 queue: VecDeque::with_capacity(64),
@@ -224,6 +237,7 @@ impl Shared {
             }),
             driver,
             closed: AtomicBool::new(false),
+            on_panic,
             spawned: AtomicU64::new(0),
             polls: AtomicU64::new(0),
             parks: AtomicU64::new(0),
@@ -338,7 +352,11 @@ impl Shared {
         if let Some(set) = existing {
             return set;
         }
-        let set = LocalSet::create(Arc::as_ptr(self) as usize, self.driver.clone());
+        let set = LocalSet::create(
+            Arc::as_ptr(self) as usize,
+            self.driver.clone(),
+            self.on_panic.clone(),
+        );
         let mut sets = self.local_sets.lock().unwrap_or_else(|e| e.into_inner());
         if self.closed.load(Acquire) {
             set.close();
@@ -361,8 +379,19 @@ impl Shared {
             // Virtual time is the core holder's to move (`has_work` = true).
             let thread = BlockOnThread::new(&self.driver);
             let mut cx = Context::from_waker(thread.waker());
+            let watch = self.on_panic.watch();
+            let mut watch = pin!(watch);
             loop {
+                super::unhandled_panic::poll_watch(
+                    &self.on_panic,
+                    &mut watch.as_mut().as_pin_mut(),
+                    &mut cx,
+                );
                 if let Poll::Ready(out) = coop::budget(|| future.as_mut().poll(&mut cx)) {
+                    // A task that panicked on another thread may be what made
+                    // the future ready (its `JoinHandle`): the policy is set
+                    // before the task completes, so this check sees it.
+                    self.on_panic.check();
                     return out;
                 }
                 if !self.core_taken.load(Acquire) {
@@ -386,6 +415,13 @@ impl Shared {
             debug_assert!(false, "runtime dropped while its core was taken");
             return;
         };
+        self.cancel_all();
+    }
+
+    /// Steps 2–4 of shutdown: cancels every task and empties the queues.
+    /// The calling thread holds the core and has set `closed`.
+    fn cancel_all(self: &Arc<Self>) {
+        debug_assert!(self.is_core_thread() && self.closed.load(Acquire));
         // Step 2: local sets. This thread's own set is cancelled here; the
         // sets of other threads cannot be (their futures must not be dropped
         // here): they are closed, and their own thread cancels them when it
@@ -464,6 +500,7 @@ impl<'a> CoreGuard<'a> {
         let mut cx = Context::from_waker(&waker);
         shared.main.woken.store(true, Relaxed);
         loop {
+            self.stop_if_a_task_panicked();
             if shared.main.woken.swap(false, AcqRel) {
                 // Like a task poll: a fresh budget, so the `block_on` future
                 // cannot starve the tasks by looping on ready futures.
@@ -483,6 +520,20 @@ impl<'a> CoreGuard<'a> {
                 // Busy: still look at timers and I/O (without sleeping).
                 shared.driver.maintain();
             }
+        }
+    }
+
+    /// `unhandled_panic(ShutdownRuntime)` fired: shut down now (cancel every
+    /// task, close the lists so later spawns are dropped at once), then
+    /// panic out of `block_on`. Checked before each round, so the round
+    /// after the panicking poll is the last.
+    #[track_caller]
+    fn stop_if_a_task_panicked(&self) {
+        let shared = self.shared;
+        if shared.on_panic.is_triggered() {
+            shared.closed.store(true, Release);
+            shared.cancel_all();
+            shared.on_panic.check();
         }
     }
 

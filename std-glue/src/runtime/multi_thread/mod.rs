@@ -56,7 +56,7 @@ use minirt_core::task::{JoinHandle, Notified, OwnedTasks, PanicPayload, Schedule
 
 use super::builder::Builder;
 use super::Handle;
-use super::Parts;
+use super::{PanicShutdown, Parts};
 use crate::driver::{BlockOnThread, Driver};
 // The counters stay std atomics: written by one thread, never used to
 // synchronize, so loom versions would only multiply its interleavings.
@@ -80,8 +80,10 @@ pub(crate) struct Shared {
     idle: Idle,
     /// Every live task, sharded (see `minirt_core::task::OwnedTasks`).
     owned: OwnedTasks<Scheduler>,
-    /// Set at shutdown (step 1).
+    /// Set at shutdown (step 1), or when `on_panic` fires.
     closed: AtomicBool,
+    /// The `unhandled_panic` policy.
+    on_panic: Arc<PanicShutdown>,
     /// Per-worker counters, written only by their worker.
     pub(crate) worker_metrics: Box<[WorkerMetrics]>,
     /// Tasks spawned from outside the workers.
@@ -154,6 +156,16 @@ impl Schedule for Scheduler {
     fn unwind<R>(&self, f: impl FnOnce() -> R) -> Result<R, PanicPayload> {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
     }
+
+    /// Under `ShutdownRuntime`, the first panic starts step 1 of the
+    /// shutdown protocol right here: the workers leave their loops and
+    /// cancel every task (steps 2–3); the `block_on` threads, woken by the
+    /// policy's `Notify`, panic. `Runtime::drop` later does step 4.
+    fn unhandled_panic(&self) {
+        if self.0.on_panic.on_task_panic() {
+            self.0.close_and_unpark_workers();
+        }
+    }
 }
 
 /// The threads of a running multi-thread runtime.
@@ -180,6 +192,7 @@ impl Shared {
             idle: Idle::new(n),
             owned: OwnedTasks::with_shards(n * 4),
             closed: AtomicBool::new(false),
+            on_panic: parts.on_panic,
             worker_metrics: (0..n).map(|_| WorkerMetrics::default()).collect(),
             remote_spawns: AtomicU64::new(0),
             remote_shard: AtomicU64::new(0),
@@ -197,13 +210,11 @@ impl Shared {
             let start = builder.on_thread_start.clone();
             let stop = builder.on_thread_stop.clone();
             let spawned = thread.spawn(move || {
-                if let Some(hook) = &start {
-                    hook();
-                }
+                // A panicking hook is caught (and reported by the panic
+                // hook): the worker still runs, and still exits cleanly.
+                crate::blocking::worker::run_hook(start.as_ref());
                 worker::run(handle, index, local, parker);
-                if let Some(hook) = &stop {
-                    hook();
-                }
+                crate::blocking::worker::run_hook(stop.as_ref());
             });
             match spawned {
                 Ok(t) => threads.push(t),
@@ -306,13 +317,32 @@ impl Shared {
         let thread = BlockOnThread::new(&self.driver);
         let mut cx = Context::from_waker(thread.waker());
         let mut future = pin!(future);
+        let watch = self.on_panic.watch();
+        let mut watch = pin!(watch);
         loop {
+            super::unhandled_panic::poll_watch(
+                &self.on_panic,
+                &mut watch.as_mut().as_pin_mut(),
+                &mut cx,
+            );
             // Like a task poll: a fresh budget, so a loop over always-ready
             // futures inside `block_on` yields now and then.
             if let Poll::Ready(out) = coop::budget(|| future.as_mut().poll(&mut cx)) {
+                // A task that panicked on another thread may be what made
+                // the future ready (its `JoinHandle`): the policy is set
+                // before the task completes, so this check sees it.
+                self.on_panic.check();
                 return out;
             }
             thread.park(None, &|| self.has_stealable_work());
+        }
+    }
+
+    /// Step 1 of the shutdown protocol.
+    fn close_and_unpark_workers(&self) {
+        self.closed.store(true, SeqCst);
+        for index in 0..self.unparkers.len() {
+            self.unpark_worker(index);
         }
     }
 }
@@ -320,10 +350,7 @@ impl Shared {
 impl Workers {
     /// Steps 1 and 4 of the shutdown protocol (see the module docs).
     pub(crate) fn shutdown(self, shared: &Arc<Shared>) {
-        shared.closed.store(true, SeqCst);
-        for index in 0..shared.unparkers.len() {
-            shared.unpark_worker(index);
-        }
+        shared.close_and_unpark_workers();
         let me = thread::current().id();
         for t in self.threads {
             if t.thread().id() == me {
