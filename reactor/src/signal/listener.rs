@@ -5,10 +5,8 @@ use std::task::{Context, Poll};
 use super::table;
 
 /// A subscription to one event number: sees every delivery made after it was
-/// created; dropping it unsubscribes. The public listeners ([`Signal`] on Unix,
+/// created; dropping it unsubscribes. The public listeners (`Signal` on Unix,
 /// the one inside `ctrl_c` everywhere) wrap it.
-///
-/// [`Signal`]: super::Signal
 pub(super) struct Listener {
     /// Index of the event in the delivery table.
     signum: usize,

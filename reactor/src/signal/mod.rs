@@ -14,13 +14,13 @@
 //!   The handler is async-signal-safe: it sets an atomic "pending" flag for the
 //!   signal, `write`s one byte, optionally chains (below) and restores `errno`.
 //! - **The pipe's read end is registered with every driver** on which a
-//!   [`Signal`] was created or polled. Whichever of those drivers is parked
+//!   `Signal` was created or polled. Whichever of those drivers is parked
 //!   when the byte arrives drains the pipe and then, for every signal whose
 //!   pending flag it clears, bumps that signal's global delivery counter and
 //!   wakes all its listeners (wakers work across runtimes and threads). Draining
 //!   before reading the flags means a signal that lands in between is seen on
 //!   the next wake-up instead of being lost.
-//! - **Every listener sees every delivery**: each [`Signal`] remembers the
+//! - **Every listener sees every delivery**: each `Signal` remembers the
 //!   delivery counter it last saw; `recv` completes when the counter has moved.
 //!   Several deliveries between two `recv` calls are reported once (the OS
 //!   coalesces pending signals in the same way).
@@ -45,7 +45,7 @@
 //!   observes signals and still needs a handler (or `SIG_IGN`) to stop the
 //!   default action, so the self-pipe is the one mechanism on every Unix. The
 //!   signal numbers differ between the two (`SIGUSR1` is 10 on Linux and 30 on
-//!   macOS, for example): use the named [`SignalKind`] constructors, not
+//!   macOS, for example): use the named `SignalKind` constructors, not
 //!   numbers. Linux's real-time signals (`SIGRTMIN..=SIGRTMAX`) have no macOS
 //!   counterpart.
 //! - **Windows** has no Unix signals: `Signal`, `SignalKind` and `signal` exist
