@@ -20,6 +20,14 @@ fn public_types_have_the_expected_auto_traits() {
     send::<minirt::sync::mpsc::Sender<u8>>();
     send::<minirt::sync::oneshot::Receiver<u8>>();
     send::<minirt::net::TcpStream>();
+    // `ctrl_c` can be awaited inside a spawned (Send) task on every platform.
+    fn send_value<T: Send>(_: &T) {}
+    send_value(&minirt::signal::ctrl_c());
+    #[cfg(unix)]
+    {
+        send_sync::<minirt::net::UnixStream>();
+        send_sync::<minirt::signal::Signal>();
+    }
     // `?` from a JoinError into the usual boxed error type.
     fn _convert(e: minirt::JoinError) -> Box<dyn std::error::Error + Send + Sync> {
         e.into()
