@@ -1,7 +1,7 @@
 //! # minirt-reactor
 //!
 //! minirt's readiness-based I/O driver on top of `mio`, with the socket types,
-//! the async read/write traits and Unix signals built on it.
+//! the async read/write traits and signals built on it.
 //!
 //! Why a separate crate: the runtimes in `minirt` decide *when* a thread
 //! sleeps; this crate decides *what wakes it*. A runtime owns one [`Driver`]
@@ -68,9 +68,10 @@
 //!    parked (a waker fired on another thread, a task spawned from outside,
 //!    shutdown), call [`Handle::unpark`]; it makes the current or next `park`
 //!    return at once.
-//! 5. Signals need no extra work: the self-pipe is registered with the
-//!    driver of any runtime in which a [`signal::Signal`] is created or
-//!    polled, and `park` pumps it like any other readiness event.
+//! 5. Signals need no extra work: on Unix the self-pipe is registered with
+//!    the driver of any runtime in which a `signal::Signal` is created or
+//!    polled, and `park` pumps it like any other readiness event; on Windows
+//!    the console handler wakes `signal::ctrl_c` listeners directly.
 //! 6. Dropping the driver fails the remaining I/O objects with an error
 //!    instead of leaving their tasks asleep forever.
 //!

@@ -27,6 +27,18 @@ use crate::driver::ready::Direction;
 use crate::driver::scheduled_io::{ReadyEvent, ScheduledIo};
 use crate::driver::Handle;
 
+/// Whether a short stream transfer clears readiness (see
+/// [`PollEvented::poll_stream_io`]).
+///
+/// True where the OS poller is edge-triggered and reports every new edge
+/// (epoll, kqueue). False on Windows: mio emulates readiness there with one
+/// `AFD` poll per socket, which it re-arms only inside an operation that
+/// fails with `WouldBlock`. Clearing after a short read would leave no poll
+/// armed, and the next data would never wake the task (a lost wake-up that
+/// the Windows test run under Wine showed, in `net_tcp`'s 1 MiB echo). tokio
+/// skips this shortcut on Windows for the same reason.
+const SHORT_TRANSFER_CLEARS: bool = cfg!(not(windows));
+
 /// One live entry in a driver's slab; removes it on drop.
 pub(crate) struct Registration {
     /// The reactor the entry lives in.
@@ -188,6 +200,10 @@ impl<E: Source> PollEvented<E> {
     /// requests into a larger buffer. It loses nothing: data that arrives
     /// after the transfer raises a new edge, and the clear is ignored if that
     /// edge was already recorded (the tick check in `clear_readiness`).
+    ///
+    /// Not on Windows ([`SHORT_TRANSFER_CLEARS`]): there mio re-arms a
+    /// socket's poll only when an operation fails with `WouldBlock`, so after
+    /// a short transfer no new edge would ever come.
     pub(crate) fn poll_stream_io(
         &self,
         cx: &mut Context<'_>,
@@ -196,8 +212,12 @@ impl<E: Source> PollEvented<E> {
         mut op: impl FnMut(&E) -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
         let io = self.get_ref();
-        self.registration
-            .poll_io_until_drained(cx, direction, || op(io), |&n| n > 0 && n < len)
+        self.registration.poll_io_until_drained(
+            cx,
+            direction,
+            || op(io),
+            |&n| SHORT_TRANSFER_CLEARS && n > 0 && n < len,
+        )
     }
 
     /// Deregisters and returns the source (for `into_std`).

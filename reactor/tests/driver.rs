@@ -105,25 +105,28 @@ fn io_after_the_driver_is_dropped_fails_instead_of_hanging() {
 
 #[test]
 fn sockets_and_their_futures_can_move_between_worker_threads() {
-    use minirt_reactor::net::{
-        OwnedReadHalf, OwnedWriteHalf, TcpStream, UdpSocket, UnixDatagram, UnixListener, UnixStream,
-    };
-    use minirt_reactor::signal::{self, Signal, SignalKind};
+    use minirt_reactor::net::{OwnedReadHalf, OwnedWriteHalf, TcpStream, UdpSocket};
+    use minirt_reactor::signal;
     fn send_sync<T: Send + Sync>() {}
     fn send<T: Send>(_: &T) {}
     send_sync::<TcpListener>();
     send_sync::<TcpStream>();
     send_sync::<UdpSocket>();
-    send_sync::<UnixListener>();
-    send_sync::<UnixStream>();
-    send_sync::<UnixDatagram>();
     send_sync::<OwnedReadHalf<TcpStream>>();
     send_sync::<OwnedWriteHalf<TcpStream>>();
-    send_sync::<Signal>();
+    #[cfg(unix)]
+    {
+        use minirt_reactor::net::{UnixDatagram, UnixListener, UnixStream};
+        use minirt_reactor::signal::{Signal, SignalKind};
+        send_sync::<UnixListener>();
+        send_sync::<UnixStream>();
+        send_sync::<UnixDatagram>();
+        send_sync::<Signal>();
+        let _ = SignalKind::terminate();
+    }
     // Futures are only built here, never polled.
     send(&TcpStream::connect("127.0.0.1:1"));
     send(&TcpListener::bind("127.0.0.1:0"));
     send(&UdpSocket::bind("127.0.0.1:0"));
     send(&signal::ctrl_c());
-    let _ = SignalKind::terminate();
 }

@@ -4,7 +4,6 @@ mod common;
 
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::AsRawFd;
 
 use common::{block_on, join, join_all, pattern, BoxFuture, Rt};
 use minirt_reactor::io::{copy, AsyncReadExt, AsyncWriteExt};
@@ -143,7 +142,10 @@ fn client_that_connects_and_vanishes_gives_eof() {
     });
 }
 
+/// `SO_LINGER` with a zero timeout: closing the socket then sends RST, not FIN.
+#[cfg(unix)]
 fn set_linger_zero(stream: &TcpStream) {
+    use std::os::fd::AsRawFd;
     let linger = libc::linger {
         l_onoff: 1,
         l_linger: 0,
@@ -156,6 +158,33 @@ fn set_linger_zero(stream: &TcpStream) {
             libc::SO_LINGER,
             (&linger as *const libc::linger).cast(),
             std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(
+        rc,
+        0,
+        "setsockopt(SO_LINGER): {}",
+        io::Error::last_os_error()
+    );
+}
+
+/// `SO_LINGER` with a zero timeout: closing the socket then sends RST, not FIN.
+#[cfg(windows)]
+fn set_linger_zero(stream: &TcpStream) {
+    use std::os::windows::io::AsRawSocket;
+    use windows_sys::Win32::Networking::WinSock::{setsockopt, LINGER, SOL_SOCKET, SO_LINGER};
+    let linger = LINGER {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: valid socket owned by `stream`; `linger` is a live value of the size passed.
+    let rc = unsafe {
+        setsockopt(
+            stream.as_raw_socket() as usize,
+            SOL_SOCKET,
+            SO_LINGER,
+            (&linger as *const LINGER).cast(),
+            std::mem::size_of::<LINGER>() as i32,
         )
     };
     assert_eq!(

@@ -1,4 +1,5 @@
 //! Unix domain stream and datagram sockets.
+#![cfg(unix)]
 
 mod common;
 

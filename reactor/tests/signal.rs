@@ -1,5 +1,6 @@
 //! Signals through the self-pipe. Each test uses its own signal number, since
 //! signal dispositions are process-wide and tests run in parallel threads.
+#![cfg(unix)]
 
 mod common;
 

@@ -2,7 +2,7 @@
 //!
 //! Why this example: it is the smallest complete server shape — an accept
 //! loop, one task per client, and a shutdown that does not cut anyone off
-//! mid-sentence. On `SIGINT` (Ctrl-C) or `SIGTERM` it
+//! mid-sentence. On `SIGINT` (Ctrl-C) or `SIGTERM` (on Windows: on Ctrl-C) it
 //!
 //! 1. stops accepting (the listener is closed, so new clients are refused),
 //! 2. prints `shutting down: N connection(s) in flight`,
@@ -30,8 +30,9 @@ use std::time::Duration;
 use minirt::future::{select, Either};
 use minirt::io::{AsyncReadExt, AsyncWriteExt};
 use minirt::net::{TcpListener, TcpStream};
-use minirt::signal::{signal, SignalKind};
 use minirt::task::JoinHandle;
+
+use shutdown::ShutdownSignal;
 
 /// How long open connections may keep talking after a shutdown signal,
 /// unless the second argument says otherwise.
@@ -83,16 +84,14 @@ async fn serve(addr: SocketAddr, grace_period: Duration) -> io::Result<()> {
         .map_err(|err| io::Error::new(err.kind(), format!("cannot listen on {addr}: {err}")))?;
     // Install the handlers before announcing the address: a signal sent by
     // someone who saw the announcement must reach us, not kill us.
-    let mut interrupt = signal(SignalKind::interrupt())?;
-    let mut terminate = signal(SignalKind::terminate())?;
+    let mut shutdown = ShutdownSignal::listen().await?;
     announce(listener.local_addr()?)?;
 
     let mut connections: Vec<JoinHandle<()>> = Vec::new();
     loop {
-        let shutdown = select(interrupt.recv(), terminate.recv());
         // `select` polls its first future first: a pending signal wins over
         // a pending client.
-        match select(shutdown, listener.accept()).await {
+        match select(shutdown.recv(), listener.accept()).await {
             Either::Left(_) => break,
             Either::Right(Ok((stream, peer))) => {
                 // Forget connections that have ended, so the list holds only
@@ -171,5 +170,81 @@ async fn echo(mut stream: TcpStream, peer: SocketAddr) {
     if let Err(err) = stream.shutdown().await {
         // The client may already have closed completely; nothing to tell it.
         eprintln!("echo_server: closing the connection to {peer} failed: {err}");
+    }
+}
+
+/// Unix: `SIGINT` (Ctrl-C) and `SIGTERM` (what `kill` and service managers send).
+#[cfg(unix)]
+mod shutdown {
+    use std::io;
+
+    use minirt::future::select;
+    use minirt::signal::{signal, Signal, SignalKind};
+
+    /// Listens for the signals that ask the server to shut down.
+    pub struct ShutdownSignal {
+        interrupt: Signal,
+        terminate: Signal,
+    }
+
+    impl ShutdownSignal {
+        /// Installs the handlers: from now on these signals no longer kill us.
+        pub async fn listen() -> io::Result<ShutdownSignal> {
+            Ok(ShutdownSignal {
+                interrupt: signal(SignalKind::interrupt())?,
+                terminate: signal(SignalKind::terminate())?,
+            })
+        }
+
+        /// Completes at the next shutdown signal. Cancellation safe: a
+        /// signal that arrives while nobody waits is reported by the next call.
+        pub async fn recv(&mut self) {
+            select(self.interrupt.recv(), self.terminate.recv()).await;
+        }
+    }
+}
+
+/// Windows: Ctrl-C (the console's `CTRL_C_EVENT`); Windows has no `SIGTERM`.
+#[cfg(windows)]
+mod shutdown {
+    use std::future::{poll_fn, Future};
+    use std::io;
+    use std::pin::Pin;
+    use std::task::Poll;
+
+    /// Listens for Ctrl-C.
+    pub struct ShutdownSignal {
+        /// One `ctrl_c` future for the whole run: while it exists, Ctrl-C is
+        /// reported to it instead of ending the process.
+        ctrl_c: Pin<Box<dyn Future<Output = io::Result<()>> + Send>>,
+        /// Whether `ctrl_c` has completed (it must not be polled again).
+        requested: bool,
+    }
+
+    impl ShutdownSignal {
+        /// Registers the console handler: from now on Ctrl-C no longer kills us.
+        pub async fn listen() -> io::Result<ShutdownSignal> {
+            let mut ctrl_c = Box::pin(minirt::signal::ctrl_c());
+            // `ctrl_c` subscribes when first polled, so poll it once now.
+            let first = poll_fn(|cx| Poll::Ready(ctrl_c.as_mut().poll(cx))).await;
+            let requested = match first {
+                Poll::Ready(result) => {
+                    result?;
+                    true
+                }
+                Poll::Pending => false,
+            };
+            Ok(ShutdownSignal { ctrl_c, requested })
+        }
+
+        /// Completes at the next Ctrl-C (at once after the first one).
+        /// Cancellation safe: the `ctrl_c` future lives on in `self`.
+        pub async fn recv(&mut self) {
+            if !self.requested {
+                // An error is impossible after the first poll succeeded.
+                let _ = self.ctrl_c.as_mut().await;
+                self.requested = true;
+            }
+        }
     }
 }

@@ -42,6 +42,14 @@ fn public_types_have_the_expected_auto_traits() {
     send::<minirt::task::TaskLocalFuture<String, std::future::Ready<u8>>>();
     send_sync::<minirt::task::AccessError>();
     lock_types_have_the_auto_traits_of_tokios();
+    // `ctrl_c` can be awaited inside a spawned (Send) task on every platform.
+    fn send_value<T: Send>(_: &T) {}
+    send_value(&minirt::signal::ctrl_c());
+    #[cfg(unix)]
+    {
+        send_sync::<minirt::net::UnixStream>();
+        send_sync::<minirt::signal::Signal>();
+    }
     // `?` from a JoinError into the usual boxed error type.
     fn _convert(e: minirt::JoinError) -> Box<dyn std::error::Error + Send + Sync> {
         e.into()

@@ -7,6 +7,9 @@
 //! The example binary is not built by `cargo test`; build it first with
 //! `cargo build --workspace --examples` (same profile as the tests). When it is
 //! missing these tests print why and pass without checking anything.
+//!
+//! Unix only: the tests stop the server with `kill(2)`.
+#![cfg(unix)]
 
 use minirt_tests::bounded;
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};

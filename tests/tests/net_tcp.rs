@@ -3,7 +3,6 @@
 //! resetting peers, and the errors a user must be able to match on.
 
 use std::io::{self, ErrorKind};
-use std::os::fd::AsRawFd;
 use std::time::Duration;
 
 use minirt::io::{AsyncReadExt, AsyncWriteExt};
@@ -154,7 +153,9 @@ fn a_client_that_connects_and_vanishes_ends_only_its_own_connection() {
 }
 
 /// Closes `stream` with an RST instead of a FIN (SO_LINGER with a zero timeout).
+#[cfg(unix)]
 fn reset(stream: TcpStream) {
+    use std::os::fd::AsRawFd;
     let linger = libc::linger {
         l_onoff: 1,
         l_linger: 0,
@@ -168,6 +169,35 @@ fn reset(stream: TcpStream) {
             libc::SO_LINGER,
             (&linger as *const libc::linger).cast(),
             std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(
+        rc,
+        0,
+        "setsockopt(SO_LINGER): {}",
+        io::Error::last_os_error()
+    );
+    drop(stream);
+}
+
+/// Closes `stream` with an RST instead of a FIN (SO_LINGER with a zero timeout).
+#[cfg(windows)]
+fn reset(stream: TcpStream) {
+    use std::os::windows::io::AsRawSocket;
+    use windows_sys::Win32::Networking::WinSock::{setsockopt, LINGER, SOL_SOCKET, SO_LINGER};
+    let linger = LINGER {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: the socket is open and owned by `stream`, which outlives the call;
+    // `linger` is a valid `LINGER` and its exact size is passed.
+    let rc = unsafe {
+        setsockopt(
+            stream.as_raw_socket() as usize,
+            SOL_SOCKET,
+            SO_LINGER,
+            (&linger as *const LINGER).cast(),
+            std::mem::size_of::<LINGER>() as i32,
         )
     };
     assert_eq!(

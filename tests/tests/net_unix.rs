@@ -1,6 +1,7 @@
 //! Unix domain sockets through the public API, on both runtimes: a stream
 //! listener with concurrent clients, a stream pair split across tasks, and
 //! datagrams over a pair and over bound paths.
+#![cfg(unix)]
 
 use std::io;
 use std::path::PathBuf;

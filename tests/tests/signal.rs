@@ -4,6 +4,7 @@
 //!
 //! Signals are process-wide, so the tests in this file take [`SERIAL`] to
 //! keep one test's deliveries from reaching another's listeners.
+#![cfg(unix)]
 
 use std::future::Future;
 use std::io::ErrorKind;

@@ -8,6 +8,7 @@
 
 use std::fmt;
 use std::io;
+#[cfg(unix)]
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -47,7 +48,9 @@ pub(crate) struct Inner {
     waker: Waker,
     /// Live registrations, keyed by the low bits of their token.
     entries: Mutex<Entries>,
-    /// Whether the process-wide signal pipe has been registered with this driver.
+    /// Whether the process-wide signal pipe has been registered with this driver
+    /// (Unix only: Windows delivers Ctrl-C without a pipe).
+    #[cfg(unix)]
     signal_pipe_registered: AtomicBool,
 }
 
@@ -71,6 +74,7 @@ impl Inner {
                 next_generation: 0,
                 is_shutdown: false,
             }),
+            #[cfg(unix)]
             signal_pipe_registered: AtomicBool::new(false),
         }
     }
@@ -156,7 +160,9 @@ impl Inner {
         }
     }
 
-    /// Registers the signal pipe's read end with this driver, once.
+    /// Registers the signal pipe's read end with this driver, once (Unix only:
+    /// Windows delivers Ctrl-C without a pipe).
+    #[cfg(unix)]
     pub(crate) fn register_signal_pipe(&self, fd: std::os::fd::RawFd) -> io::Result<()> {
         if self.signal_pipe_registered.swap(true, Ordering::AcqRel) {
             return Ok(());

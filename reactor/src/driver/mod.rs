@@ -38,7 +38,9 @@ pub use handle::Handle;
 pub(crate) use handle::Inner;
 
 use ready::Ready;
-use token::{SIGNAL_TOKEN, WAKER_TOKEN};
+#[cfg(unix)]
+use token::SIGNAL_TOKEN;
+use token::WAKER_TOKEN;
 
 /// How many mio events one `park` can collect; more simply wait for the next park.
 const EVENTS_CAPACITY: usize = 1024;
@@ -130,6 +132,7 @@ impl Driver {
         for event in self.events.iter() {
             match event.token() {
                 WAKER_TOKEN => {}
+                #[cfg(unix)]
                 SIGNAL_TOKEN => {
                     crate::signal::pump_pipe();
                     dispatched = true;

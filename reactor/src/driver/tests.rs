@@ -1,6 +1,6 @@
 //! Registration-level tests of the driver that need its internals.
 
-use std::os::unix::net::UnixStream as StdUnixStream;
+use std::net::{TcpListener as StdTcpListener, TcpStream as StdTcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
@@ -16,13 +16,17 @@ impl Wake for CountingWaker {
     }
 }
 
-fn mio_pair() -> (mio::net::UnixStream, mio::net::UnixStream) {
-    let (a, b) = StdUnixStream::pair().expect("socketpair");
+/// A connected pair of non-blocking sockets (loopback TCP, so that these
+/// tests run on Windows too).
+fn mio_pair() -> (mio::net::TcpStream, mio::net::TcpStream) {
+    let listener = StdTcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let a = StdTcpStream::connect(listener.local_addr().unwrap()).expect("connect");
+    let (b, _) = listener.accept().expect("accept");
     a.set_nonblocking(true).unwrap();
     b.set_nonblocking(true).unwrap();
     (
-        mio::net::UnixStream::from_std(a),
-        mio::net::UnixStream::from_std(b),
+        mio::net::TcpStream::from_std(a),
+        mio::net::TcpStream::from_std(b),
     )
 }
 

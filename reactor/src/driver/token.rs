@@ -36,7 +36,9 @@ pub(crate) const GENERATION_MASK: usize = (1 << GENERATION_BITS) - 1;
 /// Token of the `mio::Waker` used by `Handle::unpark`.
 pub(crate) const WAKER_TOKEN: Token = Token(usize::MAX);
 
-/// Token of the process-wide signal pipe (see `crate::signal`).
+/// Token of the process-wide signal pipe (see `crate::signal`; reserved on
+/// Windows too, which has no pipe).
+#[cfg_attr(not(unix), allow(dead_code))]
 pub(crate) const SIGNAL_TOKEN: Token = Token(usize::MAX - 1);
 
 /// Packs `key` and `generation` (truncated to [`GENERATION_BITS`]) into a token.

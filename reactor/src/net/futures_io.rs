@@ -8,7 +8,9 @@ use std::task::{Context, Poll};
 
 use crate::io::{AsyncRead, AsyncWrite};
 
-use super::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, TcpStream, UnixStream, WriteHalf};
+#[cfg(unix)]
+use super::UnixStream;
+use super::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, TcpStream, WriteHalf};
 
 macro_rules! futures_read {
     ($($ty:ty),*) => {$(
@@ -52,18 +54,21 @@ macro_rules! futures_write {
     )*};
 }
 
-futures_read!(
+futures_read!(TcpStream, ReadHalf<'_, TcpStream>, OwnedReadHalf<TcpStream>);
+futures_write!(
     TcpStream,
-    ReadHalf<'_, TcpStream>,
-    OwnedReadHalf<TcpStream>,
+    WriteHalf<'_, TcpStream>,
+    OwnedWriteHalf<TcpStream>
+);
+
+#[cfg(unix)]
+futures_read!(
     UnixStream,
     ReadHalf<'_, UnixStream>,
     OwnedReadHalf<UnixStream>
 );
+#[cfg(unix)]
 futures_write!(
-    TcpStream,
-    WriteHalf<'_, TcpStream>,
-    OwnedWriteHalf<TcpStream>,
     UnixStream,
     WriteHalf<'_, UnixStream>,
     OwnedWriteHalf<UnixStream>

@@ -12,14 +12,26 @@
 //! Address resolution (`impl ToSocketAddrs`) uses `std::net::ToSocketAddrs`
 //! and therefore blocks the calling thread for host names that need DNS; pass a
 //! `SocketAddr` or an `"ip:port"` literal to avoid that.
+//!
+//! # Portability
+//!
+//! TCP and UDP work on Linux (epoll), macOS (kqueue) and Windows (mio's
+//! IOCP-based readiness emulation, `AFD` polling). The Unix domain socket
+//! types (`UnixStream`, `UnixListener`, `UnixDatagram`) exist on Unix
+//! only. The sockets implement `AsRawFd`/`AsFd` on Unix and
+//! `AsRawSocket`/`AsSocket` on Windows. Listeners set `SO_REUSEADDR` on Unix
+//! only (see [`TcpListener::bind`]); minirt never sets `SO_REUSEPORT`.
 
 mod addr;
 mod split;
 mod tcp_listener;
 mod tcp_stream;
 mod udp;
+#[cfg(unix)]
 mod unix_datagram;
+#[cfg(unix)]
 mod unix_listener;
+#[cfg(unix)]
 mod unix_stream;
 
 #[cfg(feature = "futures-io")]
@@ -29,11 +41,17 @@ pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf
 pub use tcp_listener::TcpListener;
 pub use tcp_stream::TcpStream;
 pub use udp::UdpSocket;
+#[cfg(unix)]
 pub use unix_datagram::UnixDatagram;
+#[cfg(unix)]
 pub use unix_listener::UnixListener;
+#[cfg(unix)]
 pub use unix_stream::UnixStream;
 
-/// Implements `AsRawFd` and `AsFd` for a socket type whose `io` field is a `PollEvented`.
+/// Implements the platform's handle traits for a socket type whose `io` field
+/// is a `PollEvented`: `AsRawFd` and `AsFd` on Unix, `AsRawSocket` and
+/// `AsSocket` on Windows.
+#[cfg(unix)]
 macro_rules! impl_as_fd {
     ($ty:ty) => {
         impl std::os::fd::AsRawFd for $ty {
@@ -44,6 +62,25 @@ macro_rules! impl_as_fd {
         impl std::os::fd::AsFd for $ty {
             fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
                 std::os::fd::AsFd::as_fd(self.io.get_ref())
+            }
+        }
+    };
+}
+
+/// Implements the platform's handle traits for a socket type whose `io` field
+/// is a `PollEvented`: `AsRawFd` and `AsFd` on Unix, `AsRawSocket` and
+/// `AsSocket` on Windows.
+#[cfg(windows)]
+macro_rules! impl_as_fd {
+    ($ty:ty) => {
+        impl std::os::windows::io::AsRawSocket for $ty {
+            fn as_raw_socket(&self) -> std::os::windows::io::RawSocket {
+                std::os::windows::io::AsRawSocket::as_raw_socket(self.io.get_ref())
+            }
+        }
+        impl std::os::windows::io::AsSocket for $ty {
+            fn as_socket(&self) -> std::os::windows::io::BorrowedSocket<'_> {
+                std::os::windows::io::AsSocket::as_socket(self.io.get_ref())
             }
         }
     };

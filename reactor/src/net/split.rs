@@ -7,7 +7,7 @@
 //! writer's waker never overwrite each other.
 //!
 //! The halves are generic over the stream type and implemented for
-//! [`TcpStream`](super::TcpStream) and [`UnixStream`](super::UnixStream).
+//! [`TcpStream`](super::TcpStream) and (on Unix) `UnixStream`.
 
 use std::error::Error;
 use std::fmt;

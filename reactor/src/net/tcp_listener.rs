@@ -34,7 +34,13 @@ pub struct TcpListener {
 impl TcpListener {
     /// Binds a listener to `addr` (tries each resolved address in turn; the
     /// last error is returned if none works). Port 0 picks a free port; see
-    /// [`local_addr`](TcpListener::local_addr). `SO_REUSEADDR` is set, as std does.
+    /// [`local_addr`](TcpListener::local_addr).
+    ///
+    /// On Unix (Linux, macOS) `SO_REUSEADDR` is set, as std does, so a
+    /// restarted server can rebind a port whose old connections are still in
+    /// `TIME_WAIT`. On Windows it is not set (there it would let another
+    /// socket take over a port in active use). `SO_REUSEPORT` is never set on
+    /// any platform: two listeners on one port get `AddrInUse`.
     ///
     /// # Errors
     ///
@@ -63,7 +69,7 @@ impl TcpListener {
     /// Deregisters and returns the std listener (left in non-blocking mode).
     pub fn into_std(self) -> io::Result<std::net::TcpListener> {
         let mio = self.io.into_inner()?;
-        Ok(std::net::TcpListener::from(std::os::fd::OwnedFd::from(mio)))
+        Ok(std::net::TcpListener::from(mio))
     }
 
     fn from_mio(listener: mio::net::TcpListener) -> io::Result<TcpListener> {

@@ -74,11 +74,7 @@ impl TcpStream {
             }
             match socket.peer_addr() {
                 Ok(_) => return Poll::Ready(Ok(())),
-                Err(err)
-                    if (err.kind() == io::ErrorKind::NotConnected
-                        || err.raw_os_error() == Some(libc::EINPROGRESS))
-                        && !event.ready.is_write_closed() =>
-                {
+                Err(err) if is_connect_in_progress(&err) && !event.ready.is_write_closed() => {
                     self.io.clear_readiness(event);
                 }
                 Err(err) => return Poll::Ready(Err(err)),
@@ -99,7 +95,7 @@ impl TcpStream {
     /// Deregisters and returns the std stream (left in non-blocking mode).
     pub fn into_std(self) -> io::Result<std::net::TcpStream> {
         let mio = self.io.into_inner()?;
-        Ok(std::net::TcpStream::from(std::os::fd::OwnedFd::from(mio)))
+        Ok(std::net::TcpStream::from(mio))
     }
 
     pub(crate) fn from_mio(stream: mio::net::TcpStream) -> io::Result<TcpStream> {
@@ -150,6 +146,17 @@ impl TcpStream {
 }
 
 super::split::impl_stream!(TcpStream);
+/// Whether `peer_addr` failed only because a non-blocking connect has not
+/// finished yet. `NotConnected` everywhere; Unix may also report `EINPROGRESS`
+/// (mio's recipe), Windows reports only `WSAENOTCONN` (= `NotConnected`).
+fn is_connect_in_progress(err: &io::Error) -> bool {
+    #[cfg(unix)]
+    let in_progress = err.raw_os_error() == Some(libc::EINPROGRESS);
+    #[cfg(not(unix))]
+    let in_progress = false;
+    err.kind() == io::ErrorKind::NotConnected || in_progress
+}
+
 super::impl_as_fd!(TcpStream);
 
 impl fmt::Debug for TcpStream {

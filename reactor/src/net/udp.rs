@@ -64,7 +64,7 @@ impl UdpSocket {
     /// Deregisters and returns the std socket (left in non-blocking mode).
     pub fn into_std(self) -> io::Result<std::net::UdpSocket> {
         let mio = self.io.into_inner()?;
-        Ok(std::net::UdpSocket::from(std::os::fd::OwnedFd::from(mio)))
+        Ok(std::net::UdpSocket::from(mio))
     }
 
     fn from_mio(socket: mio::net::UdpSocket) -> io::Result<UdpSocket> {

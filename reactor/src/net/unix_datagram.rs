@@ -14,6 +14,8 @@ use crate::registration::PollEvented;
 /// one machine is reliable. As with [`UdpSocket`](super::UdpSocket), one
 /// task per direction should wait on a socket at a time.
 ///
+/// Unix only (Linux, macOS, the BSDs): it does not exist on Windows.
+///
 /// ```no_run
 /// use minirt_reactor::net::UnixDatagram;
 ///

@@ -14,6 +14,8 @@ use super::UnixStream;
 
 /// A Unix domain socket server.
 ///
+/// Unix only (Linux, macOS, the BSDs): it does not exist on Windows.
+///
 /// The socket file is not removed when the listener is dropped; remove it
 /// yourself if the path is reused.
 ///

@@ -13,6 +13,8 @@ use crate::registration::PollEvented;
 /// A connected Unix domain stream socket; the local-machine counterpart of
 /// [`TcpStream`](super::TcpStream), with the same reading, writing and splitting.
 ///
+/// Unix only (Linux, macOS, the BSDs): it does not exist on Windows.
+///
 /// ```no_run
 /// use minirt_reactor::io::AsyncWriteExt;
 /// use minirt_reactor::net::UnixStream;

@@ -9,7 +9,8 @@ use std::mem::MaybeUninit;
 use std::os::raw::{c_int, c_void};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use super::registry::{MAX_SIGNUM, PIPE_WRITE_FD, SLOTS};
+use super::self_pipe::PIPE_WRITE_FD;
+use super::table::{MAX_SIGNUM, SLOTS};
 
 /// The disposition minirt found when it installed its handler, per signal.
 struct Previous {

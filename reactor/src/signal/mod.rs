@@ -1,4 +1,5 @@
-//! Unix signals as `.await`-able events: [`ctrl_c`] and [`signal`].
+//! Signals as `.await`-able events: [`ctrl_c`] everywhere, and any Unix
+//! signal with `signal(SignalKind)` on Unix.
 //!
 //! Why: a server wants to finish in-flight work when it receives `SIGTERM`
 //! or Ctrl-C, and reload on `SIGHUP`, from ordinary async code. A signal
@@ -7,19 +8,19 @@
 //! watches the pipe like any socket and, when it becomes readable, wakes the
 //! listening tasks.
 //!
-//! # Design
+//! # Design (Unix)
 //!
 //! - **One global pipe** (a non-blocking `socketpair`), created on first use.
 //!   The handler is async-signal-safe: it sets an atomic "pending" flag for the
 //!   signal, `write`s one byte, optionally chains (below) and restores `errno`.
 //! - **The pipe's read end is registered with every driver** on which a
-//!   [`Signal`] was created or polled. Whichever of those drivers is parked
+//!   `Signal` was created or polled. Whichever of those drivers is parked
 //!   when the byte arrives drains the pipe and then, for every signal whose
 //!   pending flag it clears, bumps that signal's global delivery counter and
 //!   wakes all its listeners (wakers work across runtimes and threads). Draining
 //!   before reading the flags means a signal that lands in between is seen on
 //!   the next wake-up instead of being lost.
-//! - **Every listener sees every delivery**: each [`Signal`] remembers the
+//! - **Every listener sees every delivery**: each `Signal` remembers the
 //!   delivery counter it last saw; `recv` completes when the counter has moved.
 //!   Several deliveries between two `recv` calls are reported once (the OS
 //!   coalesces pending signals in the same way).
@@ -34,9 +35,29 @@
 //!   a signal would then be lost). Deliveries with no listener are dropped.
 //!
 //! `SIGKILL`, `SIGSTOP`, `SIGILL`, `SIGFPE`, `SIGSEGV` and `SIGBUS` cannot be
-//! listened for: [`signal`] returns `InvalidInput`.
+//! listened for: `signal` returns `InvalidInput`.
+//!
+//! # Platforms
+//!
+//! - **Linux and macOS** use the same code: a `sigaction` handler and the
+//!   self-pipe above, watched by the reactor (epoll on Linux, kqueue on
+//!   macOS). minirt does not use kqueue's `EVFILT_SIGNAL`: that filter only
+//!   observes signals and still needs a handler (or `SIG_IGN`) to stop the
+//!   default action, so the self-pipe is the one mechanism on every Unix. The
+//!   signal numbers differ between the two (`SIGUSR1` is 10 on Linux and 30 on
+//!   macOS, for example): use the named `SignalKind` constructors, not
+//!   numbers. Linux's real-time signals (`SIGRTMIN..=SIGRTMAX`) have no macOS
+//!   counterpart.
+//! - **Windows** has no Unix signals: `Signal`, `SignalKind` and `signal` exist
+//!   on Unix only. [`ctrl_c`] listens for the console's `CTRL_C_EVENT`
+//!   through a handler registered with `SetConsoleCtrlHandler`, which
+//!   Windows runs on a thread of its own; that handler wakes the listeners
+//!   directly, so no self-pipe is needed. Ctrl-Break (`CTRL_BREAK_EVENT`),
+//!   closing the console window, log-off and shutdown are not reported and
+//!   keep their default effect (tokio's `ctrl_c` makes the same choice).
 //!
 //! ```no_run
+//! # #[cfg(unix)] mod unix {
 //! use minirt_reactor::signal::{self, SignalKind};
 //!
 //! async fn serve_until_terminated() -> std::io::Result<()> {
@@ -46,69 +67,61 @@
 //!     // ... finish in-flight work, then return ...
 //!     Ok(())
 //! }
+//! # }
 //! ```
 
+#[cfg(windows)]
+mod console;
+#[cfg(unix)]
 mod handler;
+#[cfg(unix)]
 mod kind;
-mod registry;
+mod listener;
+#[cfg(unix)]
+mod self_pipe;
+mod table;
+#[cfg(unix)]
+mod unix_signal;
 
-use std::fmt;
-use std::future::poll_fn;
 use std::io;
-use std::task::{Context, Poll};
 
+#[cfg(unix)]
 pub use kind::SignalKind;
+#[cfg(unix)]
+pub use unix_signal::{signal, Signal};
 
-use crate::driver::Handle;
+#[cfg(unix)]
+pub(crate) use self_pipe::pump_pipe;
 
-pub(crate) use registry::pump_pipe;
-
-/// A listener for one kind of signal, created by [`signal`].
+/// Completes at the next Ctrl-C.
 ///
-/// Each listener sees every delivery made after it was created; dropping it
-/// unsubscribes it (the process-wide handler stays installed).
-pub struct Signal {
-    /// Index of the signal in the global table.
-    signum: usize,
-    /// This listener's waker slot in the signal's listener list.
-    listener: usize,
-    /// The delivery counter value this listener has already reported.
-    seen: u64,
-}
-
-/// Starts listening for `kind`, installing minirt's handler for it on first use.
+/// On Unix that is `SIGINT`. The handler is installed when this future is
+/// first polled, so a Ctrl-C before that still has its default effect
+/// (terminating the process). From then on `SIGINT` no longer terminates the
+/// process by itself, even once nobody listens.
+///
+/// On Windows it is the console's `CTRL_C_EVENT` (not Ctrl-Break), seen
+/// through `SetConsoleCtrlHandler`. While at least one `ctrl_c` future has
+/// been polled and not dropped, Ctrl-C is reported to each of them and does
+/// not end the process; when none exists, Windows' default handling (ending
+/// the process) applies again, as with tokio.
+///
+/// Cancellation: the future subscribes when first polled and unsubscribes
+/// when dropped, so a Ctrl-C that arrives between dropping one `ctrl_c`
+/// future and first polling the next is not reported. To see every Ctrl-C on
+/// Unix, keep one `signal(SignalKind::interrupt())` listener and call `recv`
+/// in a loop.
 ///
 /// # Errors
 ///
-/// `InvalidInput` for a signal that cannot be handled (`SIGKILL`, `SIGSTOP`,
-/// `SIGSEGV`, ...) or is out of range; the OS error if the self-pipe or
-/// `sigaction` fails.
+/// On Unix as `signal`: the OS error if the self-pipe or `sigaction` fails.
+/// On Windows the OS error if `SetConsoleCtrlHandler` fails.
 ///
 /// # Panics
 ///
-/// Outside a minirt runtime (the self-pipe must be watched by a reactor).
-pub fn signal(kind: SignalKind) -> io::Result<Signal> {
-    let handle = Handle::current();
-    let signum = registry::validate(kind.as_raw())?;
-    let pipe_fd = registry::install(signum)?;
-    handle.inner.register_signal_pipe(pipe_fd)?;
-    let (listener, seen) = registry::subscribe(signum);
-    Ok(Signal {
-        signum,
-        listener,
-        seen,
-    })
-}
-
-/// Completes at the next Ctrl-C (`SIGINT`).
-///
-/// The handler is installed when this future is first polled, so a Ctrl-C
-/// before that still has its default effect (terminating the process). From
-/// then on `SIGINT` no longer terminates the process by itself.
-///
-/// # Errors
-///
-/// As [`signal`].
+/// Outside a minirt runtime, on every platform (on Unix the reactor must
+/// watch the self-pipe; on Windows it panics too, so that a program behaves
+/// the same everywhere).
 ///
 /// ```no_run
 /// async fn run() -> std::io::Result<()> {
@@ -118,53 +131,17 @@ pub fn signal(kind: SignalKind) -> io::Result<Signal> {
 /// }
 /// ```
 pub async fn ctrl_c() -> io::Result<()> {
-    let mut interrupt = signal(SignalKind::interrupt())?;
-    interrupt.recv().await;
+    #[cfg(unix)]
+    {
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        interrupt.recv().await;
+    }
+    #[cfg(windows)]
+    {
+        let _reactor = crate::driver::Handle::current();
+        console::install()?;
+        let mut listener = listener::Listener::subscribe(console::CTRL_C);
+        std::future::poll_fn(|cx| listener.poll(cx)).await;
+    }
     Ok(())
-}
-
-impl Signal {
-    /// Waits for the next delivery of the signal (one made after the last
-    /// `recv` returned, or after this listener was created).
-    ///
-    /// Always resolves to `Some(())` today: signals can be delivered for the
-    /// life of the process. `None` is reserved for a future "no more signals"
-    /// state, as in tokio's API.
-    pub async fn recv(&mut self) -> Option<()> {
-        poll_fn(|cx| self.poll_recv(cx)).await
-    }
-
-    /// Poll version of [`recv`](Signal::recv).
-    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<()>> {
-        // Whichever driver polls us must be able to read the pipe.
-        if let Some(handle) = Handle::try_current() {
-            if let Some(fd) = registry::pipe_read_fd() {
-                // Registration can only fail if the driver is shutting down; then no wake-up
-                // can come from it anyway and another driver's registration still applies.
-                let _ = handle.inner.register_signal_pipe(fd);
-            }
-        }
-        match registry::poll_delivery(self.signum, self.listener, self.seen, cx) {
-            Some(now) => {
-                self.seen = now;
-                Poll::Ready(Some(()))
-            }
-            None => Poll::Pending,
-        }
-    }
-}
-
-impl Drop for Signal {
-    fn drop(&mut self) {
-        registry::unsubscribe(self.signum, self.listener);
-    }
-}
-
-impl fmt::Debug for Signal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Signal")
-            .field("signum", &self.signum)
-            .field("seen", &self.seen)
-            .finish()
-    }
 }

@@ -1,54 +1,18 @@
-//! The process-wide signal table: pending flags, delivery counters,
-//! listeners, and the self-pipe.
+//! Unix: the process-wide self-pipe that carries signals from the handler to
+//! a reactor, and installing minirt's handler for a signal.
 
 use std::io::{self, Read};
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::raw::c_int;
 use std::os::unix::net::UnixStream;
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
-use std::task::{Context, Waker};
-
-use slab::Slab;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use super::handler;
+use super::table::{self, MAX_SIGNUM};
 
-/// Signals 1..=MAX_SIGNUM can be listened for (covers the real-time range on Linux).
-pub(super) const MAX_SIGNUM: usize = 64;
-
-/// Everything minirt knows about one signal number.
-pub(super) struct SignalSlot {
-    /// Set by the handler, cleared by the pump that accounts for it.
-    pub(super) pending: AtomicBool,
-    /// Number of deliveries the pump has accounted for.
-    deliveries: AtomicU64,
-    /// Whether minirt's handler is installed (guards installation).
-    installed: Mutex<bool>,
-    /// Wakers of listeners waiting in `recv` (`None` = subscribed, not waiting).
-    listeners: Mutex<Slab<Option<Waker>>>,
-}
-
-impl SignalSlot {
-    const fn new() -> SignalSlot {
-        SignalSlot {
-            pending: AtomicBool::new(false),
-            deliveries: AtomicU64::new(0),
-            installed: Mutex::new(false),
-            listeners: Mutex::new(Slab::new()),
-        }
-    }
-
-    fn lock_listeners(&self) -> MutexGuard<'_, Slab<Option<Waker>>> {
-        // Only inserts/removes/takes; never inconsistent after a panic.
-        self.listeners
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-/// Index = signal number.
-pub(super) static SLOTS: [SignalSlot; MAX_SIGNUM + 1] =
-    [const { SignalSlot::new() }; MAX_SIGNUM + 1];
+/// Whether minirt's handler is installed, per signal (guards installation).
+static INSTALLED: [Mutex<bool>; MAX_SIGNUM + 1] = [const { Mutex::new(false) }; MAX_SIGNUM + 1];
 
 /// Write end of the self-pipe, for the handler (-1 until created).
 pub(super) static PIPE_WRITE_FD: AtomicI32 = AtomicI32::new(-1);
@@ -122,9 +86,7 @@ pub(super) fn validate(signum: c_int) -> io::Result<usize> {
 /// returns the pipe's read end.
 pub(super) fn install(signum: usize) -> io::Result<RawFd> {
     let read_fd = pipe()?;
-    let slot = &SLOTS[signum];
-    let mut installed = slot
-        .installed
+    let mut installed = INSTALLED[signum]
         .lock()
         .unwrap_or_else(PoisonError::into_inner);
     if !*installed {
@@ -132,45 +94,6 @@ pub(super) fn install(signum: usize) -> io::Result<RawFd> {
         *installed = true;
     }
     Ok(read_fd)
-}
-
-/// Adds a listener for `signum`; returns its key and the current delivery count.
-pub(super) fn subscribe(signum: usize) -> (usize, u64) {
-    let slot = &SLOTS[signum];
-    let key = slot.lock_listeners().insert(None);
-    (key, slot.deliveries.load(Ordering::Acquire))
-}
-
-/// Removes a listener.
-pub(super) fn unsubscribe(signum: usize, key: usize) {
-    SLOTS[signum].lock_listeners().try_remove(key);
-}
-
-/// `Some(count)` if the delivery count moved past `seen`; otherwise stores the
-/// waker and returns `None`. The count is re-read after the waker is stored, so
-/// a pump running concurrently either sees the waker or is seen here.
-pub(super) fn poll_delivery(
-    signum: usize,
-    key: usize,
-    seen: u64,
-    cx: &mut Context<'_>,
-) -> Option<u64> {
-    let slot = &SLOTS[signum];
-    let now = slot.deliveries.load(Ordering::Acquire);
-    if now != seen {
-        return Some(now);
-    }
-    {
-        let mut listeners = slot.lock_listeners();
-        if let Some(entry) = listeners.get_mut(key) {
-            match entry {
-                Some(waker) if waker.will_wake(cx.waker()) => {}
-                _ => *entry = Some(cx.waker().clone()),
-            }
-        }
-    }
-    let now = slot.deliveries.load(Ordering::Acquire);
-    (now != seen).then_some(now)
 }
 
 /// Called by a driver when the self-pipe is readable: drains the pipe, then
@@ -190,19 +113,7 @@ pub(crate) fn pump_pipe() {
     }
     // Flags are read after draining: a signal arriving in between leaves a
     // byte in the pipe and is accounted for on the next wake-up, never lost.
-    for slot in SLOTS.iter() {
-        if slot.pending.swap(false, Ordering::AcqRel) {
-            slot.deliveries.fetch_add(1, Ordering::AcqRel);
-            let wakers: Vec<Waker> = slot
-                .lock_listeners()
-                .iter_mut()
-                .filter_map(|(_, waker)| waker.take())
-                .collect();
-            for waker in wakers {
-                waker.wake();
-            }
-        }
-    }
+    table::deliver_pending();
 }
 
 #[cfg(test)]
