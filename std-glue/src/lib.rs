@@ -62,6 +62,7 @@ mod entry;
 #[cfg(fuzzing)]
 pub mod fuzz;
 mod loom;
+#[cfg(unix)]
 pub mod main_scope;
 pub mod runtime;
 pub mod scope;
@@ -75,6 +76,7 @@ pub mod time;
 pub use attributes::{main, test};
 pub use bridge::{completed, completed_ordered, run, Completed, CompletedOrdered};
 pub use entry::{block_on, spawn, spawn_blocking, spawn_local};
+#[cfg(unix)]
 pub use main_scope::main_scope;
 pub use minirt_core::future::yield_now;
 pub use minirt_core::join;

@@ -42,7 +42,6 @@
 //! An attribute form (`#[minirt::main]` with a root scope) can follow once
 //! that attribute exists; this function is what it would expand to.
 
-use std::error::Error;
 use std::fmt;
 use std::future::Future;
 use std::pin::{pin, Pin};
@@ -56,8 +55,7 @@ use minirt_reactor::signal::{self, SignalKind};
 use crate::scope::{Scope, ScopeHandle};
 use crate::Builder;
 
-/// What a failing hook returns.
-pub type HookError = Box<dyn Error + Send + Sync + 'static>;
+pub use crate::runtime::HookError;
 
 type HookFuture = Pin<Box<dyn Future<Output = Result<(), HookError>> + Send>>;
 type Hook = Box<dyn FnOnce() -> HookFuture + Send>;

@@ -62,16 +62,22 @@ fn python_helper_types_have_the_expected_auto_traits() {
     // children borrow.
     send_sync::<minirt::scope::ScheduledCall>();
     send_sync::<minirt::scope::Overrun>();
-    send_sync::<minirt::main_scope::MainExit>();
-    send::<minirt::main_scope::MainScope>();
+    #[cfg(unix)]
+    {
+        send_sync::<minirt::main_scope::MainExit>();
+        send::<minirt::main_scope::MainScope>();
+    }
     // A server is built on one thread and served from another; its handle
     // is shared; a `Worker` stays on its worker's thread (its connection
     // tasks are local tasks), which the compile_fail doc below checks.
-    send_sync::<minirt::server::Server>();
-    send_sync::<minirt::server::ServerBuilder>();
-    send_sync::<minirt::server::ShutdownHandle>();
-    send_sync::<minirt::server::ServeReport>();
-    send_sync::<minirt::server::WorkerReport>();
+    #[cfg(unix)]
+    {
+        send_sync::<minirt::server::Server>();
+        send_sync::<minirt::server::ServerBuilder>();
+        send_sync::<minirt::server::ShutdownHandle>();
+        send_sync::<minirt::server::ServeReport>();
+        send_sync::<minirt::server::WorkerReport>();
+    }
 }
 
 /// The locks, their guards and futures are `Send`/`Sync` exactly where

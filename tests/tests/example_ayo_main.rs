@@ -10,6 +10,7 @@
 //! The example binary is not built by `cargo test`; build it first with
 //! `cargo build --workspace --examples` (same profile as the tests). When it
 //! is missing these tests print why and pass without checking anything.
+#![cfg(unix)]
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;

@@ -8,6 +8,7 @@
 //! The example binary is not built by `cargo test`; build it first with
 //! `cargo build --workspace --examples` (same profile as the tests). When it is
 //! missing these tests print why and pass without checking anything.
+#![cfg(unix)]
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};

@@ -2,6 +2,7 @@
 //! a real process in `example_ayo_main.rs`): their order around the body,
 //! on both runtimes and on the mock clock, and failing hooks being reported
 //! rather than swallowed.
+#![cfg(unix)]
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -2,6 +2,7 @@
 //! shutdown through a `ShutdownHandle`, a failing worker stopping the others,
 //! a worker panic re-raised from `serve`. Signals are tested with a real
 //! process in `example_server_per_core.rs`.
+#![cfg(unix)]
 
 use std::collections::BTreeSet;
 use std::io::{ErrorKind, Read};

@@ -36,7 +36,9 @@ use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 
 use super::{Builder, Runtime};
-use crate::main_scope::HookError;
+/// What a failing hook returns (runtime hooks here, and
+/// `minirt::main_scope`'s hooks on Unix).
+pub type HookError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 type HookFuture = Pin<Box<dyn Future<Output = Result<(), HookError>> + Send>>;
 

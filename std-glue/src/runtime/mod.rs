@@ -23,6 +23,7 @@ use crate::blocking::Pool;
 use crate::driver::Driver;
 
 pub use builder::{Builder, WORKER_THREADS_ENV};
+pub use lifecycle_hooks::HookError;
 pub use metrics::RuntimeMetrics;
 pub(crate) use unhandled_panic::PanicShutdown;
 pub use unhandled_panic::UnhandledPanic;
@@ -219,7 +220,7 @@ impl Runtime {
     /// # Panics
     ///
     /// With a shutdown hook's panic, once the runtime has shut down.
-    pub fn shutdown(mut self) -> Result<(), crate::main_scope::HookError> {
+    pub fn shutdown(mut self) -> Result<(), HookError> {
         let outcome = self.run_shutdown_hooks();
         drop(self);
         if let Some(payload) = outcome.panic {

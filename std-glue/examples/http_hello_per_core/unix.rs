@@ -1,22 +1,4 @@
-//! The HTTP/1.1 keep-alive "hello" server on `minirt::server`:
-//! thread-per-core (compare `http_hello.rs`, the same server on the
-//! work-stealing runtime).
-//!
-//! Why this example: it is the thread-per-core row of `benches/http/run.sh`
-//! (glommio's and monoio's model): two workers, each a current-thread
-//! runtime with its own `SO_REUSEPORT` listener, no task ever moving between
-//! threads. The request handling is the same plain code as `http_hello.rs`:
-//! `GET /` gets `Hello, world!`, anything else a 404, no request bodies.
-//!
-//! ```text
-//! cargo run --release -p minirt --example http_hello_per_core -- 127.0.0.1:8080
-//! curl http://127.0.0.1:8080/
-//! ```
-//!
-//! Arguments: the address (default `127.0.0.1:8080`; port 0 picks a free
-//! port) and the worker count (default 2). Prints `listening on ADDR` once
-//! the listeners are open (the kernel queues connections until the workers
-//! accept them). Stops on `SIGINT`/`SIGTERM`, draining for 1 s.
+//! The example itself (Unix only; see `main.rs`).
 
 use std::io::{self, Write as _};
 use std::time::Duration;
@@ -33,7 +15,7 @@ const NOT_FOUND: &[u8] = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
 /// Requests must fit in this many bytes (headers included).
 const BUFFER_BYTES: usize = 4096;
 
-fn main() -> io::Result<()> {
+pub fn main() -> io::Result<()> {
     let mut args = std::env::args().skip(1);
     let addr = args.next().unwrap_or_else(|| "127.0.0.1:8080".to_owned());
     let workers = match args.next() {
