@@ -98,7 +98,8 @@ pub mod future {
     pub use minirt_core::future::*;
 }
 
-/// Semaphores, channels and notification (re-exported from `minirt-core`).
+/// Locks, semaphores, channels, barriers, once-cells and notification
+/// (re-exported from `minirt-core`).
 ///
 /// They work on every minirt runtime, and without `std`.
 pub mod sync {
