@@ -11,6 +11,7 @@
 # Usage: .ci/reliability.sh            (from anywhere inside the repository)
 # Env:   FUZZ_SECONDS (default 60), LOOM_MAX_PREEMPTIONS (default 2)
 set -euo pipefail
+# Each step deletes its own target dir when it is done: CI disk is limited.
 
 cd "$(git rev-parse --show-toplevel)"
 FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
@@ -24,7 +25,7 @@ total_start=$(date +%s)
 step() {
     local name="$1"
     shift
-    echo "=== ${name}"
+    echo "=== ${name} ($(df -h --output=avail . | tail -n 1 | tr -d ' ') free)"
     local start
     start=$(date +%s)
     "$@"
@@ -46,6 +47,7 @@ install_tools() {
 loom_core() {
     RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
         cargo test -p minirt-core --release --test loom_task --test loom_sync --test loom_sync_channels --test loom_sync_locks
+    rm -rf target/loom
 }
 
 # std-glue uses `cfg(minirt_loom)`: `--cfg loom` alone would also switch the
@@ -59,6 +61,7 @@ loom_std_glue() {
     RUSTFLAGS="--cfg minirt_loom --cfg loom" CARGO_TARGET_DIR=target/loom-std-core \
         cargo test -p minirt --release --lib -- \
         worker_loom::remote_spawn worker_loom::wake_races worker_loom::mock_clock
+    rm -rf target/loom-std target/loom-std-core
 }
 
 miri_core() {
@@ -76,6 +79,7 @@ miri_runtime() {
         MIRIFLAGS="-Zmiri-strict-provenance" \
             cargo +nightly miri test -p minirt-tests --test "$t"
     done
+    rm -rf target/miri
 }
 
 fuzz_all() {
@@ -87,7 +91,7 @@ fuzz_all() {
         step "fuzz $t (${FUZZ_SECONDS} s)" bash -o pipefail -c \
             "cd fuzz && cargo +nightly fuzz run $t '$scratch/$t' corpus/$t -- -max_total_time=$FUZZ_SECONDS -print_final_stats=1 2>&1 | tail -n 15"
     done
-    rm -rf "$scratch"
+    rm -rf "$scratch" fuzz/target
 }
 
 # ThreadSanitizer over the multi-threaded tests, with std rebuilt
@@ -102,6 +106,7 @@ tsan_tests() {
         RUSTDOCFLAGS="-Zsanitizer=thread" \
         cargo +nightly test -Zbuild-std --target x86_64-unknown-linux-gnu \
         -p minirt-tests "${args[@]}"
+    rm -rf target/tsan
 }
 
 # AddressSanitizer (with LeakSanitizer, on by default on Linux) in the same
@@ -114,6 +119,7 @@ asan_tests() {
         RUSTDOCFLAGS="-Zsanitizer=address" \
         cargo +nightly test -Zbuild-std --target x86_64-unknown-linux-gnu \
         -p minirt-tests "${args[@]}"
+    rm -rf target/asan
 }
 
 # "possibly lost" is not an error: crossbeam-epoch's global collector keeps
