@@ -210,6 +210,7 @@ impl Drop for BusyToken {
 const RUNNING: u8 = 0;
 const IDLE: u8 = 1;
 const WOKEN: u8 = 2;
+const RUNNING_WOKEN: u8 = 3;
 
 /// The waker of a `block_on` future on a thread that does not sleep in the
 /// I/O driver, when the busy count is tracked.
@@ -217,16 +218,27 @@ const WOKEN: u8 = 2;
 /// Between "the future was woken" and "the thread polls it" the thread is
 /// not running, yet the clock must not move: the poll may register a timer
 /// that belongs before the next jump. So the waker takes the busy unit on the
-/// thread's behalf, and the thread keeps it when it wakes:
+/// thread's behalf, and the thread keeps it when it wakes. A wake that comes
+/// while the thread still runs (it polled, got `Pending`, and has not parked
+/// yet) is remembered in the state, and the thread then does not give its
+/// unit back at all: left to the parker's token, the thread would hold no
+/// unit between `park_idle` and `resume`, and on a loaded machine a runtime
+/// whose workers only wait for timers would jump time again and again in
+/// that gap (seen: a daemon heartbeat beating 281 times instead of 3 before
+/// a sync scope's owner got to see that its last child had finished).
 ///
 /// ```text
-///            park_idle(): store IDLE, release unit
-///   RUNNING ────────────────────────────────────────> IDLE
-///      ^                                               │ wake(): CAS IDLE -> WOKEN,
-///      │ resume(): swap RUNNING;                       │         acquire unit for it
-///      │   was WOKEN: the unit is ours                 v
-///      │   was IDLE (spurious): acquire one          WOKEN
-///      └───────────────────────────────────────────────┘
+///                  wake(): RUNNING -> RUNNING_WOKEN (the thread holds its unit)
+///   RUNNING ───────────────────────────────────────> RUNNING_WOKEN
+///    │  ^  ^                                            │ park_idle(): swap RUNNING,
+///    │  │  └────────────────────────────────────────────┘   no park, unit kept
+///    │  │
+///    │  │ resume(): swap RUNNING;
+///    │  │   was WOKEN: the unit is ours; was IDLE (spurious): acquire one
+///    │  │
+///    │ park_idle(): CAS RUNNING -> IDLE, release unit
+///    v  │
+///   IDLE ──── wake(): CAS IDLE -> WOKEN, acquire unit for it ────> WOKEN
 /// ```
 pub(crate) struct BlockOnWaker {
     state: AtomicU8,
@@ -252,10 +264,22 @@ impl BlockOnWaker {
         (parker, waker)
     }
 
-    /// The thread is about to park: give its unit back.
-    pub(crate) fn park_idle(&self) {
-        self.state.store(IDLE, SeqCst);
-        self.driver.busy.release(true);
+    /// The thread is about to park: give its unit back. Returns `false`
+    /// (keeping the unit, not to park) if the future was woken since its
+    /// last poll.
+    pub(crate) fn park_idle(&self) -> bool {
+        match self.state.compare_exchange(RUNNING, IDLE, SeqCst, SeqCst) {
+            Ok(_) => {
+                self.driver.busy.release(true);
+                true
+            }
+            Err(_) => {
+                // RUNNING_WOKEN: only `wake` changes the state meanwhile, and
+                // it leaves RUNNING_WOKEN as it is.
+                self.state.store(RUNNING, SeqCst);
+                false
+            }
+        }
     }
 
     /// The thread woke (or did not sleep after all): make sure it holds
@@ -287,12 +311,23 @@ impl Wake for BlockOnWaker {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        if self
-            .state
-            .compare_exchange(IDLE, WOKEN, SeqCst, SeqCst)
-            .is_ok()
-        {
-            self.driver.busy.acquire();
+        let mut state = self.state.load(SeqCst);
+        loop {
+            let (next, take_unit) = match state {
+                RUNNING => (RUNNING_WOKEN, false),
+                IDLE => (WOKEN, true),
+                // Already woken: the unit (or the note) is there.
+                _ => break,
+            };
+            match self.state.compare_exchange(state, next, SeqCst, SeqCst) {
+                Ok(_) => {
+                    if take_unit {
+                        self.driver.busy.acquire();
+                    }
+                    break;
+                }
+                Err(now) => state = now,
+            }
         }
         self.unparker.unpark();
     }

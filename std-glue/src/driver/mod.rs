@@ -318,7 +318,10 @@ impl BlockOnThread {
             }
             return;
         };
-        waker.park_idle();
+        if !waker.park_idle() {
+            // Woken since the last poll: poll again, still holding the unit.
+            return;
+        }
         if let Advance::Jumped = driver.try_auto_advance(None, has_work) {
             // The jump took a unit for us; the waker may have too.
             waker.resume_with_unit();

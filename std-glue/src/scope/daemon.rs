@@ -63,10 +63,7 @@ impl<'env, T: Send + 'env> ScopeHandle<'env, T> {
     ///     });
     /// });
     /// assert_eq!(out.unwrap(), ["work done"]); // the daemon has no result
-    /// // At 1 s, 2 s and 3 s. (At least: on the multi-thread runtime a rare
-    /// // race can let virtual time move before the work child's first poll;
-    /// // see README "Not done yet".)
-    /// assert!(beats.load(Ordering::SeqCst) >= 3);
+    /// assert_eq!(beats.load(Ordering::SeqCst), 3); // at 1 s, 2 s and 3 s
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn spawn_daemon<F>(&self, future: F) -> bool

@@ -199,12 +199,19 @@ where
         Some(h) => h.clone(),
         None => default_handle(),
     };
+    // This thread is work of the runtime from here until it waits for the
+    // children (see `driver::busy`): the scope's deadline watchdog, spawned
+    // by `State::new`, must not see the clock jump to the deadline before
+    // the closure has even run (seen: a scope with a 60-minute timeout
+    // timed out at once), nor may the clock move between the closure's end
+    // and the wait, where the unit is handed over (seen: a daemon heartbeat
+    // beating 16 times instead of 3 before the owner looked at its
+    // children).
+    let busy = BusyToken::new(&handle.inner.driver);
     let config = options.config(&handle, fail_on);
     let state = State::new(handle.clone(), config);
     let body = {
         let scope = ScopeHandle::new(state.clone());
-        // The closure is work of the runtime while it runs (see `busy`).
-        let _busy = BusyToken::new(&handle.inner.driver);
         // A `Handle::block_on` inside the closure adopts that unit while it
         // waits (see `driver::busy`).
         let _held = handle.inner.driver.busy.mark_held_here();
@@ -215,10 +222,28 @@ where
     }
     // Nothing below may unwind before every child is gone: `poll_finish`
     // takes no user code and ignores lock poisoning.
-    let finished = block_here(
-        &handle.inner.driver,
-        std::future::poll_fn(|cx| state.poll_finish(cx)),
-    );
+    let finished = match &handle.inner.scheduler {
+        // Nobody may be driving a current-thread runtime but this thread:
+        // it runs the children itself while it waits (or waits for the
+        // thread that holds the core). It holds a unit of the busy count
+        // from its first poll on, so the closure's can go then.
+        SchedulerHandle::CurrentThread(core) => {
+            // As in `block_on`: the children's `minirt::spawn` reach this
+            // runtime, and a child calling `minirt::scope` gets its panic.
+            let _entered = context::enter_runtime("minirt::scope::scope_on");
+            let _current = context::set_current(handle.clone());
+            let mut busy = Some(busy);
+            core.drive_scope_owner(std::future::poll_fn(|cx| {
+                drop(busy.take());
+                state.poll_finish(cx)
+            }))
+        }
+        SchedulerHandle::MultiThread(_) => block_here(
+            &handle.inner.driver,
+            busy,
+            std::future::poll_fn(|cx| state.poll_finish(cx)),
+        ),
+    };
     if let Err(payload) = body {
         drop(finished);
         resume_unwind(payload);
@@ -248,9 +273,15 @@ fn default_handle() -> Handle {
 /// Parks the calling thread until `future` completes, through the scope
 /// runtime's driver. Virtual time is left to the runtime's workers: this
 /// thread only waits for the children (`has_work` = true: never jump from
-/// here).
-fn block_here<F: Future>(driver: &std::sync::Arc<Driver>, future: F) -> F::Output {
+/// here). `busy`, the unit the closure held, is given back only once the
+/// waiting thread holds its own.
+fn block_here<F: Future>(
+    driver: &std::sync::Arc<Driver>,
+    busy: Option<BusyToken>,
+    future: F,
+) -> F::Output {
     let thread = BlockOnThread::new(driver);
+    drop(busy);
     let mut cx = Context::from_waker(thread.waker());
     let mut future = pin!(future);
     loop {

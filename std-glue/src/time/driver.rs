@@ -142,21 +142,23 @@ impl TimeDriver {
             drop(wheel);
             match expired {
                 Some((_, waker)) => {
-                    // A user's waker (a `Sleep` polled with a `Context` of
-                    // its own) may panic; that must neither skip the other
-                    // due timers nor take down the thread driving the
-                    // clock (a worker, or `block_on`). The panic hook has
-                    // reported it; the payload is dropped.
-                    let woke = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        waker.wake();
-                    }));
-                    if let Err(payload) = woke {
-                        crate::blocking::worker::drop_panic_payload(payload);
-                    }
+                    self.wake_caught(Some(waker));
                     fired += 1;
                 }
                 None => return fired,
             }
+        }
+    }
+
+    /// Wakes a fired timer's waker. A user's waker (a `Sleep` polled with a
+    /// `Context` of its own) may panic; that must neither skip the other due
+    /// timers nor take down the thread driving the clock (a worker, or
+    /// `block_on`). The panic hook has reported it; the payload is dropped.
+    fn wake_caught(&self, waker: Option<Waker>) {
+        let Some(waker) = waker else { return };
+        let woke = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| waker.wake()));
+        if let Err(payload) = woke {
+            crate::blocking::worker::drop_panic_payload(payload);
         }
     }
 
@@ -185,21 +187,40 @@ impl TimeDriver {
     ///
     /// The wheel's next expiration may be the start of a wide slot, where
     /// timers only move closer, so this advances from expiration to
-    /// expiration until something fires: at most eight steps, all while the
+    /// expiration until a timer is due: at most eight steps, all while the
     /// runtime is idle, so no task sees the clock stop in between.
+    ///
+    /// Each step moves the clock and takes the first due timer under the
+    /// wheel lock. A thread that takes a busy unit without the advance lock
+    /// (a worker woken by an unpark) may call [`process`](Self::process)
+    /// while this runs and fire the due timers itself; deciding "nothing was
+    /// due, move on" from this thread's own count would then jump past a
+    /// deadline whose task has not run yet (seen: a sleeper due at +15 ms
+    /// woke at +17 ms).
     pub(crate) fn jump_to_next_timer(&self) -> usize {
-        while let Some(tick) = self.next_expiration() {
+        loop {
+            let mut wheel = self.lock();
+            let Some(tick) = wheel.next_expiration() else {
+                return 0;
+            };
             self.clock.advance_to_tick(tick);
             if self.clock.now_tick() < tick {
                 // Past what the mock clock can count (u64 nanoseconds).
                 return 0;
             }
-            let fired = self.process();
-            if fired > 0 {
-                return fired;
+            let first = wheel.poll_expired(tick);
+            if first.is_none() {
+                // Only a cascade: timers moved a level closer.
+                self.next
+                    .store(wheel.next_expiration().unwrap_or(NONE), Release);
+                continue;
             }
+            drop(wheel);
+            let first = first.map(|(_, waker)| waker);
+            self.wake_caught(first);
+            // The rest due at `tick` (another thread may fire some of them).
+            return 1 + self.process();
         }
-        0
     }
 }
 

@@ -369,10 +369,23 @@ impl Shared {
 
     /// Drives `future` to completion on this thread, running tasks.
     pub(crate) fn block_on<F: Future>(self: &Arc<Self>, future: F) -> F::Output {
+        self.drive(future, Panics::Unwind)
+    }
+
+    /// [`block_on`](Self::block_on) for a sync-boundary scope's owner waiting
+    /// for its children: runs the tasks if no other thread does, but never
+    /// unwinds for `unhandled_panic(ShutdownRuntime)` (the children borrow
+    /// from the owner's stack, so it must not return before they are gone;
+    /// the next `block_on` applies the policy).
+    pub(crate) fn drive_scope_owner<F: Future>(self: &Arc<Self>, future: F) -> F::Output {
+        self.drive(future, Panics::Defer)
+    }
+
+    fn drive<F: Future>(self: &Arc<Self>, future: F, panics: Panics) -> F::Output {
         let mut future = pin!(future);
         loop {
             if let Some(core) = CoreGuard::take(self) {
-                return core.block_on(future);
+                return core.block_on(future, panics);
             }
             // Another thread drives the tasks; drive just our future, and
             // retry taking the core now and then in case it is released.
@@ -391,7 +404,9 @@ impl Shared {
                     // A task that panicked on another thread may be what made
                     // the future ready (its `JoinHandle`): the policy is set
                     // before the task completes, so this check sees it.
-                    self.on_panic.check();
+                    if panics == Panics::Unwind {
+                        self.on_panic.check();
+                    }
                     return out;
                 }
                 if !self.core_taken.load(Acquire) {
@@ -466,6 +481,14 @@ impl Shared {
     }
 }
 
+/// Whether a `block_on` applies `unhandled_panic(ShutdownRuntime)` by
+/// unwinding (see [`Shared::drive_scope_owner`] for the one that defers).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Panics {
+    Unwind,
+    Defer,
+}
+
 /// Proof that this thread holds the core; gives it back on drop.
 struct CoreGuard<'a> {
     shared: &'a Arc<Shared>,
@@ -494,13 +517,15 @@ impl<'a> CoreGuard<'a> {
         })
     }
 
-    fn block_on<F: Future>(&self, mut future: std::pin::Pin<&mut F>) -> F::Output {
+    fn block_on<F: Future>(&self, mut future: std::pin::Pin<&mut F>, panics: Panics) -> F::Output {
         let shared = self.shared;
         let waker = Waker::from(shared.main.clone());
         let mut cx = Context::from_waker(&waker);
         shared.main.woken.store(true, Relaxed);
         loop {
-            self.stop_if_a_task_panicked();
+            if panics == Panics::Unwind {
+                self.stop_if_a_task_panicked();
+            }
             if shared.main.woken.swap(false, AcqRel) {
                 // Like a task poll: a fresh budget, so the `block_on` future
                 // cannot starve the tasks by looping on ready futures.

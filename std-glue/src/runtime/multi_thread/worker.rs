@@ -38,6 +38,12 @@ struct Core {
     tick: u32,
     rng: u32,
     is_searching: bool,
+    /// Set while the worker waits in `Driver::park`, where it holds no busy
+    /// unit: a task woken there (an I/O event dispatched by the poller)
+    /// goes to the deque, where other threads' `has_stealable_work` sees
+    /// it, not to the LIFO slot, which nobody else looks at — a mock clock
+    /// could otherwise jump before the woken task runs.
+    in_driver: bool,
 }
 
 /// The index of the calling thread if it is one of `shared`'s workers.
@@ -71,7 +77,9 @@ pub(super) fn try_schedule_local(
         let Ok(mut core) = ctx.core.try_borrow_mut() else {
             return Err(task);
         };
-        let pushed_to_deque = if why != Reschedule::Woken {
+        // (No notification for a task woken in the driver: this worker is
+        // about to look for work itself.)
+        let pushed_to_deque = if why != Reschedule::Woken || core.in_driver {
             core.local.push(task);
             why == Reschedule::Yielded
         } else if let Some(prev) = core.lifo.replace(task) {
@@ -108,6 +116,7 @@ pub(super) fn run(
             tick: 0,
             rng: 0x9E37_79B9 ^ (index as u32 + 1).wrapping_mul(0x85EB_CA6B),
             is_searching: false,
+            in_driver: false,
         }),
         parker,
     };
@@ -269,9 +278,11 @@ impl WorkerContext {
             id: self.index,
             parker: Some(&self.parker),
         };
+        self.core.borrow_mut().in_driver = true;
         self.shared
             .driver
             .park(&sleeper, &|| self.shared.has_stealable_work());
+        self.core.borrow_mut().in_driver = false;
         if idle.transition_worker_from_parked(self.index) {
             self.core.borrow_mut().is_searching = true;
         }
