@@ -175,7 +175,8 @@ mod tests {
         let shutdown = PanicShutdown::new(UnhandledPanic::ShutdownRuntime);
         shutdown.check();
         shutdown.on_task_panic();
-        let err = std::panic::catch_unwind(|| shutdown.check()).unwrap_err();
+        let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| shutdown.check()))
+            .unwrap_err();
         assert_eq!(err.downcast_ref::<String>().unwrap(), SHUTDOWN_MESSAGE);
     }
 }
