@@ -18,7 +18,9 @@
 //! tests use it to run both paths.
 
 use std::io;
+use std::os::unix::net::UnixStream;
 use std::process::ExitStatus;
+use std::sync::OnceLock;
 use std::task::{ready, Context, Poll};
 
 use minirt_reactor::signal::{signal, Signal, SignalKind};
@@ -33,8 +35,9 @@ pub(super) enum ExitWatch {
     /// The child's pidfd, registered for readability.
     #[cfg(target_os = "linux")]
     Pidfd(minirt_reactor::io::unix::AsyncFd<std::os::fd::OwnedFd>),
-    /// A `SIGCHLD` listener.
-    Sigchld(Signal),
+    /// A `SIGCHLD` listener, and an [`IoAnchor`] so the mock clock treats
+    /// the wait as pending I/O.
+    Sigchld(Signal, IoAnchor),
 }
 
 impl ExitWatch {
@@ -47,7 +50,10 @@ impl ExitWatch {
             }
         }
         let _ = pid;
-        Ok(ExitWatch::Sigchld(signal(SignalKind::child())?))
+        Ok(ExitWatch::Sigchld(
+            signal(SignalKind::child())?,
+            IoAnchor::new()?,
+        ))
     }
 
     /// Ready with the exit status once `child` has exited and is reaped.
@@ -64,7 +70,7 @@ impl ExitWatch {
                     None => Err(io::ErrorKind::WouldBlock.into()),
                 }))
             }
-            ExitWatch::Sigchld(sigchld) => loop {
+            ExitWatch::Sigchld(sigchld, _) => loop {
                 if let Some(status) = child.try_wait()? {
                     break Ok(status);
                 }
@@ -76,6 +82,38 @@ impl ExitWatch {
         };
         orphan::reap_exited();
         Poll::Ready(status)
+    }
+}
+
+/// A registration with the reactor that never fires, held while a child is
+/// watched through `SIGCHLD`.
+///
+/// Why: the auto-advancing mock clock jumps at once when no I/O source is
+/// registered, and the signal self-pipe is not one (signals are not counted,
+/// so that a program's `SIGTERM` listener does not slow every jump). A child
+/// process is real, outside work, though: with a pidfd it is counted, and
+/// this makes the fallback behave the same — virtual time waits the clock's
+/// autojump threshold of real time before it jumps past a child's exit.
+/// Costs one descriptor (a `dup` of a process-wide idle socket) per waiting
+/// child, on the fallback path only.
+pub(super) struct IoAnchor {
+    _fd: minirt_reactor::io::unix::AsyncFd<UnixStream>,
+}
+
+impl IoAnchor {
+    fn new() -> io::Result<IoAnchor> {
+        static IDLE: OnceLock<io::Result<(UnixStream, UnixStream)>> = OnceLock::new();
+        let (idle, _peer) = match IDLE.get_or_init(UnixStream::pair) {
+            Ok(pair) => pair,
+            Err(err) => return Err(io::Error::new(err.kind(), err.to_string())),
+        };
+        let fd = idle.try_clone()?;
+        Ok(IoAnchor {
+            _fd: minirt_reactor::io::unix::AsyncFd::with_interest(
+                fd,
+                minirt_reactor::io::unix::Interest::READABLE,
+            )?,
+        })
     }
 }
 
