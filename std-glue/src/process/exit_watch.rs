@@ -37,7 +37,12 @@ pub(super) enum ExitWatch {
     Pidfd(minirt_reactor::io::unix::AsyncFd<std::os::fd::OwnedFd>),
     /// A `SIGCHLD` listener, and an [`IoAnchor`] so the mock clock treats
     /// the wait as pending I/O.
-    Sigchld(Signal, IoAnchor),
+    Sigchld {
+        /// Woken on every `SIGCHLD`.
+        listener: Signal,
+        /// Held only for its registration.
+        _anchor: IoAnchor,
+    },
 }
 
 impl ExitWatch {
@@ -50,10 +55,10 @@ impl ExitWatch {
             }
         }
         let _ = pid;
-        Ok(ExitWatch::Sigchld(
-            signal(SignalKind::child())?,
-            IoAnchor::new()?,
-        ))
+        Ok(ExitWatch::Sigchld {
+            listener: signal(SignalKind::child())?,
+            _anchor: IoAnchor::new()?,
+        })
     }
 
     /// Ready with the exit status once `child` has exited and is reaped.
@@ -70,13 +75,13 @@ impl ExitWatch {
                     None => Err(io::ErrorKind::WouldBlock.into()),
                 }))
             }
-            ExitWatch::Sigchld(sigchld, _) => loop {
+            ExitWatch::Sigchld { listener, .. } => loop {
                 if let Some(status) = child.try_wait()? {
                     break Ok(status);
                 }
                 // Pending until the next `SIGCHLD` after the listener's
                 // creation or its last report; `None` never comes.
-                ready!(sigchld.poll_recv(cx));
+                ready!(listener.poll_recv(cx));
                 orphan::reap_exited();
             },
         };

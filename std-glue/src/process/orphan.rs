@@ -37,12 +37,6 @@ pub(super) fn reap_exited() {
     });
 }
 
-/// Ids still queued (for tests and `Debug`).
-#[cfg(test)]
-pub(super) fn queued() -> usize {
-    lock().len()
-}
-
 fn lock() -> std::sync::MutexGuard<'static, Vec<libc::pid_t>> {
     ORPHANS.lock().unwrap_or_else(|e| e.into_inner())
 }
