@@ -28,7 +28,8 @@ use minirt_reactor::signal::{signal, Signal, SignalKind};
 use super::orphan;
 
 /// The environment variable that turns pidfd off (see the module docs).
-pub(super) const NO_PIDFD_VAR: &str = "MINIRT_NO_PIDFD";
+#[cfg(target_os = "linux")]
+const NO_PIDFD_VAR: &str = "MINIRT_NO_PIDFD";
 
 /// What tells us that one child exited.
 pub(super) enum ExitWatch {
