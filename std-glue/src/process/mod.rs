@@ -7,15 +7,17 @@
 //! reactor, so fifty children cost fifty small registrations, not fifty
 //! threads.
 //!
-//! ```no_run
+//! ```
 //! use minirt::process::Command;
 //!
-//! // Two commands at once, outputs in order, from plain synchronous code.
-//! let outputs = minirt::run(vec![
-//!     Box::pin(async { Command::new("echo").arg("one").output().await }),
-//!     Box::pin(async { Command::new("echo").arg("two").output().await }),
-//! ] as Vec<std::pin::Pin<Box<dyn std::future::Future<Output = _>>>>);
-//! assert_eq!(outputs[1].as_ref().unwrap().stdout, b"two\n");
+//! // Two commands at once, from plain synchronous code.
+//! let (mut one, mut two) = (Command::new("echo"), Command::new("echo"));
+//! one.arg("one");
+//! two.arg("two");
+//! let (one, two) = minirt::block_on(async { minirt::join!(one.output(), two.output()) });
+//! assert_eq!(one?.stdout, b"one\n");
+//! assert_eq!(two?.stdout, b"two\n");
+//! # Ok::<(), std::io::Error>(())
 //! ```
 //!
 //! # How an exit is observed
