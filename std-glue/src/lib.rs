@@ -64,6 +64,8 @@ pub mod fuzz;
 mod loom;
 #[cfg(unix)]
 pub mod main_scope;
+#[cfg(unix)]
+pub mod process;
 pub mod runtime;
 pub mod scope;
 mod select;

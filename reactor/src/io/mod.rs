@@ -34,6 +34,16 @@ mod read_ext;
 mod traits;
 mod write_ext;
 
+#[cfg(unix)]
+mod async_fd;
+
+/// Unix only: [`AsyncFd`](unix::AsyncFd), any non-blocking file descriptor
+/// driven by the reactor (pipes, `pidfd`s, `eventfd`s, terminals).
+#[cfg(unix)]
+pub mod unix {
+    pub use super::async_fd::{AsyncFd, Interest};
+}
+
 pub use buf_read_ext::{AsyncBufReadExt, ReadLine, ReadUntil};
 pub use buf_reader::BufReader;
 pub use copy::{copy, Copy};
