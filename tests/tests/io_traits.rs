@@ -166,7 +166,7 @@ fn write_vectored_flag_is_true_for_sockets_and_forwarded_by_wrappers() {
                     let (_read, write) = client.split();
                     assert!(write.is_write_vectored());
                 }
-                assert!((&mut client).is_write_vectored());
+                assert!(AsyncWrite::is_write_vectored(&&mut client));
                 let boxed: Box<TcpStream> = Box::new(server);
                 assert!(boxed.is_write_vectored());
                 assert!(BufReader::new(boxed).is_write_vectored());
