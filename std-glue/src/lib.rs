@@ -61,6 +61,8 @@ mod driver;
 mod entry;
 #[cfg(fuzzing)]
 pub mod fuzz;
+#[cfg(feature = "hyper")]
+pub mod hyper;
 mod loom;
 #[cfg(unix)]
 pub mod main_scope;

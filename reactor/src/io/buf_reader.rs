@@ -1,10 +1,10 @@
 //! [`BufReader`]: adds a buffer to any reader, for line-oriented reading.
 
-use std::io;
+use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use super::{AsyncBufRead, AsyncRead, AsyncWrite};
+use super::{AsyncBufRead, AsyncRead, AsyncWrite, ReadBuf};
 
 /// Default buffer capacity of a [`BufReader`].
 const DEFAULT_CAPACITY: usize = 8 * 1024;
@@ -97,6 +97,23 @@ impl<R: AsyncRead + Unpin> AsyncRead for BufReader<R> {
         self.consume(n);
         Poll::Ready(Ok(n))
     }
+
+    /// As `poll_read`, without zeroing `out`: a large read into an empty
+    /// buffer goes to the inner reader's `poll_read_buf`.
+    fn poll_read_buf(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        out: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        if self.pos == self.filled && out.remaining() >= self.buf.len() {
+            return Pin::new(&mut self.inner).poll_read_buf(cx, out);
+        }
+        let available = ready!(self.as_mut().poll_fill_buf(cx))?;
+        let n = available.len().min(out.remaining());
+        out.put_slice(&available[..n]);
+        self.consume(n);
+        Poll::Ready(Ok(()))
+    }
 }
 
 impl<R: AsyncRead + Unpin> AsyncBufRead for BufReader<R> {
@@ -134,5 +151,15 @@ impl<R: AsyncWrite + Unpin> AsyncWrite for BufReader<R> {
     }
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
     }
 }

@@ -2,7 +2,9 @@
 //! `.await`-able extension methods, [`copy`] and [`BufReader`].
 //!
 //! Why minirt has its own traits: the reading side takes a plain `&mut [u8]`,
-//! so reading needs no allocation and no special buffer type, and every
+//! so implementing a reader needs no special buffer type (callers that read
+//! into uninitialized memory use the provided
+//! [`AsyncRead::poll_read_buf`] with a [`ReadBuf`]), and every
 //! extension method returns a named future type (no boxing), so the traits work
 //! the same in `no_std`-leaning code and hot loops. The optional `futures-io`
 //! feature implements the `futures-io` traits for the socket types, for interop
@@ -30,6 +32,7 @@
 mod buf_read_ext;
 mod buf_reader;
 mod copy;
+mod read_buf;
 mod read_ext;
 mod traits;
 mod write_ext;
@@ -47,6 +50,7 @@ pub mod unix {
 pub use buf_read_ext::{AsyncBufReadExt, ReadLine, ReadUntil};
 pub use buf_reader::BufReader;
 pub use copy::{copy, Copy};
-pub use read_ext::{AsyncReadExt, Read, ReadExact, ReadToEnd, ReadToString};
+pub use read_buf::ReadBuf;
+pub use read_ext::{AsyncReadExt, Read, ReadBufVec, ReadExact, ReadToEnd, ReadToString};
 pub use traits::{AsyncBufRead, AsyncRead, AsyncWrite};
 pub use write_ext::{AsyncWriteExt, Flush, Shutdown, Write, WriteAll};

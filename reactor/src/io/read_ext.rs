@@ -5,7 +5,7 @@ use std::io;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use super::AsyncRead;
+use super::{AsyncRead, ReadBuf};
 
 /// Extension methods for [`AsyncRead`]: `read`, `read_exact`, `read_to_end`,
 /// `read_to_string`. Each returns a named future type; nothing is boxed.
@@ -50,6 +50,38 @@ pub trait AsyncReadExt: AsyncRead {
             buf,
             filled: 0,
         }
+    }
+
+    /// Reads some bytes into `buf`'s spare capacity (reserving 64 bytes
+    /// first if it has none, as tokio's `read_buf` on a `Vec` does) and
+    /// appends them; resolves to how many (0 = end of file).
+    ///
+    /// Through [`AsyncRead::poll_read_buf`], so a socket reads straight into
+    /// the uninitialized capacity: a large `Vec::with_capacity` is never zeroed.
+    ///
+    /// Cancel safety: safe; if dropped before completing, nothing was read.
+    ///
+    /// ```
+    /// use minirt_reactor::io::AsyncReadExt;
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     let mut f = std::pin::pin!(f);
+    /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+    /// # }
+    /// block_on(async {
+    ///     let mut input: &[u8] = b"abc";
+    ///     let mut buf = Vec::with_capacity(1024);
+    ///     assert_eq!(input.read_buf(&mut buf).await?, 3);
+    ///     assert_eq!(buf, b"abc");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    fn read_buf<'a>(&'a mut self, buf: &'a mut Vec<u8>) -> ReadBufVec<'a, Self>
+    where
+        Self: Unpin,
+    {
+        ReadBufVec { reader: self, buf }
     }
 
     /// Reads until end of file, appending to `buf`; resolves to the number of bytes read.
@@ -98,6 +130,59 @@ impl<R: AsyncRead + Unpin + ?Sized> Future for Read<'_, R> {
     }
 }
 
+/// Future of [`AsyncReadExt::read_buf`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless polled"]
+pub struct ReadBufVec<'a, R: ?Sized> {
+    reader: &'a mut R,
+    buf: &'a mut Vec<u8>,
+}
+
+/// What `read_buf` reserves in a full `Vec` (tokio's figure).
+const READ_BUF_MIN_SPARE: usize = 64;
+
+impl<R: AsyncRead + Unpin + ?Sized> Future for ReadBufVec<'_, R> {
+    type Output = io::Result<usize>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        if this.buf.capacity() == this.buf.len() {
+            this.buf.reserve(READ_BUF_MIN_SPARE);
+        }
+        poll_read_spare(&mut *this.reader, this.buf, usize::MAX, cx)
+    }
+}
+
+/// Reads into at most `window` bytes of `buf`'s spare capacity through
+/// `poll_read_buf`, appending what was read.
+///
+/// # Panics
+///
+/// If the reader's `poll_read_buf` swapped the `ReadBuf` for one over other
+/// memory (exposing the spare capacity uninitialized would be unsound).
+fn poll_read_spare<R: AsyncRead + Unpin + ?Sized>(
+    reader: &mut R,
+    buf: &mut Vec<u8>,
+    window: usize,
+    cx: &mut Context<'_>,
+) -> Poll<io::Result<usize>> {
+    let len = buf.len();
+    let spare = buf.spare_capacity_mut();
+    let window = spare.len().min(window);
+    let mut read_buf = ReadBuf::uninit(&mut spare[..window]);
+    let start = read_buf.filled().as_ptr();
+    ready!(Pin::new(reader).poll_read_buf(cx, &mut read_buf))?;
+    assert_eq!(
+        read_buf.filled().as_ptr(),
+        start,
+        "poll_read_buf replaced the ReadBuf it was given"
+    );
+    let n = read_buf.filled().len();
+    // SAFETY: the `ReadBuf` is still the one over `buf`'s spare capacity
+    // (checked above), and its first `n` bytes are filled, so initialized.
+    unsafe { buf.set_len(len + n) };
+    Poll::Ready(Ok(n))
+}
+
 /// Future of [`AsyncReadExt::read_exact`].
 #[derive(Debug)]
 #[must_use = "futures do nothing unless polled"]
@@ -144,27 +229,18 @@ fn poll_read_to_end<R: AsyncRead + Unpin + ?Sized>(
     cx: &mut Context<'_>,
 ) -> Poll<io::Result<()>> {
     loop {
-        let len = buf.len();
-        if buf.capacity() - len < READ_TO_END_CHUNK {
+        if buf.capacity() - buf.len() < READ_TO_END_CHUNK {
             buf.reserve(READ_TO_END_CHUNK);
         }
-        // Zero-filled rather than uninitialised: no unsafe. The window is capped so a
-        // large spare capacity is not re-zeroed on every read.
-        let window = (buf.capacity() - len).min(READ_TO_END_MAX_WINDOW);
-        buf.resize(len + window, 0);
-        let result = Pin::new(&mut *reader).poll_read(cx, &mut buf[len..]);
-        let n = match result {
-            Poll::Ready(Ok(n)) => n,
-            Poll::Ready(Err(err)) => {
-                buf.truncate(len);
-                return Poll::Ready(Err(err));
-            }
-            Poll::Pending => {
-                buf.truncate(len);
-                return Poll::Pending;
-            }
-        };
-        buf.truncate(len + n);
+        // Through `poll_read_buf`: a socket reads into the spare capacity
+        // without zeroing it. The window is capped so a reader that keeps
+        // the zeroing default does not zero a large capacity on every read.
+        let n = ready!(poll_read_spare(
+            &mut *reader,
+            buf,
+            READ_TO_END_MAX_WINDOW,
+            cx
+        ))?;
         if n == 0 {
             return Poll::Ready(Ok(()));
         }

@@ -3,7 +3,9 @@
 use std::io::{self, IoSlice};
 use std::ops::DerefMut;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
+
+use super::ReadBuf;
 
 /// Reads bytes asynchronously.
 ///
@@ -12,6 +14,28 @@ use std::task::{Context, Poll};
 /// progress. `Ok(0)` means end of file (or an empty `buf`).
 ///
 /// Most users call the methods of [`AsyncReadExt`](super::AsyncReadExt) instead.
+///
+/// Implementors write only `poll_read`. Readers that can fill uninitialized
+/// memory (sockets) also override [`poll_read_buf`](AsyncRead::poll_read_buf),
+/// which callers with big reusable buffers (hyper, `read_buf`) use to skip
+/// zeroing; see [`ReadBuf`] for why there are two methods.
+///
+/// ```
+/// use std::pin::Pin;
+/// use std::task::{Context, Poll};
+/// use minirt_reactor::io::AsyncRead;
+///
+/// /// An endless stream of `b'z'`.
+/// struct Zs;
+///
+/// impl AsyncRead for Zs {
+///     fn poll_read(self: Pin<&mut Self>, _cx: &mut Context<'_>, buf: &mut [u8])
+///         -> Poll<std::io::Result<usize>> {
+///         buf.fill(b'z');
+///         Poll::Ready(Ok(buf.len()))
+///     }
+/// }
+/// ```
 pub trait AsyncRead {
     /// Attempts to read into `buf`, returning how many bytes were read.
     fn poll_read(
@@ -19,6 +43,43 @@ pub trait AsyncRead {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>>;
+
+    /// Attempts to read into the unfilled part of `buf`, advancing its
+    /// filled part by the bytes read (none: end of file, or no room).
+    ///
+    /// The default zeroes the not-yet-initialized part of the unfilled
+    /// memory (once: `buf` remembers it) and calls
+    /// [`poll_read`](AsyncRead::poll_read). minirt's sockets and split
+    /// halves override it to read straight into uninitialized memory, so
+    /// for them [`ReadBuf::initialized`] grows only by what was read.
+    ///
+    /// # Panics
+    ///
+    /// The default panics if `poll_read` reports more bytes than it was given.
+    ///
+    /// ```
+    /// use std::mem::MaybeUninit;
+    /// use std::pin::Pin;
+    /// use std::task::{Context, Poll, Waker};
+    /// use minirt_reactor::io::{AsyncRead, ReadBuf};
+    ///
+    /// let mut input: &[u8] = b"hello";
+    /// let mut storage = [MaybeUninit::uninit(); 16];
+    /// let mut buf = ReadBuf::uninit(&mut storage);
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// let poll = Pin::new(&mut input).poll_read_buf(&mut cx, &mut buf);
+    /// assert!(matches!(poll, Poll::Ready(Ok(()))));
+    /// assert_eq!(buf.filled(), b"hello");
+    /// ```
+    fn poll_read_buf(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let n = ready!(self.poll_read(cx, buf.initialize_unfilled()))?;
+        buf.advance(n);
+        Poll::Ready(Ok(()))
+    }
 }
 
 /// Writes bytes asynchronously.
@@ -39,6 +100,19 @@ pub trait AsyncWrite {
     /// Flushes and shuts down the writing side; for sockets, sends end-of-file
     /// to the peer (TCP half-close) while reading stays possible.
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+
+    /// Whether [`poll_write_vectored`](AsyncWrite::poll_write_vectored)
+    /// really writes several buffers at once (e.g. with `writev`). The
+    /// default, `false`, tells callers such as hyper to flatten their buffers
+    /// first instead of writing them one at a time.
+    ///
+    /// ```
+    /// use minirt_reactor::io::AsyncWrite;
+    /// assert!(Vec::<u8>::new().is_write_vectored());
+    /// ```
+    fn is_write_vectored(&self) -> bool {
+        false
+    }
 
     /// Like `poll_write`, from several buffers. The default writes the first
     /// non-empty buffer.
@@ -77,6 +151,13 @@ macro_rules! deref_async_read {
         ) -> Poll<io::Result<usize>> {
             Pin::new(&mut **self).poll_read(cx, buf)
         }
+        fn poll_read_buf(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            Pin::new(&mut **self).poll_read_buf(cx, buf)
+        }
     };
 }
 
@@ -101,6 +182,9 @@ macro_rules! deref_async_write {
             bufs: &[IoSlice<'_>],
         ) -> Poll<io::Result<usize>> {
             Pin::new(&mut **self).poll_write_vectored(cx, bufs)
+        }
+        fn is_write_vectored(&self) -> bool {
+            (**self).is_write_vectored()
         }
     };
 }
@@ -133,6 +217,13 @@ where
     ) -> Poll<io::Result<usize>> {
         self.get_mut().as_mut().poll_read(cx, buf)
     }
+    fn poll_read_buf(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        self.get_mut().as_mut().poll_read_buf(cx, buf)
+    }
 }
 
 impl<P> AsyncWrite for Pin<P>
@@ -160,6 +251,9 @@ where
     ) -> Poll<io::Result<usize>> {
         self.get_mut().as_mut().poll_write_vectored(cx, bufs)
     }
+    fn is_write_vectored(&self) -> bool {
+        (**self).is_write_vectored()
+    }
 }
 
 impl<T: AsyncBufRead + Unpin + ?Sized> AsyncBufRead for &mut T {
@@ -179,6 +273,17 @@ impl AsyncRead for &[u8] {
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         Poll::Ready(io::Read::read(&mut *self, buf))
+    }
+    /// Copies straight into the unfilled memory: no zeroing.
+    fn poll_read_buf(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let n = self.len().min(buf.remaining());
+        buf.put_slice(&self[..n]);
+        *self = &self[n..];
+        Poll::Ready(Ok(()))
     }
 }
 
@@ -214,6 +319,9 @@ impl AsyncWrite for Vec<u8> {
     ) -> Poll<io::Result<usize>> {
         Poll::Ready(io::Write::write_vectored(self.get_mut(), bufs))
     }
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
 }
 
 /// Reads from the cursor's position; never pending.
@@ -224,6 +332,20 @@ impl<T: AsRef<[u8]> + Unpin> AsyncRead for io::Cursor<T> {
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         Poll::Ready(io::Read::read(self.get_mut(), buf))
+    }
+    /// Copies straight into the unfilled memory: no zeroing.
+    fn poll_read_buf(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let cursor = self.get_mut();
+        let data = cursor.get_ref().as_ref();
+        let start = usize::try_from(cursor.position()).map_or(data.len(), |p| p.min(data.len()));
+        let n = (data.len() - start).min(buf.remaining());
+        buf.put_slice(&data[start..start + n]);
+        cursor.set_position((start + n) as u64);
+        Poll::Ready(Ok(()))
     }
 }
 

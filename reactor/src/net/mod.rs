@@ -27,6 +27,7 @@ mod split;
 mod tcp_listener;
 mod tcp_stream;
 mod udp;
+mod uninit_read;
 #[cfg(unix)]
 mod unix_datagram;
 #[cfg(unix)]
@@ -36,6 +37,8 @@ mod unix_stream;
 
 #[cfg(feature = "futures-io")]
 mod futures_io;
+#[cfg(feature = "hyper")]
+mod hyper_io;
 
 pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
 pub use tcp_listener::TcpListener;

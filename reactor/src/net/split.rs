@@ -132,6 +132,33 @@ macro_rules! impl_stream {
                 self.io.poll_stream_io(cx, $crate::driver::ready::Direction::Read, len, |mut s| s.read(buf))
             }
 
+            /// Reads into possibly uninitialized memory; on `Ready(Ok(n))`
+            /// the first `n` bytes of `buf` are initialized.
+            pub(crate) fn poll_read_uninit_ref(
+                &self,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut [std::mem::MaybeUninit<u8>],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                let len = buf.len();
+                self.io.poll_stream_io(cx, $crate::driver::ready::Direction::Read, len, |s| {
+                    $crate::net::uninit_read::read_uninit(s, &mut *buf)
+                })
+            }
+
+            pub(crate) fn poll_read_buf_ref(
+                &self,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut $crate::io::ReadBuf<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                // SAFETY: `read_uninit` only writes initialized bytes.
+                let unfilled = unsafe { buf.unfilled_mut() };
+                let n = std::task::ready!(self.poll_read_uninit_ref(cx, unfilled))?;
+                // SAFETY: `poll_read_uninit_ref` initialized the first `n` bytes.
+                unsafe { buf.assume_init(n) };
+                buf.advance(n);
+                std::task::Poll::Ready(Ok(()))
+            }
+
             pub(crate) fn poll_write_ref(
                 &self,
                 cx: &mut std::task::Context<'_>,
@@ -152,8 +179,17 @@ macro_rules! impl_stream {
                 self.io.poll_io(cx, $crate::driver::ready::Direction::Write, |mut s| s.write_vectored(bufs))
             }
 
+            /// Half-closes the write side. A peer that already closed the
+            /// connection makes `shutdown(2)` fail with `NotConnected` (on
+            /// some platforms); as in tokio that is success: nothing more
+            /// can reach the peer either way, and callers such as hyper
+            /// would otherwise log an error for every keep-alive connection
+            /// the client closed first.
             pub(crate) fn shutdown_write(&self) -> std::io::Result<()> {
-                self.io.get_ref().shutdown(std::net::Shutdown::Write)
+                match self.io.get_ref().shutdown(std::net::Shutdown::Write) {
+                    Err(err) if err.kind() == std::io::ErrorKind::NotConnected => Ok(()),
+                    other => other,
+                }
             }
 
             /// Splits the stream into borrowed read and write halves, usable
@@ -194,6 +230,17 @@ macro_rules! impl_stream {
                 let stream: &$stream = $get;
                 stream.poll_read_ref(cx, buf)
             }
+            /// Reads straight into the unfilled memory (`recv(2)` on Unix):
+            /// no zeroing, and `initialized` grows only by what was read.
+            fn poll_read_buf(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut $crate::io::ReadBuf<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                let $s = self.get_mut();
+                let stream: &$stream = $get;
+                stream.poll_read_buf_ref(cx, buf)
+            }
         }
     };
     (@write $stream:ident, $ty:ty, |$s:ident| $get:expr) => {
@@ -215,6 +262,10 @@ macro_rules! impl_stream {
                 let $s = self.get_mut();
                 let stream: &$stream = $get;
                 stream.poll_write_vectored_ref(cx, bufs)
+            }
+            /// `true`: vectored writes are one `writev(2)` (`WSASend` on Windows).
+            fn is_write_vectored(&self) -> bool {
+                true
             }
             fn poll_flush(
                 self: std::pin::Pin<&mut Self>,

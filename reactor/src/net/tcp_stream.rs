@@ -17,6 +17,9 @@ use super::addr;
 /// Dropping the stream closes the connection. [`shutdown`](crate::io::AsyncWriteExt::shutdown)
 /// closes only the write side (the peer reads end of file; this side can still read).
 ///
+/// For hyper 1.x, enable the `hyper` feature for `hyper::rt::Read`/`Write`
+/// on this type (reads fill hyper's buffer without zeroing it).
+///
 /// ```no_run
 /// use minirt_reactor::io::{AsyncReadExt, AsyncWriteExt};
 /// use minirt_reactor::net::TcpStream;
