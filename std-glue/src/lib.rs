@@ -59,6 +59,7 @@ pub mod blocking;
 mod bridge;
 mod driver;
 mod entry;
+pub mod fs;
 #[cfg(fuzzing)]
 pub mod fuzz;
 mod loom;
