@@ -83,7 +83,9 @@ use super::OpenOptions;
 /// ```
 pub struct File {
     std: Arc<StdFile>,
-    inner: Mutex<Inner>,
+    /// Boxed: minirt's async mutex is cache-line padded, and a `File`
+    /// should stay small to move around.
+    inner: Box<Mutex<Inner>>,
 }
 
 impl File {
@@ -151,7 +153,7 @@ impl File {
     pub(crate) fn with_path(std: StdFile, path: Option<Arc<Path>>) -> File {
         File {
             std: Arc::new(std),
-            inner: Mutex::new(Inner::new(path)),
+            inner: Box::new(Mutex::new(Inner::new(path))),
         }
     }
 
@@ -321,7 +323,7 @@ impl File {
         drop(self);
         Arc::try_unwrap(std).map_err(|std| File {
             std,
-            inner: Mutex::new(Inner::new(None)),
+            inner: Box::new(Mutex::new(Inner::new(None))),
         })
     }
 }
