@@ -32,6 +32,7 @@ mod channels_smol;
 mod channels_tokio;
 pub mod countdown;
 pub mod cpu;
+pub mod fs;
 pub mod gate;
 pub mod params;
 mod rt_smol;

@@ -165,6 +165,18 @@ pub const WORKLOADS: &[Workload] = &[
         unit: Unit::ColdTime,
     },
     time(
+        "fs_small_reads",
+        "1 000 fs::read of 1 KiB files, one after another",
+    ),
+    time(
+        "fs_seq_read_256m",
+        "read a 256 MiB file (32 MiB quick) through File in 8 KiB reads",
+    ),
+    time(
+        "fs_seq_write_256m",
+        "write 256 MiB (32 MiB quick) through File in 8 KiB writes, flush",
+    ),
+    time(
         "c10k_idle",
         "connect 10 000 idle loopback clients; until the server holds all",
     ),
@@ -200,6 +212,7 @@ pub fn runner(runtime: Runtime, id: &str) -> Option<Runner> {
     core.or_else(|| crate::timers::runner(runtime, id))
         .or_else(|| crate::blocking_burst::runner(runtime, id))
         .or_else(|| crate::c10k::runner(runtime, id))
+        .or_else(|| crate::fs::runner(runtime, id))
 }
 
 #[cfg(feature = "minirt")]

@@ -59,6 +59,7 @@ pub mod blocking;
 mod bridge;
 mod driver;
 mod entry;
+pub mod fs;
 #[cfg(fuzzing)]
 pub mod fuzz;
 #[cfg(feature = "hyper")]

@@ -1,4 +1,4 @@
-//! Asynchronous byte I/O: the [`AsyncRead`] / [`AsyncWrite`] traits, their
+//! Asynchronous byte I/O: the [`AsyncRead`] / [`AsyncWrite`] / [`AsyncSeek`] traits, their
 //! `.await`-able extension methods, [`copy`] and [`BufReader`].
 //!
 //! Why minirt has its own traits: the reading side takes a plain `&mut [u8]`,
@@ -34,6 +34,7 @@ mod buf_reader;
 mod copy;
 mod read_buf;
 mod read_ext;
+mod seek;
 mod traits;
 mod write_ext;
 
@@ -52,5 +53,6 @@ pub use buf_reader::BufReader;
 pub use copy::{copy, Copy};
 pub use read_buf::ReadBuf;
 pub use read_ext::{AsyncReadExt, Read, ReadBufVec, ReadExact, ReadToEnd, ReadToString};
+pub use seek::{AsyncSeek, AsyncSeekExt, Seek};
 pub use traits::{AsyncBufRead, AsyncRead, AsyncWrite};
 pub use write_ext::{AsyncWriteExt, Flush, Shutdown, Write, WriteAll};
