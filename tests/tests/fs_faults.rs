@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::time::Duration;
 
-use minirt::fs::{self, File, OpenOptions};
+#[cfg(target_os = "linux")]
+use minirt::fs::OpenOptions;
+use minirt::fs::{self, File};
 use minirt::io::{AsyncReadExt, AsyncSeek, AsyncSeekExt, AsyncWriteExt};
 use minirt_tests::{bounded, named_runtimes, note_step};
 

@@ -117,6 +117,7 @@ fn spawning_outside_a_runtime_panics_before_starting_anything() {
 }
 
 /// Whether `pid` is still a zombie (or live) child of this process.
+#[cfg(target_os = "linux")]
 fn is_our_child(pid: u32) -> bool {
     let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
         return false; // reaped (or not Linux: see the callers)
@@ -130,6 +131,7 @@ fn is_our_child(pid: u32) -> bool {
 }
 
 /// Waits (bounded by the test's watchdog) until none of `pids` is our child.
+#[cfg(target_os = "linux")]
 async fn until_reaped(pids: &[u32]) {
     while pids.iter().any(|&pid| is_our_child(pid)) {
         minirt::time::sleep(Duration::from_millis(5)).await;

@@ -35,8 +35,19 @@ use std::mem::MaybeUninit;
 /// (partly) uninitialized; the argument of
 /// [`AsyncRead::poll_read_buf`](super::AsyncRead::poll_read_buf).
 ///
-/// Same API and meaning as tokio's `ReadBuf`. See the [module
-/// docs](self) for why it exists.
+/// Same API and meaning as tokio's `ReadBuf`. It exists so that a library
+/// reading into a large reused buffer (hyper's connection buffer, a `Vec`'s
+/// spare capacity) need not zero that memory before every read: a reader that
+/// can fill raw memory (a socket's `recv(2)`) writes into it directly, and
+/// the default [`poll_read_buf`](super::AsyncRead::poll_read_buf) zeroes the
+/// unfilled part at most once, remembering how much is initialized.
+///
+/// The buffer has three regions, always in this order:
+///
+/// ```text
+/// [ filled | initialized, not filled | uninitialized ]
+/// 0      filled                   initialized     capacity
+/// ```
 ///
 /// ```
 /// use std::mem::MaybeUninit;

@@ -15,7 +15,7 @@
 //! `std::fs` (tokio issues #2994, #3664) because every small read is a
 //! hop. minirt pays one hop per *job*, not per call:
 //!
-//! - the whole-file helpers ([`read`], [`read_to_string`], [`write`],
+//! - the whole-file helpers ([`read`], [`read_to_string`], [`write`](fn@write),
 //!   [`copy`], [`metadata`], ...) do the entire job — open, read or write
 //!   everything, close — in ONE hop;
 //! - [`File`] reads ahead 64 KiB per hop and serves small reads from its

@@ -24,7 +24,9 @@ use super::path_error::{on_path, with_path};
 pub const BATCH: usize = 32;
 
 /// A batch of entries, the iterator to continue from, and whether it ended.
-type Batch = (VecDeque<io::Result<DirEntry>>, std::fs::ReadDir, bool);
+// The std iterator is boxed: on Windows it holds a whole `WIN32_FIND_DATAW`
+// (~600 bytes), which would make every `ReadDir` future that large.
+type Batch = (VecDeque<io::Result<DirEntry>>, Box<std::fs::ReadDir>, bool);
 
 /// Opens the directory at `path` for iterating over its entries
 /// ([`std::fs::read_dir`]).
@@ -50,7 +52,7 @@ pub async fn read_dir(path: impl AsRef<Path>) -> io::Result<ReadDir> {
         hop::run(move || on_path("reading directory", &opened, std::fs::read_dir(&opened))).await?;
     Ok(ReadDir {
         path,
-        state: State::Idle(Some((VecDeque::new(), std, false))),
+        state: State::Idle(Some((VecDeque::new(), Box::new(std), false))),
     })
 }
 
@@ -131,7 +133,7 @@ impl ReadDir {
 fn fetch_batch(
     dir: &Path,
     mut entries: VecDeque<io::Result<DirEntry>>,
-    mut std: std::fs::ReadDir,
+    mut std: Box<std::fs::ReadDir>,
 ) -> Batch {
     for _ in 0..BATCH {
         match std.next() {
