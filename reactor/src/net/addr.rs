@@ -1,19 +1,9 @@
-//! Resolving `impl ToSocketAddrs` and trying each address in turn.
+//! Trying each resolved address in turn.
 
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 
-/// Resolves `addr` (blocking for DNS names) into a non-empty list.
-pub(crate) fn resolve<A: ToSocketAddrs>(addr: A) -> io::Result<Vec<SocketAddr>> {
-    let addrs: Vec<SocketAddr> = addr.to_socket_addrs()?.collect();
-    if addrs.is_empty() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "the address did not resolve to any socket address",
-        ));
-    }
-    Ok(addrs)
-}
+pub(crate) use super::lookup::resolve_nonempty as resolve;
 
 /// Runs `op` on each address until one succeeds; otherwise returns the last error.
 pub(crate) fn first_ok<T>(
@@ -27,5 +17,5 @@ pub(crate) fn first_ok<T>(
             Err(err) => last_err = Some(err),
         }
     }
-    Err(last_err.expect("resolve() never returns an empty list"))
+    Err(last_err.expect("resolve_nonempty() never returns an empty list"))
 }

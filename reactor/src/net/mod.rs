@@ -9,9 +9,9 @@
 //! is `AddrInUse`, a refused connection `ConnectionRefused`, a peer reset
 //! mid-read `ConnectionReset`.
 //!
-//! Address resolution (`impl ToSocketAddrs`) uses `std::net::ToSocketAddrs`
-//! and therefore blocks the calling thread for host names that need DNS; pass a
-//! `SocketAddr` or an `"ip:port"` literal to avoid that.
+//! Addresses are anything [`ToSocketAddrs`] accepts: literal addresses are
+//! parsed in place, and host names are resolved on the runtime's blocking
+//! pool ([`lookup_host`]), so a slow resolver never blocks a worker.
 //!
 //! # Portability
 //!
@@ -23,9 +23,11 @@
 //! only (see [`TcpListener::bind`]); minirt never sets `SO_REUSEPORT`.
 
 mod addr;
+mod lookup;
 mod split;
 mod tcp_listener;
 mod tcp_stream;
+mod to_socket_addrs;
 mod udp;
 mod uninit_read;
 #[cfg(unix)]
@@ -40,9 +42,13 @@ mod futures_io;
 #[cfg(feature = "hyper")]
 mod hyper_io;
 
+#[doc(hidden)]
+pub use lookup::set_blocking_offload;
+pub use lookup::{lookup_host, BlockingOffload};
 pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
 pub use tcp_listener::TcpListener;
 pub use tcp_stream::TcpStream;
+pub use to_socket_addrs::ToSocketAddrs;
 pub use udp::UdpSocket;
 #[cfg(unix)]
 pub use unix_datagram::UnixDatagram;

@@ -3,7 +3,9 @@
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
+
+use super::ToSocketAddrs;
 use std::task::{ready, Context, Poll};
 
 use crate::driver::ready::Direction;
@@ -50,7 +52,7 @@ impl TcpListener {
     ///
     /// Outside a minirt runtime.
     pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
-        let addrs = addr::resolve(addr)?;
+        let addrs = addr::resolve(addr).await?;
         addr::first_ok(&addrs, |addr| {
             TcpListener::from_mio(mio::net::TcpListener::bind(addr)?)
         })

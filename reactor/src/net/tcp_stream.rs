@@ -3,7 +3,9 @@
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
+
+use super::ToSocketAddrs;
 use std::task::{ready, Context, Poll};
 
 use crate::driver::ready::Direction;
@@ -49,7 +51,7 @@ impl TcpStream {
     ///
     /// Outside a minirt runtime.
     pub async fn connect<A: ToSocketAddrs>(addr: A) -> io::Result<TcpStream> {
-        let addrs = addr::resolve(addr)?;
+        let addrs = addr::resolve(addr).await?;
         let mut last_err = None;
         for addr in addrs {
             match TcpStream::connect_addr(addr).await {

@@ -3,7 +3,9 @@
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
+
+use super::ToSocketAddrs;
 use std::task::{Context, Poll};
 
 use crate::driver::ready::Direction;
@@ -45,7 +47,7 @@ impl UdpSocket {
     ///
     /// Outside a minirt runtime.
     pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<UdpSocket> {
-        let addrs = addr::resolve(addr)?;
+        let addrs = addr::resolve(addr).await?;
         addr::first_ok(&addrs, |addr| {
             UdpSocket::from_mio(mio::net::UdpSocket::bind(addr)?)
         })
@@ -76,7 +78,7 @@ impl UdpSocket {
     /// Sets the default destination for [`send`](UdpSocket::send) and the only
     /// source [`recv`](UdpSocket::recv) accepts.
     pub async fn connect<A: ToSocketAddrs>(&self, addr: A) -> io::Result<()> {
-        let addrs = addr::resolve(addr)?;
+        let addrs = addr::resolve(addr).await?;
         addr::first_ok(&addrs, |addr| self.io.get_ref().connect(addr))
     }
 
@@ -103,7 +105,7 @@ impl UdpSocket {
 
     /// Sends `buf` to `target` (the first address it resolves to).
     pub async fn send_to<A: ToSocketAddrs>(&self, buf: &[u8], target: A) -> io::Result<usize> {
-        let target = addr::resolve(target)?[0];
+        let target = addr::resolve(target).await?[0];
         poll_fn(|cx| self.poll_send_to(cx, buf, target)).await
     }
 

@@ -70,6 +70,7 @@ struct HandleInner {
 impl IoPoller {
     pub(crate) fn new() -> io::Result<(IoPoller, IoUnparker)> {
         let io = minirt_reactor::Driver::new()?;
+        minirt_reactor::net::set_blocking_offload(lookup_on_blocking_pool);
         #[cfg(minirt_loom)]
         let (wait, wake) = crate::loom::parking::pair();
         let handle = IoUnparker {
@@ -188,5 +189,22 @@ impl IoUnparker {
     /// The reactor handle that sockets register with.
     pub(crate) fn io(&self) -> &minirt_reactor::Handle {
         &self.inner.io
+    }
+}
+
+/// Where the reactor's host-name lookups run: the current runtime's blocking
+/// pool, so a lookup never blocks a worker and counts as pending work for
+/// the mock clock. Outside a runtime (a lookup future polled elsewhere), a
+/// thread of its own.
+fn lookup_on_blocking_pool(job: Box<dyn FnOnce() + Send>) {
+    match crate::runtime::context::try_current() {
+        Some(runtime) => drop(runtime.spawn_blocking(job)),
+        None => {
+            // If the thread cannot start, `job` (and the answer's sender) is
+            // dropped and the lookup fails instead of hanging.
+            let _ = std::thread::Builder::new()
+                .name("minirt-lookup".into())
+                .spawn(job);
+        }
     }
 }
