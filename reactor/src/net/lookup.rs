@@ -98,11 +98,11 @@ pub(crate) async fn resolve_nonempty<A: ToSocketAddrs>(addr: A) -> io::Result<Ve
     Ok(addrs)
 }
 
+/// A blocking resolver call.
+type Lookup = dyn FnOnce() -> io::Result<Vec<SocketAddr>> + Send;
+
 async fn resolve(resolution: Resolution) -> io::Result<Vec<SocketAddr>> {
-    let (name, lookup): (
-        String,
-        Box<dyn FnOnce() -> io::Result<Vec<SocketAddr>> + Send>,
-    ) = match resolution {
+    let (name, lookup): (String, Box<Lookup>) = match resolution {
         Resolution::Ready(addrs) => return Ok(addrs),
         Resolution::Invalid(err) => return Err(err),
         Resolution::Lookup(host, port) => (
