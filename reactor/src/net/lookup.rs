@@ -67,15 +67,21 @@ fn offload(job: Box<dyn FnOnce() + Send>) {
 ///
 /// Dropping the future abandons the answer; nothing else is lost.
 ///
-/// ```
-/// # minirt::block_on(async {
-/// let addrs: Vec<_> = minirt::net::lookup_host("localhost:80").await?.collect();
-/// assert!(addrs.iter().all(|a| a.ip().is_loopback() && a.port() == 80));
+/// ```no_run
+/// use minirt_reactor::net::lookup_host;
 ///
-/// let err = minirt::net::lookup_host("no-port").await.unwrap_err();
-/// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
-/// # Ok::<(), std::io::Error>(()) }).unwrap();
+/// async fn loopback_only() -> std::io::Result<()> {
+///     let addrs: Vec<_> = lookup_host("localhost:80").await?.collect();
+///     assert!(addrs.iter().all(|a| a.ip().is_loopback() && a.port() == 80));
+///
+///     let err = lookup_host("no-port").await.err().unwrap();
+///     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+///     Ok(())
+/// }
 /// ```
+///
+/// (Run for real, on every runtime and both clocks, in
+/// `tests/tests/net_lookup.rs`.)
 pub async fn lookup_host<T: ToSocketAddrs>(
     host: T,
 ) -> io::Result<impl Iterator<Item = SocketAddr>> {

@@ -24,17 +24,18 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV
 /// type that implements only `std::net::ToSocketAddrs`, resolve it yourself
 /// (for example inside `spawn_blocking`) and pass the `SocketAddr`s.
 ///
-/// ```
-/// # minirt::block_on(async {
+/// ```no_run
 /// use std::net::{Ipv4Addr, SocketAddr};
-/// use minirt::net::TcpListener;
+/// use minirt_reactor::net::TcpListener;
 ///
-/// let a = TcpListener::bind("127.0.0.1:0").await?;
-/// let b = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
-/// let c = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
-/// let d = TcpListener::bind(("localhost", 0)).await?; // resolved on the pool
-/// # drop((a, b, c, d));
-/// # Ok::<(), std::io::Error>(()) }).unwrap();
+/// async fn listeners() -> std::io::Result<()> {
+///     let a = TcpListener::bind("127.0.0.1:0").await?;
+///     let b = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+///     let c = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+///     let d = TcpListener::bind(("localhost", 0)).await?; // resolved on the pool
+///     # drop((a, b, c, d));
+///     Ok(())
+/// }
 /// ```
 pub trait ToSocketAddrs: sealed::ToSocketAddrsPriv {}
 
