@@ -31,6 +31,8 @@
 
 mod buf_read_ext;
 mod buf_reader;
+#[cfg(feature = "futures-io")]
+mod compat;
 mod copy;
 mod read_buf;
 mod read_ext;
@@ -50,6 +52,8 @@ pub mod unix {
 
 pub use buf_read_ext::{AsyncBufReadExt, ReadLine, ReadUntil};
 pub use buf_reader::BufReader;
+#[cfg(feature = "futures-io")]
+pub use compat::Compat;
 pub use copy::{copy, Copy};
 pub use read_buf::ReadBuf;
 pub use read_ext::{AsyncReadExt, Read, ReadBufVec, ReadExact, ReadToEnd, ReadToString};

@@ -36,6 +36,10 @@ use super::ReadBuf;
 ///     }
 /// }
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not implement minirt's `AsyncRead`",
+    note = "a type with only `futures_io::AsyncRead` (a futures-rustls TLS stream, say) works through `minirt::io::Compat::new(..)`, which needs minirt's `futures-io` feature"
+)]
 pub trait AsyncRead {
     /// Attempts to read into `buf`, returning how many bytes were read.
     fn poll_read(
@@ -86,6 +90,10 @@ pub trait AsyncRead {
 ///
 /// Like [`std::io::Write`], but returns `Poll::Pending` instead of blocking.
 /// Most users call the methods of [`AsyncWriteExt`](super::AsyncWriteExt).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not implement minirt's `AsyncWrite`",
+    note = "a type with only `futures_io::AsyncWrite` (a futures-rustls TLS stream, say) works through `minirt::io::Compat::new(..)`, which needs minirt's `futures-io` feature"
+)]
 pub trait AsyncWrite {
     /// Attempts to write from `buf`, returning how many bytes were written.
     fn poll_write(
@@ -133,6 +141,10 @@ pub trait AsyncWrite {
 ///
 /// See [`AsyncBufReadExt`](super::AsyncBufReadExt) for `read_line` and
 /// [`BufReader`](super::BufReader) to add a buffer to any reader.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not implement minirt's `AsyncBufRead`",
+    note = "a type with only `futures_io::AsyncBufRead` (a futures-rustls TLS stream, say) works through `minirt::io::Compat::new(..)`, which needs minirt's `futures-io` feature"
+)]
 pub trait AsyncBufRead: AsyncRead {
     /// Returns the buffered data, filling the buffer from the inner reader if
     /// it is empty. An empty slice means end of file.
