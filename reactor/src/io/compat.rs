@@ -27,11 +27,15 @@ use super::{AsyncBufRead, AsyncRead, AsyncWrite};
 /// [module docs](self) for which direction applies when.
 ///
 /// ```
-/// # minirt::block_on(async {
-/// use minirt::io::{AsyncReadExt, Compat};
+/// use minirt_reactor::io::{AsyncReadExt, Compat};
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     let mut f = std::pin::pin!(f);
+/// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+/// # }
 ///
-/// // A futures-io reader (here a `futures_io`-only type stands in for a
-/// // TLS stream) read with minirt's extension methods:
+/// // A type with only the futures-io traits (standing in for a TLS stream),
+/// // read with minirt's extension methods:
 /// struct FuturesOnly(&'static [u8]);
 /// impl futures_io::AsyncRead for FuturesOnly {
 ///     fn poll_read(
@@ -46,9 +50,9 @@ use super::{AsyncBufRead, AsyncRead, AsyncWrite};
 ///     }
 /// }
 /// let mut text = String::new();
-/// Compat::new(FuturesOnly(b"hello")).read_to_string(&mut text).await?;
+/// block_on(Compat::new(FuturesOnly(b"hello")).read_to_string(&mut text))?;
 /// assert_eq!(text, "hello");
-/// # Ok::<(), std::io::Error>(()) }).unwrap();
+/// # Ok::<(), std::io::Error>(())
 /// ```
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Compat<T> {
