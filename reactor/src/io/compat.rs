@@ -23,8 +23,18 @@ use std::task::{Context, Poll};
 
 use super::{AsyncBufRead, AsyncRead, AsyncWrite};
 
-/// Bridges minirt's I/O traits and the `futures-io` traits; see the
-/// [module docs](self) for which direction applies when.
+/// Bridges minirt's I/O traits and the `futures-io` traits, both ways.
+///
+/// - Around a type with the **`futures-io`** traits (a futures-rustls TLS
+///   stream, say), `Compat` implements **minirt's** `AsyncRead`, `AsyncWrite`
+///   and `AsyncBufRead`, so `minirt::io::copy`, `BufReader` and the extension
+///   traits work on it.
+/// - Around a type with **minirt's** traits, it implements the
+///   **`futures-io`** ones, for libraries that take those.
+///
+/// `poll_shutdown` and `poll_close` map onto each other; errors pass through
+/// unchanged. A minirt read into a `ReadBuf` through a futures-io reader
+/// zeroes the unfilled part once (futures-io has no uninitialized read).
 ///
 /// ```
 /// use minirt_reactor::io::{AsyncReadExt, Compat};
