@@ -281,3 +281,28 @@ fn spawn_local_on_a_multi_thread_runtime_panics_clearly() {
         .unwrap_or("");
     assert!(msg.contains("current-thread"), "unclear panic: {msg}");
 }
+
+/// Runtimes made and dropped one after another on one thread (a test
+/// harness, a CLI calling `minirt::run` in a loop) each get a fresh local
+/// set: a new runtime that the allocator places where a dropped one was
+/// must not inherit that runtime's closed set (its local tasks would be
+/// cancelled at once).
+#[test]
+fn runtimes_made_one_after_another_each_run_their_local_tasks() {
+    bounded(LIMIT, || {
+        let rounds = if cfg!(miri) { 4 } else { 200 };
+        for round in 0..rounds {
+            let rt = Builder::current_thread().build().unwrap();
+            let got = rt.block_on(async move {
+                let not_send = Rc::new(round);
+                minirt::spawn_local(async move { *not_send }).await
+            });
+            assert_eq!(
+                got.unwrap(),
+                round,
+                "round {round}: the local task did not run"
+            );
+            drop(rt);
+        }
+    });
+}

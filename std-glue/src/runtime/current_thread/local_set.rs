@@ -16,11 +16,17 @@
 //! - a wake-up or `abort` from anywhere only queues the task (the waker
 //!   touches the state word and the queue, never the future);
 //! - when the runtime is dropped on the set's own thread, its local tasks
-//!   are cancelled there; dropped on **another** thread, they cannot be, so
-//!   they stay undropped until their own thread exits, when a thread-local
-//!   destructor cancels them there. A thread that never exits (the main
-//!   thread) leaks them: their destructors never run, which is safe, and is
-//!   what a value that cannot be dropped on the right thread must do.
+//!   are cancelled there and the set leaves the thread's registry; dropped
+//!   on **another** thread, they cannot be, so they stay undropped until
+//!   their own thread next calls `spawn_local` (on any runtime) or exits,
+//!   when it cancels them there. A thread that does neither (the main
+//!   thread, idle) leaks them: their destructors never run, which is safe,
+//!   and is what a value that cannot be dropped on the right thread must do.
+//!
+//! Each thread finds its sets by the runtime's id, never its address: a
+//! runtime made where a dropped one was must not inherit the dropped one's
+//! closed set (seen under Wine, whose heap reuses addresses at once: a test's
+//! second runtime had its local tasks cancelled as they were spawned).
 
 use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicBool, Ordering::*};
@@ -36,9 +42,9 @@ use crate::runtime::PanicShutdown;
 pub(crate) struct LocalSet {
     /// The only thread that may touch `owned` or run the tasks.
     owner: ThreadId,
-    /// Identifies the runtime (its `Shared`'s address), for the owner
-    /// thread's registry of sets.
-    runtime: usize,
+    /// The runtime's id (`Shared::id`), for the owner thread's registry of
+    /// sets.
+    runtime: u64,
     /// Woken local tasks, pushed from any thread.
     pub(super) queue: NotifiedQueue<LocalScheduler>,
     /// Every live local task. Touched only on `owner` (checked).
@@ -118,7 +124,7 @@ impl LocalSet {
     }
 
     /// The calling thread's set on runtime `runtime`, if it has one.
-    pub(super) fn of_this_thread(runtime: usize) -> Option<Arc<LocalSet>> {
+    pub(super) fn of_this_thread(runtime: u64) -> Option<Arc<LocalSet>> {
         if !Self::this_thread_owns_any() {
             return None;
         }
@@ -134,10 +140,11 @@ impl LocalSet {
     /// Makes the calling thread's set on `runtime` and registers it with
     /// this thread, whose exit cancels what is left in it.
     pub(super) fn create(
-        runtime: usize,
+        runtime: u64,
         driver: Arc<Driver>,
         on_panic: Arc<PanicShutdown>,
     ) -> Arc<LocalSet> {
+        Self::cancel_closed_sets_here();
         let set = Arc::new(LocalSet {
             owner: thread::current().id(),
             runtime,
@@ -200,8 +207,10 @@ impl LocalSet {
     }
 
     /// On the owner thread: cancels every task of the set (their futures
-    /// are dropped here) and drops the queued entries.
-    pub(super) fn close_and_cancel_here(&self) {
+    /// are dropped here), drops the queued entries, and takes the set out of
+    /// the thread's registry (its runtime is gone; keeping it would keep the
+    /// runtime's driver, and its file descriptors, alive until thread exit).
+    pub(super) fn close_and_cancel_here(self: &Arc<Self>) {
         self.assert_owner();
         self.close();
         loop {
@@ -216,5 +225,99 @@ impl LocalSet {
                 break;
             }
         }
+        // Fails only while the thread exits (the registry is being dropped,
+        // and drops this set next) or inside `cancel_closed_sets_here`
+        // (which took the set out already).
+        let _ = OWNED_SETS.try_with(|sets| {
+            if let Ok(mut sets) = sets.try_borrow_mut() {
+                sets.0.retain(|s| !Arc::ptr_eq(s, self));
+                let _ = OWNS_SETS.try_with(|owns| owns.set(!sets.0.is_empty()));
+            }
+        });
+    }
+
+    /// Cancels, here on their thread, the tasks of this thread's sets whose
+    /// runtime was shut down on another thread, and forgets those sets.
+    ///
+    /// Sound to call from inside a poll: a closed set's tasks are not being
+    /// polled anywhere. Its runtime was dropped, so no thread is inside its
+    /// `block_on`, and only its core holder ever polls its local tasks.
+    fn cancel_closed_sets_here() {
+        if !Self::this_thread_owns_any() {
+            return;
+        }
+        // Taken out before any future is dropped: a destructor may spawn.
+        let closed: Vec<Arc<LocalSet>> = OWNED_SETS
+            .try_with(|sets| {
+                let mut sets = sets.borrow_mut();
+                let (closed, open) = sets.0.drain(..).partition(|s| s.closed.load(Acquire));
+                sets.0 = open;
+                closed
+            })
+            .unwrap_or_default();
+        for set in closed {
+            set.close_and_cancel_here();
+        }
+    }
+}
+
+#[cfg(all(test, not(minirt_loom)))]
+mod tests {
+    use super::*;
+    use crate::Builder;
+    use std::rc::Rc;
+
+    /// How many sets the calling thread's registry holds.
+    fn registered_here() -> usize {
+        OWNED_SETS.with(|sets| sets.borrow().0.len())
+    }
+
+    fn run_a_local_task(rt: &crate::Runtime) {
+        let not_send = Rc::new(5);
+        let got = rt.block_on(async move { crate::spawn_local(async move { *not_send }).await });
+        assert_eq!(got.unwrap(), 5);
+    }
+
+    #[test]
+    fn a_runtime_dropped_on_its_own_thread_leaves_no_set_behind() {
+        thread::spawn(|| {
+            for _ in 0..3 {
+                let rt = Builder::current_thread().build().unwrap();
+                run_a_local_task(&rt);
+                assert_eq!(registered_here(), 1);
+                drop(rt);
+                assert_eq!(registered_here(), 0, "the dropped runtime's set stayed");
+                assert!(!LocalSet::this_thread_owns_any());
+            }
+        })
+        .join()
+        .unwrap();
+    }
+
+    #[test]
+    #[allow(clippy::async_yields_async)] // the handle is awaited after the runtime is gone
+    fn a_runtime_dropped_elsewhere_is_swept_at_the_next_spawn_local() {
+        thread::spawn(|| {
+            let rt = Builder::current_thread().build().unwrap();
+            let pending = rt.block_on(async {
+                let not_send = Rc::new(());
+                let handle = crate::spawn_local(async move {
+                    let _keep = not_send;
+                    std::future::pending::<()>().await
+                });
+                crate::yield_now().await;
+                handle
+            });
+            thread::spawn(move || drop(rt)).join().unwrap();
+            // The set is closed but its task is still here, undropped.
+            assert_eq!(registered_here(), 1);
+            let other = Builder::current_thread().build().unwrap();
+            run_a_local_task(&other);
+            assert_eq!(registered_here(), 1, "only the live runtime's set is left");
+            let err = crate::block_on(pending).unwrap_err();
+            assert!(err.is_cancelled());
+        })
+        .join()
+        .unwrap();
     }
 }

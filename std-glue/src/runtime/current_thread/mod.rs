@@ -59,6 +59,11 @@ thread_local! {
 
 /// State shared by the runtime, its handles and every task it spawned.
 pub(crate) struct Shared {
+    /// Names this runtime in each thread's registry of local sets. Unique
+    /// for the life of the process: an address would not do, because a new
+    /// runtime may be allocated where a dropped one was, and would then
+    /// inherit that runtime's closed set (its local tasks cancelled at once).
+    id: u64,
     /// Touched only by the core holder (see the module docs).
     local: RefCell<Local>,
     /// Tasks woken from other threads.
@@ -217,7 +222,10 @@ impl Shared {
     pub(crate) fn new(parts: Parts, seed: Option<u64>) -> Arc<Shared> {
         let driver = parts.driver;
         let on_panic = parts.on_panic;
+        /// The next runtime's `id`; 2^64 runtimes outlast any process.
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         Arc::new(Shared {
+            id: NEXT_ID.fetch_add(1, Relaxed),
             local: RefCell::new(Local {
                 queue: VecDeque::with_capacity(64),
                 local_queue: VecDeque::new(),
@@ -352,11 +360,7 @@ impl Shared {
         if let Some(set) = existing {
             return set;
         }
-        let set = LocalSet::create(
-            Arc::as_ptr(self) as usize,
-            self.driver.clone(),
-            self.on_panic.clone(),
-        );
+        let set = LocalSet::create(self.id, self.driver.clone(), self.on_panic.clone());
         let mut sets = self.local_sets.lock().unwrap_or_else(|e| e.into_inner());
         if self.closed.load(Acquire) {
             set.close();
@@ -507,7 +511,7 @@ impl<'a> CoreGuard<'a> {
         // The core holder is awake: it holds a unit of the busy count until
         // it parks or gives the core back.
         let adopted = shared.driver.busy.acquire_adopting();
-        if let Some(set) = LocalSet::of_this_thread(Arc::as_ptr(shared) as usize) {
+        if let Some(set) = LocalSet::of_this_thread(shared.id) {
             shared.local.borrow_mut().own_set = Some(set);
         }
         Some(CoreGuard {
