@@ -86,9 +86,10 @@ where
 /// this thread drives the runtime again. Waking or aborting the task from
 /// any thread only queues it. If the runtime is dropped here, its local
 /// tasks are cancelled here; if it is dropped on another thread, they are
-/// cancelled when *this* thread exits — and on a thread that never exits
-/// (the main thread) they are leaked, their destructors never run, rather
-/// than run on the wrong thread.
+/// cancelled here when *this* thread next calls `spawn_local` (on any
+/// runtime) or exits — and on a thread that does neither (an idle main
+/// thread) they are leaked, their destructors never run, rather than run on
+/// the wrong thread.
 ///
 /// A `JoinHandle` whose output is `!Send` cannot leave the thread either; one
 /// whose output is `Send` may be awaited anywhere, but it resolves only once
