@@ -18,12 +18,13 @@ FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
 export LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-2}"
 MIRI_TESTS=(rt_block_on rt_local task_abort task_panic combinators task_matrix rt_multi_thread scope_nesting blocking)
 FUZZ_TARGETS=(timer_wheel semaphore scheduler)
-ASAN_TESTS=(stress rt_multi_thread fault_panics fault_net sync_mpsc sync_channels sync_locks
+# Both sanitizers run these; each adds the tests below that only it needs.
+SANITIZER_TESTS=(stress rt_multi_thread fault_panics
+    sync_mpsc sync_channels sync_locks
     net_lookup net_tcp net_timeout net_udp net_unix
     scope_async scope_daemon scope_nesting scope_schedule scope_sync scope_sync_clock scope_sync_runtimes)
-TSAN_TESTS=(stress rt_multi_thread rt_unhandled_panic fault_panics sync_mpsc sync_channels sync_locks
-    net_lookup net_tcp net_timeout net_udp net_unix
-    scope_async scope_daemon scope_nesting scope_schedule scope_sync scope_sync_clock scope_sync_runtimes)
+ASAN_TESTS=("${SANITIZER_TESTS[@]}" fault_net)
+TSAN_TESTS=("${SANITIZER_TESTS[@]}" rt_unhandled_panic)
 
 total_start=$(date +%s)
 step() {
