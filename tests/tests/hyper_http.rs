@@ -52,6 +52,12 @@ fn http1_server_and_client_over_minirt_tcp() {
                     hyper::client::conn::http1::handshake(stream).await.unwrap();
                 let conn = minirt::spawn(conn);
                 for path in ["/a", "/b"] {
+                    // hyper's contract: an HTTP/1 sender takes a second
+                    // request only once the connection task has finished
+                    // the first; `ready` waits for that (on the
+                    // multi-thread runtime the connection runs on another
+                    // worker, so without it the send can lose the race).
+                    sender.ready().await.unwrap();
                     let resp = sender.send_request(get(path)).await.unwrap();
                     assert_eq!(resp.status(), 200);
                     assert_eq!(body_text(resp).await, format!("hello {path}"));
