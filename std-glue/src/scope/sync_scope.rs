@@ -195,9 +195,11 @@ where
              `minirt::scope::Scope` here, or call `minirt::scope` from `spawn_blocking`."
         );
     }
-    let handle = match &options.handle {
-        Some(h) => h.clone(),
-        None => default_handle(),
+    // `_owned` (a runtime only this call uses, under Miri) is declared
+    // first, so it is dropped last: after every child and the scope state.
+    let (handle, _owned) = match &options.handle {
+        Some(h) => (h.clone(), None),
+        None => default_runtime(),
     };
     // This thread is work of the runtime from here until it waits for the
     // children (see `driver::busy`): the scope's deadline watchdog, spawned
@@ -251,23 +253,33 @@ where
     finished
 }
 
-/// The runtime a sync-boundary scope uses when none was chosen.
-fn default_handle() -> Handle {
+/// The runtime a sync-boundary scope uses when none was chosen, and the
+/// runtime this call owns, if it made one.
+///
+/// Normally that is the process-wide runtime, started on first use and
+/// never shut down, like any global pool. Under Miri a call builds its own
+/// runtime and shuts it down when the scope is done instead: Miri reports
+/// every thread still running when `main` returns (the only way to silence
+/// that also silences its leak check), and the scope code it checks is the
+/// same either way: only who owns the runtime differs.
+fn default_runtime() -> (Handle, Option<Runtime>) {
     if let Some(handle) = Handle::try_current() {
         if matches!(handle.inner.scheduler, SchedulerHandle::MultiThread(_)) {
-            return handle;
+            return (handle, None);
         }
     }
+    let build = || {
+        crate::Builder::multi_thread()
+            .thread_name("minirt-scope")
+            .build()
+            .expect("could not start the runtime for minirt::scope")
+    };
+    if cfg!(miri) {
+        let runtime = build();
+        return (runtime.handle().clone(), Some(runtime));
+    }
     static GLOBAL: OnceLock<Runtime> = OnceLock::new();
-    GLOBAL
-        .get_or_init(|| {
-            crate::Builder::multi_thread()
-                .thread_name("minirt-scope")
-                .build()
-                .expect("could not start the runtime for minirt::scope")
-        })
-        .handle()
-        .clone()
+    (GLOBAL.get_or_init(build).handle().clone(), None)
 }
 
 /// Parks the calling thread until `future` completes, through the scope
