@@ -70,8 +70,9 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
+    let at = std::panic::Location::caller();
     context::with_current(|handle| match handle {
-        Some(handle) => handle.spawn(future),
+        Some(handle) => handle.spawn_at(future, at),
         None => panic!("minirt::spawn: {NO_RUNTIME}"),
     })
 }

@@ -104,6 +104,7 @@ impl LocalExecutor {
     ///
     /// The future need not be `Send`: it is only ever polled and dropped on
     /// the executor's thread.
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + 'static,

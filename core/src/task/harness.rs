@@ -12,7 +12,7 @@ use super::error::JoinError;
 use super::header::{Header, Vtable};
 use super::placement::{self, Placement};
 use super::state::{State, TransitionToIdle, TransitionToRunning};
-use super::{waker, Notified, Schedule, Task};
+use super::{trace, waker, Notified, Schedule, Task};
 use crate::loom::UnsafeCell;
 
 /// A task's cell: all of its one heap allocation, or (with
@@ -53,8 +53,14 @@ impl<F: Future, S: Schedule> VtableFor<F, S> {
 
 impl<F: Future, S: Schedule> Cell<F, S> {
     /// Allocates a task; the returned pointer carries the three initial
-    /// references (see `State::new`).
-    pub(crate) fn allocate(future: F, scheduler: S) -> NonNull<Header> {
+    /// references (see `State::new`). `spawned_at` is what task dumps show
+    /// as the spawn site.
+    pub(crate) fn allocate(
+        future: F,
+        scheduler: S,
+        spawned_at: &'static core::panic::Location<'static>,
+    ) -> NonNull<Header> {
+        let id = scheduler.task_id();
         let cell = Placement::of::<S>().allocate::<Self>();
         let value = Cell {
             header: Header {
@@ -62,7 +68,10 @@ impl<F: Future, S: Schedule> Cell<F, S> {
                 vtable: &VtableFor::<F, S>::VTABLE,
                 queue_next: UnsafeCell::new(None),
                 owner_key: UnsafeCell::new(super::owned::NO_KEY),
+                last_poll: trace::new_last_poll(),
                 join_waker: UnsafeCell::new(None),
+                spawned_at,
+                id_polls: trace::IdPolls::new(id),
             },
             scheduler,
             stage: UnsafeCell::new(Stage::Running(future)),

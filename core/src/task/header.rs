@@ -1,10 +1,13 @@
 //! The task header and the per-type vtable: the type-erased front of every
 //! task allocation.
 
+use core::panic::Location;
 use core::ptr::NonNull;
 use core::task::Waker;
 
 use super::state::State;
+use super::trace::IdPolls;
+use crate::loom::atomic::AtomicU32;
 use crate::loom::UnsafeCell;
 
 /// The first field of every task allocation; a `NonNull<Header>` is what
@@ -21,10 +24,17 @@ pub(crate) struct Header {
     /// The task's key in its owned-task list (`owned.rs`): written once by
     /// the list before the task is first queued, read only by the list
     /// afterwards (the queue's release/acquire publishes the write).
-    pub(crate) owner_key: UnsafeCell<usize>,
+    pub(crate) owner_key: UnsafeCell<u32>,
+    /// The runtime's coarse clock when the task was last polled (see
+    /// `trace.rs`); beside `owner_key` so the two share one word.
+    pub(crate) last_poll: AtomicU32,
     /// Waker of the task awaiting the `JoinHandle`. Owned by the handle
     /// while `JOIN_WAKER` is clear, readable by the task side while it is set.
     pub(crate) join_waker: UnsafeCell<Option<Waker>>,
+    /// The caller of `spawn`, for task dumps (`trace.rs`).
+    pub(crate) spawned_at: &'static Location<'static>,
+    /// The task's id and poll count, for task dumps (`trace.rs`).
+    pub(crate) id_polls: IdPolls,
 }
 
 /// Operations that need the concrete future and scheduler types.

@@ -9,6 +9,7 @@ use core::task::{Context, Poll, Waker};
 
 use super::error::JoinError;
 use super::header::Header;
+use super::trace::Id;
 
 /// An owned permission to await a task's output; `Drop` detaches the task.
 ///
@@ -73,6 +74,12 @@ impl<T> JoinHandle<T> {
     /// After `true`, awaiting the handle returns without waiting.
     pub fn is_finished(&self) -> bool {
         self.header().state.load().is_complete()
+    }
+
+    /// The task's id, as task dumps and long-poll reports show it (tokio's
+    /// `JoinHandle::id`).
+    pub fn id(&self) -> Id {
+        super::trace::id_of(self.header())
     }
 
     /// A handle that can abort the task but not await it; it can be cloned
@@ -155,6 +162,12 @@ impl AbortHandle {
     pub fn is_finished(&self) -> bool {
         // SAFETY: we hold a reference.
         unsafe { self.raw.as_ref() }.state.load().is_complete()
+    }
+
+    /// Same as [`JoinHandle::id`].
+    pub fn id(&self) -> Id {
+        // SAFETY: we hold a reference.
+        super::trace::id_of(unsafe { self.raw.as_ref() })
     }
 }
 

@@ -87,11 +87,13 @@ mod placement;
 mod queue;
 mod schedule;
 pub(crate) mod state;
+mod trace;
 mod waker;
 
 use core::future::Future;
 use core::marker::PhantomData;
 use core::mem;
+use core::panic::Location;
 use core::ptr::NonNull;
 
 pub use error::{JoinError, PanicPayload};
@@ -99,6 +101,7 @@ pub use join::{AbortHandle, JoinHandle};
 pub use owned::{LocalOwnedTasks, OwnedTasks};
 pub use queue::NotifiedQueue;
 pub use schedule::Schedule;
+pub use trace::{Id, TaskInfo, TaskState};
 
 use harness::Cell;
 use header::Header;
@@ -153,7 +156,7 @@ impl<S: 'static> Task<S> {
     /// Only the list that owns the task may call this, after its
     /// `set_owner_key` happened-before (for example because the task was
     /// queued after the key was set).
-    pub(crate) unsafe fn owner_key(&self) -> usize {
+    pub(crate) unsafe fn owner_key(&self) -> u32 {
         // SAFETY: the caller guarantees exclusive access to the field.
         self.header().owner_key.with(|p| unsafe { *p })
     }
@@ -164,9 +167,14 @@ impl<S: 'static> Task<S> {
     ///
     /// Only the list that owns the task may call this, once, before the
     /// task is first queued.
-    pub(crate) unsafe fn set_owner_key(&self, key: usize) {
+    pub(crate) unsafe fn set_owner_key(&self, key: u32) {
         // SAFETY: the caller guarantees exclusive access to the field.
         self.header().owner_key.with_mut(|p| unsafe { *p = key });
+    }
+
+    /// What a task dump shows of this task right now.
+    pub fn info(&self) -> TaskInfo {
+        TaskInfo::read(self.header())
     }
 
     /// Cancels the task at runtime shutdown: if nobody is polling it, its
@@ -218,6 +226,20 @@ impl<S: 'static> Notified<S> {
     pub fn addr(&self) -> usize {
         self.0.addr()
     }
+
+    /// Counts the poll the caller is about to make (with [`run`](Self::run))
+    /// and records `now`, the executor's coarse clock, as its time, for
+    /// task dumps ([`TaskInfo`]). Executors that keep no such statistics
+    /// just do not call it.
+    #[inline]
+    pub fn record_poll(&self, now: u32) {
+        trace::record_poll(self.0.header(), now);
+    }
+
+    /// What a task dump shows of this task right now.
+    pub fn info(&self) -> TaskInfo {
+        self.0.info()
+    }
 }
 
 /// Creates a task for a `Send + 'static` future.
@@ -238,6 +260,7 @@ impl<S: 'static> Notified<S> {
 /// notified.run();
 /// assert!(handle.is_finished());
 /// ```
+#[track_caller]
 pub fn spawn<F, S>(future: F, scheduler: S) -> (Task<S>, Notified<S>, JoinHandle<F::Output>)
 where
     F: Future + Send + 'static,
@@ -262,6 +285,7 @@ where
 ///   be used anywhere: they only touch the state word and `schedule`).
 /// - If `F` is not `'static`, the task must be completed or shut down, and
 ///   its output taken or dropped, before anything it borrows is invalidated.
+#[track_caller]
 pub unsafe fn spawn_unchecked<F, S>(
     future: F,
     scheduler: S,
@@ -270,7 +294,27 @@ where
     F: Future,
     S: Schedule,
 {
-    let raw = Cell::allocate(future, scheduler);
+    // SAFETY: forwarded from the caller.
+    unsafe { spawn_unchecked_at(future, scheduler, Location::caller()) }
+}
+
+/// [`spawn_unchecked`] with the spawn site a task dump shows given
+/// explicitly: for executors whose spawn path goes through a closure, which
+/// `#[track_caller]` cannot see through.
+///
+/// # Safety
+///
+/// As for [`spawn_unchecked`].
+pub unsafe fn spawn_unchecked_at<F, S>(
+    future: F,
+    scheduler: S,
+    spawned_at: &'static Location<'static>,
+) -> (Task<S>, Notified<S>, JoinHandle<F::Output>)
+where
+    F: Future,
+    S: Schedule,
+{
+    let raw = Cell::allocate(future, scheduler, spawned_at);
     // SAFETY: the allocation starts with three references, one for each.
     unsafe {
         (

@@ -25,17 +25,28 @@ use alloc::vec::Vec;
 use core::cell::RefCell;
 use core::future::Future;
 use core::marker::PhantomData;
+use core::panic::Location;
 
 use slab::Slab;
 
-use super::{spawn_unchecked, JoinHandle, Notified, Schedule, Task};
+use super::{spawn_unchecked_at, JoinHandle, Notified, Schedule, Task, TaskInfo};
 use crate::sync::cache_line::CacheLine;
 use crate::sync::lock::Lock;
 
 /// Set in keys written by [`LocalOwnedTasks`].
-const LOCAL_TAG: usize = 1 << (usize::BITS - 1);
+const LOCAL_TAG: usize = 1 << (u32::BITS - 1);
 /// The key of a task that is in no list (never bound, or already removed).
-pub(crate) const NO_KEY: usize = usize::MAX;
+pub(crate) const NO_KEY: u32 = u32::MAX;
+
+/// A list key as the header stores it: 32 bits (sharing a word with the
+/// last-poll time, see `trace.rs`). A list would need over two billion
+/// live tasks (128 GiB of headers alone) to run out.
+fn stored_key(key: usize) -> u32 {
+    match u32::try_from(key) {
+        Ok(k) if k != NO_KEY => k,
+        _ => panic!("minirt: more than 2^31 live tasks in one owned-task list"),
+    }
+}
 
 /// The tasks of one shard.
 struct Shard<S: 'static> {
@@ -65,7 +76,7 @@ impl<S: 'static> Shard<S> {
         // SAFETY: the list that owns the task writes its key once, before
         // the task is first queued (the caller queues it after we return),
         // under the exclusive access the `&mut Shard` proves.
-        unsafe { task.set_owner_key(key_of(entry.key())) };
+        unsafe { task.set_owner_key(stored_key(key_of(entry.key()))) };
         entry.insert(task);
         Ok(())
     }
@@ -185,6 +196,7 @@ impl<S: Schedule> OwnedTasks<S> {
     /// (modulo the shard count). Returns the first [`Notified`] to queue —
     /// `None` if the list is closed, in which case the task was cancelled on
     /// the spot — and the [`JoinHandle`].
+    #[track_caller]
     pub fn bind<F>(
         &self,
         future: F,
@@ -205,6 +217,7 @@ impl<S: Schedule> OwnedTasks<S> {
     /// # Safety
     ///
     /// As for [`spawn_unchecked`](super::spawn_unchecked).
+    #[track_caller]
     pub unsafe fn bind_unchecked<F>(
         &self,
         future: F,
@@ -215,12 +228,34 @@ impl<S: Schedule> OwnedTasks<S> {
         F: Future,
     {
         // SAFETY: forwarded from the caller.
-        let (task, notified, handle) = unsafe { spawn_unchecked(future, scheduler) };
+        unsafe { self.bind_unchecked_at(future, scheduler, hint, Location::caller()) }
+    }
+
+    /// [`bind_unchecked`](Self::bind_unchecked) with the spawn site given
+    /// explicitly (see [`spawn_unchecked_at`]).
+    ///
+    /// # Safety
+    ///
+    /// As for [`spawn_unchecked`](super::spawn_unchecked).
+    pub unsafe fn bind_unchecked_at<F>(
+        &self,
+        future: F,
+        scheduler: S,
+        hint: usize,
+        spawned_at: &'static Location<'static>,
+    ) -> (Option<Notified<S>>, JoinHandle<F::Output>)
+    where
+        F: Future,
+    {
+        // SAFETY: forwarded from the caller.
+        let (task, notified, handle) = unsafe { spawn_unchecked_at(future, scheduler, spawned_at) };
         let index = hint & (self.num_shards() - 1);
         let shift = self.num_shards().trailing_zeros();
         let inserted = self.shard(index).lock().insert(task, |slot| {
             let key = (slot << shift) | index;
-            debug_assert!(key & LOCAL_TAG == 0, "minirt: owned-task list overflow");
+            if key & LOCAL_TAG != 0 {
+                panic!("minirt: more than 2^31 live tasks in one owned-task list");
+            }
             key
         });
         queue_or_cancel(inserted, notified, handle)
@@ -234,7 +269,11 @@ impl<S: Schedule> OwnedTasks<S> {
         // the thread that polls and completes the task. Nobody writes it
         // afterwards.
         let key = unsafe { task.owner_key() };
-        if key == NO_KEY || key & LOCAL_TAG != 0 {
+        if key == NO_KEY {
+            return None;
+        }
+        let key = key as usize;
+        if key & LOCAL_TAG != 0 {
             return None;
         }
         let shift = self.num_shards().trailing_zeros();
@@ -254,6 +293,19 @@ impl<S: Schedule> OwnedTasks<S> {
             tasks.extend(self.close_and_drain(index));
         }
         tasks
+    }
+
+    /// Calls `f` with what a task dump shows of each listed task, one shard
+    /// at a time under that shard's lock (so `f` must not spawn onto, or
+    /// complete a task of, this list). Tasks spawned or completed meanwhile
+    /// may or may not be seen.
+    pub fn for_each_info(&self, mut f: impl FnMut(TaskInfo)) {
+        for index in 0..self.num_shards() {
+            let shard = self.shard(index).lock();
+            for (_, task) in shard.tasks.iter() {
+                f(task.info());
+            }
+        }
     }
 
     /// Number of live tasks (adds up every shard).
@@ -329,6 +381,7 @@ impl<S: Schedule> LocalOwnedTasks<S> {
     /// As for [`spawn_unchecked`](super::spawn_unchecked): if the future is
     /// `!Send`, the executor runs, cancels and drops the task and its
     /// `Notified`s only on this list's thread.
+    #[track_caller]
     pub unsafe fn bind_unchecked<F>(
         &self,
         future: F,
@@ -338,7 +391,26 @@ impl<S: Schedule> LocalOwnedTasks<S> {
         F: Future,
     {
         // SAFETY: forwarded from the caller.
-        let (task, notified, handle) = unsafe { spawn_unchecked(future, scheduler) };
+        unsafe { self.bind_unchecked_at(future, scheduler, Location::caller()) }
+    }
+
+    /// [`bind_unchecked`](Self::bind_unchecked) with the spawn site given
+    /// explicitly (see [`spawn_unchecked_at`]).
+    ///
+    /// # Safety
+    ///
+    /// As for [`bind_unchecked`](Self::bind_unchecked).
+    pub unsafe fn bind_unchecked_at<F>(
+        &self,
+        future: F,
+        scheduler: S,
+        spawned_at: &'static Location<'static>,
+    ) -> (Option<Notified<S>>, JoinHandle<F::Output>)
+    where
+        F: Future,
+    {
+        // SAFETY: forwarded from the caller.
+        let (task, notified, handle) = unsafe { spawn_unchecked_at(future, scheduler, spawned_at) };
         let inserted = self
             .shard
             .borrow_mut()
@@ -350,7 +422,11 @@ impl<S: Schedule> LocalOwnedTasks<S> {
     pub fn remove(&self, task: &Task<S>) -> Option<Task<S>> {
         // SAFETY: as in `OwnedTasks::remove`; this list's thread wrote it.
         let key = unsafe { task.owner_key() };
-        if key == NO_KEY || key & LOCAL_TAG == 0 {
+        if key == NO_KEY {
+            return None;
+        }
+        let key = key as usize;
+        if key & LOCAL_TAG == 0 {
             return None;
         }
         self.shard.borrow_mut().remove_slot(key & !LOCAL_TAG, task)
@@ -359,6 +435,14 @@ impl<S: Schedule> LocalOwnedTasks<S> {
     /// Closes the list (later binds cancel at once) and takes every task.
     pub fn close_and_drain(&self) -> Vec<Task<S>> {
         self.shard.borrow_mut().close_and_drain()
+    }
+
+    /// Calls `f` with what a task dump shows of each listed task; `f` must
+    /// not spawn onto, or complete a task of, this list.
+    pub fn for_each_info(&self, mut f: impl FnMut(TaskInfo)) {
+        for (_, task) in self.shard.borrow().tasks.iter() {
+            f(task.info());
+        }
     }
 
     /// Number of live tasks.

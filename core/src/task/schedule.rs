@@ -126,6 +126,16 @@ pub trait Schedule: Sized + 'static {
     /// ```
     fn unhandled_panic(&self) {}
 
+    /// The id of a task about to be allocated with this scheduler, as task
+    /// dumps show it ([`TaskInfo::id`](super::TaskInfo::id)); called once
+    /// per spawn. The default, 0, means "not numbered".
+    ///
+    /// minirt's runtimes hand out ids from a per-thread block of a
+    /// process-wide counter, so numbering costs no shared atomic per spawn.
+    fn task_id(&self) -> u64 {
+        0
+    }
+
     /// Runs `f`, catching a panic if the platform can unwind.
     ///
     /// The default, for `no_std` targets where a panic aborts, just calls

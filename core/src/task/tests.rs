@@ -29,6 +29,45 @@ impl Manual {
 }
 
 #[test]
+#[cfg(target_pointer_width = "64")]
+fn the_header_is_one_cache_line_with_the_dump_fields() {
+    // 48 bytes of scheduling state plus 16 for dumps (`trace.rs`).
+    assert_eq!(core::mem::size_of::<header::Header>(), 64);
+}
+
+#[test]
+fn a_task_records_its_spawn_site_id_and_polls() {
+    struct Numbered;
+    impl Schedule for Numbered {
+        fn schedule(&self, _task: Notified<Self>) {}
+        fn release(&self, _task: &Task<Self>) -> Option<Task<Self>> {
+            None
+        }
+        fn task_id(&self) -> u64 {
+            7
+        }
+    }
+    let line = line!() + 1;
+    let (owned, notified, handle) = super::spawn(core::future::pending::<()>(), Numbered);
+    let info = owned.info();
+    assert_eq!((info.id.as_u64(), info.polls, info.last_poll), (7, 0, 0));
+    assert_eq!(handle.id(), info.id);
+    assert_eq!(info.state, TaskState::Scheduled);
+    assert_eq!(info.spawned_at.file(), file!());
+    assert_eq!(info.spawned_at.line(), line);
+    notified.record_poll(42);
+    notified.run();
+    let info = owned.info();
+    assert_eq!((info.polls, info.last_poll), (1, 42));
+    assert_eq!(info.state, TaskState::Idle);
+    assert!(!info.cancelled);
+    handle.abort();
+    assert!(owned.info().cancelled);
+    drop(handle);
+    owned.shutdown();
+}
+
+#[test]
 fn empty_task_allocation_is_small() {
     // Header + scheduler (one pointer) + stage of an empty future.
     let size = core::mem::size_of::<harness::Cell<core::future::Ready<()>, Manual>>();

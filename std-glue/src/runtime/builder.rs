@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::lifecycle_hooks::RuntimeHook;
+use super::trace::{LongPoll, LongPollConfig};
 use super::{Runtime, UnhandledPanic};
 use crate::blocking::{PoolConfig, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_THREADS};
 use crate::time::Clock;
@@ -51,6 +52,8 @@ pub struct Builder {
     pub(crate) on_runtime_shutdown: Vec<RuntimeHook>,
     /// What a panic in a spawned task does ([`Builder::unhandled_panic`]).
     pub(crate) unhandled_panic: UnhandledPanic,
+    /// The long-poll detector ([`Builder::on_long_poll`]).
+    pub(crate) long_poll: Option<LongPollConfig>,
 }
 
 /// Which scheduler a [`Builder`] builds.
@@ -91,6 +94,7 @@ impl Builder {
             on_runtime_start: Vec::new(),
             on_runtime_shutdown: Vec::new(),
             unhandled_panic: UnhandledPanic::Ignore,
+            long_poll: None,
         }
     }
 
@@ -240,6 +244,64 @@ impl Builder {
         self
     }
 
+    /// Reports every poll that holds a runtime thread for longer than
+    /// `threshold` — which task, where it was spawned, for how long — while
+    /// it is still running, once per offending poll.
+    ///
+    /// A poll that takes that long is almost always a blocking call inside
+    /// `async` code (a `std::thread::sleep`, a synchronous read, a heavy
+    /// computation), which stalls every other task of that thread. A watcher
+    /// thread (named `NAME-watch`) samples each runtime thread every
+    /// `threshold / 4` (at least every millisecond) and calls `hook` on
+    /// itself, never on a worker; a panic in `hook` is caught and the
+    /// watching goes on. Cost while nothing is slow: a few stores around
+    /// each poll (see the runtime's `trace` module), and none at all
+    /// without a detector. `threshold` must not be zero.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use std::time::Duration;
+    ///
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let log = seen.clone();
+    /// let rt = minirt::Builder::current_thread()
+    ///     .on_long_poll(Duration::from_millis(20), move |poll| {
+    ///         log.lock().unwrap().push(poll.task_id());
+    ///     })
+    ///     .build()?;
+    /// let task = rt.spawn(async {
+    ///     std::thread::sleep(Duration::from_millis(200)); // blocks the thread
+    /// });
+    /// let id = task.id();
+    /// rt.block_on(task).unwrap();
+    /// assert_eq!(*seen.lock().unwrap(), [id]);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn on_long_poll(
+        mut self,
+        threshold: Duration,
+        hook: impl Fn(&LongPoll) + Send + Sync + 'static,
+    ) -> Builder {
+        self.long_poll = Some(LongPollConfig {
+            threshold,
+            hook: Arc::new(hook),
+        });
+        self
+    }
+
+    /// [`on_long_poll`](Builder::on_long_poll) with the default hook: one
+    /// line on stderr per offending poll (the [`LongPoll`]'s `Display`).
+    ///
+    /// ```
+    /// let rt = minirt::Builder::multi_thread()
+    ///     .warn_on_long_poll(std::time::Duration::from_millis(100))
+    ///     .build()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn warn_on_long_poll(self, threshold: Duration) -> Builder {
+        self.on_long_poll(threshold, super::trace::eprint_hook)
+    }
+
     /// Validates the settings and starts the runtime.
     ///
     /// Then runs the [`on_runtime_start`](Builder::on_runtime_start) hooks;
@@ -282,6 +344,15 @@ impl Builder {
         }
         if self.max_blocking_threads == 0 {
             return Err(invalid("max_blocking_threads must be at least 1 (got 0)"));
+        }
+        if self
+            .long_poll
+            .as_ref()
+            .is_some_and(|l| l.threshold.is_zero())
+        {
+            return Err(invalid(
+                "on_long_poll threshold must be greater than zero (every poll would be long)",
+            ));
         }
         Ok(self)
     }
@@ -330,6 +401,10 @@ impl fmt::Debug for Builder {
             .field("on_runtime_start", &self.on_runtime_start.len())
             .field("on_runtime_shutdown", &self.on_runtime_shutdown.len())
             .field("unhandled_panic", &self.unhandled_panic)
+            .field(
+                "long_poll_threshold",
+                &self.long_poll.as_ref().map(|l| l.threshold),
+            )
             .finish_non_exhaustive()
     }
 }

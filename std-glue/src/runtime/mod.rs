@@ -8,11 +8,13 @@ pub(crate) mod current_thread;
 mod lifecycle_hooks;
 mod metrics;
 pub(crate) mod multi_thread;
+pub(crate) mod trace;
 pub(crate) mod unhandled_panic;
 
 use std::fmt;
 use std::future::Future;
 use std::io;
+use std::panic::Location;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,6 +27,8 @@ use crate::driver::Driver;
 pub use builder::{Builder, WORKER_THREADS_ENV};
 pub use lifecycle_hooks::HookError;
 pub use metrics::RuntimeMetrics;
+pub use minirt_core::task::TaskState;
+pub use trace::{Dump, LongPoll, TaskDump, TaskKind};
 pub(crate) use unhandled_panic::PanicShutdown;
 pub use unhandled_panic::UnhandledPanic;
 
@@ -56,6 +60,9 @@ pub struct Runtime {
     shutdown_timeout: Option<Duration>,
     /// Run once when the runtime shuts down, before tasks are cancelled.
     shutdown_hooks: Vec<lifecycle_hooks::RuntimeHook>,
+    /// The long-poll watcher thread, if `on_long_poll` was set; stopped
+    /// after the workers.
+    watcher: Option<trace::Watcher>,
 }
 
 /// A cheap, cloneable reference to a runtime, usable from any thread.
@@ -87,6 +94,8 @@ pub(crate) struct Parts {
     pub(crate) driver: Arc<Driver>,
     /// What to do when a spawned task panics.
     pub(crate) on_panic: Arc<PanicShutdown>,
+    /// Dumps' and the long-poll detector's state.
+    pub(crate) tracer: Arc<trace::Tracer>,
 }
 
 pub(crate) enum SchedulerHandle {
@@ -115,9 +124,20 @@ impl Runtime {
                 driver: driver.clone(),
             }),
         };
+        let (pollers, multi) = match builder.kind {
+            Kind::CurrentThread => (1, false),
+            Kind::MultiThread => (builder.worker_threads.expect("validated by Builder"), true),
+        };
+        let tracer = Arc::new(trace::Tracer::new(
+            builder.long_poll.as_ref(),
+            pollers,
+            multi,
+        ));
+        let watcher = trace::Watcher::start(&tracer, &builder.thread_name)?;
         let parts = Parts {
             driver: driver.clone(),
             on_panic: Arc::new(PanicShutdown::new(builder.unhandled_panic)),
+            tracer,
         };
         match builder.kind {
             Kind::CurrentThread => {
@@ -128,6 +148,7 @@ impl Runtime {
                     workers: None,
                     shutdown_timeout: None,
                     shutdown_hooks: Vec::new(),
+                    watcher,
                 })
             }
             Kind::MultiThread => {
@@ -140,6 +161,7 @@ impl Runtime {
                     workers: Some(workers),
                     shutdown_timeout: None,
                     shutdown_hooks: Vec::new(),
+                    watcher,
                 })
             }
         }
@@ -158,12 +180,13 @@ impl Runtime {
     }
 
     /// Spawns a task on this runtime; see [`Handle::spawn`].
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.handle.spawn(future)
+        self.handle.spawn_at(future, Location::caller())
     }
 
     /// Runs a blocking closure on this runtime's blocking pool; see
@@ -194,6 +217,11 @@ impl Runtime {
     /// Counters describing what the runtime has done so far.
     pub fn metrics(&self) -> RuntimeMetrics {
         self.handle.metrics()
+    }
+
+    /// A snapshot of every live task; see [`Handle::dump`].
+    pub fn dump(&self) -> Dump {
+        self.handle.dump()
     }
 
     /// Shuts down, waiting at most `timeout` for running blocking closures
@@ -246,6 +274,9 @@ impl Drop for Runtime {
             }
         }
         self.handle.inner.blocking.shutdown(self.shutdown_timeout);
+        if let Some(mut watcher) = self.watcher.take() {
+            watcher.stop();
+        }
         if let Some(payload) = hooks.panic {
             if !std::thread::panicking() {
                 std::panic::resume_unwind(payload);
@@ -369,24 +400,43 @@ impl Handle {
 
     /// Spawns a `Send` task; it starts running right away on the runtime's
     /// threads (or, for a current-thread runtime, at its next `block_on`).
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.spawn_at(future, Location::caller())
+    }
+
+    /// [`spawn`](Self::spawn) with the spawn site a dump shows given (for
+    /// callers whose own caller is behind a closure).
+    pub(crate) fn spawn_at<F>(
+        &self,
+        future: F,
+        at: &'static Location<'static>,
+    ) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
         // SAFETY: the future and its output are `'static`, so nothing they
         // borrow can be invalidated while the task lives.
-        unsafe { self.spawn_unchecked(future) }
+        unsafe { self.spawn_unchecked(future, at) }
     }
 
     /// Spawns a `Send` future that may borrow non-`'static` data (for
-    /// scopes).
+    /// scopes); `at` is the spawn site a dump shows.
     ///
     /// # Safety
     ///
     /// The task must be completed or shut down, and its output taken or
     /// dropped, before anything the future borrows is invalidated.
-    pub(crate) unsafe fn spawn_unchecked<F>(&self, future: F) -> JoinHandle<F::Output>
+    pub(crate) unsafe fn spawn_unchecked<F>(
+        &self,
+        future: F,
+        at: &'static Location<'static>,
+    ) -> JoinHandle<F::Output>
     where
         F: Future + Send,
         F::Output: Send,
@@ -394,8 +444,8 @@ impl Handle {
         // SAFETY: forwarded from the caller.
         unsafe {
             match &self.inner.scheduler {
-                SchedulerHandle::CurrentThread(ct) => ct.spawn_unchecked(future),
-                SchedulerHandle::MultiThread(mt) => mt.spawn_unchecked(future),
+                SchedulerHandle::CurrentThread(ct) => ct.spawn_unchecked(future, at),
+                SchedulerHandle::MultiThread(mt) => mt.spawn_unchecked(future, at),
             }
         }
     }
@@ -412,6 +462,46 @@ impl Handle {
     /// Counters describing what the runtime has done so far.
     pub fn metrics(&self) -> RuntimeMetrics {
         metrics::collect(self)
+    }
+
+    /// A snapshot of every live task of the runtime: its id, where it was
+    /// spawned, its state, how often it was polled and how long ago last.
+    ///
+    /// Works on both runtimes, from any thread, while the runtime runs (a
+    /// task may dump its own runtime). What it costs while taken:
+    ///
+    /// - **multi-thread**: each owned-task shard's lock in turn, held while
+    ///   its tasks' headers are read (a spawn or a completion on that shard
+    ///   waits that long: about 10 ns per task);
+    /// - **current-thread**: the tasks the driving thread owns can only be
+    ///   read on that thread, so a dump from elsewhere asks it and waits for
+    ///   its next scheduling round (up to 100 ms; if it is stuck in one
+    ///   poll, the dump says so in [`Dump::unlisted`] instead), or, when no
+    ///   thread drives the runtime, reads them itself. Local tasks are
+    ///   listed when the dump runs on, or is answered by, their own thread.
+    ///
+    /// No task is paused, and no allocation is made per task beyond the
+    /// dump's own vector.
+    ///
+    /// ```
+    /// let rt = minirt::Runtime::new()?;
+    /// let (tx, rx) = std::sync::mpsc::channel::<()>();
+    /// let stuck = rt.spawn(async move {
+    ///     minirt::time::sleep(std::time::Duration::from_secs(3600)).await;
+    ///     drop(tx);
+    /// });
+    /// let dump = rt.dump();
+    /// let task = dump.tasks().iter().find(|t| t.id() == stuck.id()).unwrap();
+    /// assert!(task.spawned_at().file().ends_with(".rs"));
+    /// println!("{dump}");
+    /// # drop(rx);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn dump(&self) -> Dump {
+        match &self.inner.scheduler {
+            SchedulerHandle::CurrentThread(ct) => ct.dump(),
+            SchedulerHandle::MultiThread(mt) => mt.dump(),
+        }
     }
 
     fn flavor(&self) -> &'static str {
@@ -434,13 +524,17 @@ pub(crate) const NO_RUNTIME: &str = "there is no minirt runtime on this thread: 
      inside `minirt::block_on(...)`, `Runtime::block_on`, or a task spawned on a runtime";
 
 /// Spawns a `!Send` task on the current-thread runtime driving this thread.
+#[track_caller]
 pub(crate) fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
     F::Output: 'static,
 {
+    let at = Location::caller();
     context::with_current(|handle| match handle.map(|h| &h.inner.scheduler) {
-        Some(SchedulerHandle::CurrentThread(ct)) if ct.is_core_thread() => ct.spawn_local(future),
+        Some(SchedulerHandle::CurrentThread(ct)) if ct.is_core_thread() => {
+            ct.spawn_local(future, at)
+        }
         _ => panic!(
             "minirt::spawn_local needs a current-thread runtime driven by this thread: call it \
              inside `minirt::block_on(...)` or a current-thread `Runtime::block_on`"

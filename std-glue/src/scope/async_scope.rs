@@ -86,6 +86,7 @@ impl<T: Send + 'static> Scope<T> {
     }
 
     /// See [`ScopeHandle::spawn`].
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> Option<usize>
     where
         F: Future<Output = T> + Send + 'static,
@@ -94,6 +95,7 @@ impl<T: Send + 'static> Scope<T> {
     }
 
     /// See [`ScopeHandle::spawn_with`].
+    #[track_caller]
     pub fn spawn_with<M, F>(&self, make: M) -> Option<usize>
     where
         M: FnOnce() -> F + Send + 'static,
@@ -147,10 +149,12 @@ impl<T: Send + 'static> Scope<T> {
     ///
     /// # Panics
     ///
-    /// Resumes the panic of the first child that panicked: in fail-fast
-    /// mode after its siblings were cancelled and dropped; in supervisor
-    /// mode after every child finished (use [`outcomes`](Self::outcomes) to
-    /// keep panics as values).
+    /// Resumes a child's panic: in fail-fast mode that of the child whose
+    /// panic stopped the scope, after its siblings were cancelled and
+    /// dropped; in supervisor mode, after every child finished, that of the
+    /// first child **in spawn order** that panicked (not necessarily the
+    /// first to panic; use [`outcomes`](Self::outcomes) to keep panics as
+    /// values).
     pub async fn join(self) -> Result<Vec<T>, Stopped<T>> {
         let state = self.handle.state.clone();
         let finished = poll_fn(|cx| coop::poll_budgeted(cx, |cx| state.poll_finish(cx))).await;
@@ -177,7 +181,10 @@ impl<V: Send + 'static, E: Send + 'static> Scope<Result<V, E>> {
     }
 
     /// Waits for every child; returns the `Ok` values in spawn order, the
-    /// first `Err`, or [`TryJoinError::Stopped`] on timeout or cancellation.
+    /// first `Err` (see [`TryJoinError::Failed`]), or
+    /// [`TryJoinError::Stopped`] on timeout or cancellation. Panics resume
+    /// as in [`join`](Self::join); in a supervisor, the first child in spawn
+    /// order that panicked or returned `Err` decides which.
     ///
     /// ```
     /// use minirt::scope::{Scope, TryJoinError};

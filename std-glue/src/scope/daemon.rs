@@ -66,12 +66,17 @@ impl<'env, T: Send + 'env> ScopeHandle<'env, T> {
     /// assert_eq!(beats.load(Ordering::SeqCst), 3); // at 1 s, 2 s and 3 s
     /// # Ok::<(), std::io::Error>(())
     /// ```
+    #[track_caller]
     pub fn spawn_daemon<F>(&self, future: F) -> bool
     where
         F: Future<Output = ()> + Send + 'env,
     {
         self.state
-            .spawn_side(Kind::Daemon, Box::pin(future))
+            .spawn_side(
+                Kind::Daemon,
+                Box::pin(future),
+                std::panic::Location::caller(),
+            )
             .is_some()
     }
 }
@@ -89,6 +94,7 @@ impl<T: Send + 'static> Scope<T> {
     ///     assert_eq!(scope.join().await.unwrap(), [7]); // the daemon was cancelled
     /// });
     /// ```
+    #[track_caller]
     pub fn spawn_daemon<F>(&self, future: F) -> bool
     where
         F: Future<Output = ()> + Send + 'static,

@@ -54,23 +54,30 @@ impl<'env, T: Send + 'env> ScopeHandle<'env, T> {
     /// Returns the child's index in spawn order, or `None` if the scope has
     /// already finished (the future is then dropped without being polled).
     /// Spawning into a cancelled scope records the child as cancelled.
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> Option<usize>
     where
         F: Future<Output = T> + Send + 'env,
     {
-        self.state.spawn(Body::Ready(Box::pin(future)))
+        self.state.spawn(
+            Body::Ready(Box::pin(future)),
+            std::panic::Location::caller(),
+        )
     }
 
     /// Spawns a child whose future is made by `make` only when the child
     /// starts: with [`max_concurrency`](super::Options::max_concurrency), a
     /// queued child costs its closure, not its future.
+    #[track_caller]
     pub fn spawn_with<M, F>(&self, make: M) -> Option<usize>
     where
         M: FnOnce() -> F + Send + 'env,
         F: Future<Output = T> + Send + 'env,
     {
-        self.state
-            .spawn(Body::Lazy(Box::new(move || Box::pin(make()))))
+        self.state.spawn(
+            Body::Lazy(Box::new(move || Box::pin(make()))),
+            std::panic::Location::caller(),
+        )
     }
 
     /// Cancels the scope: running children are aborted (dropped after their

@@ -116,8 +116,10 @@ impl<T> std::error::Error for Stopped<T> {}
 
 /// Why a `try` scope did not return every child's `Ok` value.
 pub enum TryJoinError<V, E> {
-    /// The first child to return `Err` (its siblings were cancelled, unless
-    /// the scope is a supervisor).
+    /// The `Err` of the child whose failure stopped a fail-fast scope (its
+    /// siblings were cancelled); in a supervisor (or a scope built without
+    /// `build_try`, where `Err` is no failure), the first `Err` in spawn
+    /// order (not necessarily the first one returned).
     Failed(E),
     /// The scope timed out or was cancelled first.
     Stopped(Stopped<Result<V, E>>),

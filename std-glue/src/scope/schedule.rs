@@ -128,6 +128,7 @@ impl<'env, T: Send + 'env> ScopeHandle<'env, T> {
     /// });
     /// # Ok::<(), std::io::Error>(())
     /// ```
+    #[track_caller]
     pub fn after<M, F>(&self, delay: Duration, call: M) -> ScheduledCall
     where
         M: FnOnce() -> F + Send + 'env,
@@ -156,6 +157,7 @@ impl<'env, T: Send + 'env> ScopeHandle<'env, T> {
     /// });
     /// # Ok::<(), std::io::Error>(())
     /// ```
+    #[track_caller]
     pub fn at<M, F>(&self, when: Instant, call: M) -> ScheduledCall
     where
         M: FnOnce() -> F + Send + 'env,
@@ -200,6 +202,7 @@ impl<'env, T: Send + 'env> ScopeHandle<'env, T> {
     /// });
     /// # Ok::<(), std::io::Error>(())
     /// ```
+    #[track_caller]
     pub fn at_system_time<M, F>(&self, when: SystemTime, call: M) -> ScheduledCall
     where
         M: FnOnce() -> F + Send + 'env,
@@ -266,6 +269,7 @@ impl<'env, T: Send + 'env> ScopeHandle<'env, T> {
         );
         let start = clock::now_on(&self.state.handle);
         let scope = self.clone();
+        let at = std::panic::Location::caller();
         let body = Box::pin(async move {
             let mut ticks = interval_at(start, period);
             ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
@@ -283,7 +287,7 @@ impl<'env, T: Send + 'env> ScopeHandle<'env, T> {
                     Overrun::Cancel => runs.cancel_all_and_wait().await,
                 }
                 let run = Box::pin(call());
-                match scope.state.spawn_side(Kind::Daemon, run) {
+                match scope.state.spawn_side(Kind::Daemon, run, at) {
                     Some(key) => runs.keys.push_back(key),
                     // The scope is stopping its daemons: this timer is next.
                     None => return,
@@ -293,10 +297,11 @@ impl<'env, T: Send + 'env> ScopeHandle<'env, T> {
         self.schedule(Kind::Daemon, body)
     }
 
+    #[track_caller]
     fn schedule(&self, kind: Kind, body: super::state::BoxFuture<'env, ()>) -> ScheduledCall {
         let timer = self
             .state
-            .spawn_side(kind, body)
+            .spawn_side(kind, body, std::panic::Location::caller())
             .map(|key| (self.state.node.clone(), key));
         ScheduledCall { timer }
     }
@@ -347,6 +352,7 @@ impl Drop for Runs {
 
 impl<T: Send + 'static> super::Scope<T> {
     /// See [`ScopeHandle::after`].
+    #[track_caller]
     pub fn after<M, F>(&self, delay: Duration, call: M) -> ScheduledCall
     where
         M: FnOnce() -> F + Send + 'static,
@@ -356,6 +362,7 @@ impl<T: Send + 'static> super::Scope<T> {
     }
 
     /// See [`ScopeHandle::at`].
+    #[track_caller]
     pub fn at<M, F>(&self, when: Instant, call: M) -> ScheduledCall
     where
         M: FnOnce() -> F + Send + 'static,
@@ -365,6 +372,7 @@ impl<T: Send + 'static> super::Scope<T> {
     }
 
     /// See [`ScopeHandle::at_system_time`].
+    #[track_caller]
     pub fn at_system_time<M, F>(&self, when: SystemTime, call: M) -> ScheduledCall
     where
         M: FnOnce() -> F + Send + 'static,

@@ -262,6 +262,7 @@ impl<'env, T: Send + 'env> State<'env, T> {
         self: &Arc<Self>,
         kind: Kind,
         body: BoxFuture<'env, ()>,
+        at: &'static std::panic::Location<'static>,
     ) -> Option<SideKey> {
         // Registering and taking the hold under the scope's lock, after
         // checking it is open, means the owner cannot finish in between.
@@ -289,7 +290,7 @@ impl<'env, T: Send + 'env> State<'env, T> {
         // not finish, nor does the sync-boundary scope's caller return,
         // while a hold is alive (see the module docs and `state.rs`). Its
         // output is `()`.
-        let join = unsafe { self.handle.spawn_unchecked(task) };
+        let join = unsafe { self.handle.spawn_unchecked(task, at) };
         self.node.side.attach(key, join.abort_handle());
         Some(key)
     }

@@ -15,6 +15,7 @@
 use std::collections::VecDeque;
 use std::future::Future;
 use std::mem;
+use std::panic::Location;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -69,11 +70,15 @@ struct Book<'env, T> {
     /// One slot per child, in spawn order.
     results: Vec<Slot<T>>,
     /// Children waiting for a concurrency slot.
-    pending: VecDeque<(usize, Body<'env, T>)>,
+    /// Queued children: spawn index, body, and spawn site (for dumps).
+    pending: VecDeque<(usize, Body<'env, T>, &'static Location<'static>)>,
     /// See the module docs.
     active: usize,
     /// Indices of finished children not yet taken by `next_completed`.
     completions: VecDeque<usize>,
+    /// Whether `next_completed` handed out a `Cancelled` outcome: the scope
+    /// was still cut short, though that child's slot is `Taken`.
+    cancelled_taken: bool,
     /// The child whose failure stopped a fail-fast scope.
     failure: Option<usize>,
     /// Set when the owner finished (or gave up): spawning is refused.
@@ -115,6 +120,7 @@ impl<'env, T: Send + 'env> State<'env, T> {
                 pending: VecDeque::new(),
                 active: 0,
                 completions: VecDeque::new(),
+                cancelled_taken: false,
                 failure: None,
                 closed: false,
             }),
@@ -131,7 +137,11 @@ impl<'env, T: Send + 'env> State<'env, T> {
 
     /// Adds a child; returns its spawn index, or `None` (dropping `body`)
     /// if the scope already finished.
-    pub(crate) fn spawn(self: &Arc<Self>, body: Body<'env, T>) -> Option<usize> {
+    pub(crate) fn spawn(
+        self: &Arc<Self>,
+        body: Body<'env, T>,
+        at: &'static Location<'static>,
+    ) -> Option<usize> {
         let mut book = self.lock();
         if book.closed {
             drop(book);
@@ -150,15 +160,15 @@ impl<'env, T: Send + 'env> State<'env, T> {
         if book.active < self.config.max_concurrency {
             book.active += 1;
             drop(book);
-            self.launch(index, body);
+            self.launch(index, body, at);
         } else {
-            book.pending.push_back((index, body));
+            book.pending.push_back((index, body, at));
         }
         Some(index)
     }
 
     /// Starts a counted child's task.
-    fn launch(self: &Arc<Self>, index: usize, body: Body<'env, T>) {
+    fn launch(self: &Arc<Self>, index: usize, body: Body<'env, T>, at: &'static Location<'static>) {
         let child = Child::new(self.clone(), index, body);
         // SAFETY: the child may borrow data living for `'env`; it is counted
         // in `active` until its future has been dropped, and the owner does
@@ -168,7 +178,7 @@ impl<'env, T: Send + 'env> State<'env, T> {
         // an `Arc<State>` whose drop touches no `'env` data: the results and
         // the queue are emptied when the owner finishes. (The task is the
         // child's only allocation besides its body: no extra box.)
-        let join = unsafe { self.handle.spawn_unchecked(child) };
+        let join = unsafe { self.handle.spawn_unchecked(child, at) };
         self.node.attach(index, join.abort_handle());
     }
 
@@ -209,8 +219,8 @@ impl<'env, T: Send + 'env> State<'env, T> {
                 let abandoned_and_empty = book.closed && book.active == 0;
                 let finished = book.active == 0 && book.pending.is_empty();
                 drop(book);
-                if let Some((i, body)) = next {
-                    self.launch(i, body);
+                if let Some((i, body, at)) = next {
+                    self.launch(i, body, at);
                 }
                 self.after_report(finished, abandoned_and_empty);
                 return;
@@ -241,7 +251,7 @@ impl<'env, T: Send + 'env> State<'env, T> {
                 }
             };
             match next {
-                Some((i, body)) => self.launch(i, body),
+                Some((i, body, at)) => self.launch(i, body, at),
                 None => break,
             }
         }
@@ -304,13 +314,15 @@ impl<'env, T: Send + 'env> State<'env, T> {
         book.closed = true;
         let results = mem::take(&mut book.results);
         let failure = book.failure;
+        let cancelled_taken = book.cancelled_taken;
         book.completions.clear();
         drop(book);
         self.stop_watchdog();
         self.release_parent();
-        let any_cancelled = results
-            .iter()
-            .any(|s| matches!(s, Slot::Done(Outcome::Cancelled)));
+        let any_cancelled = cancelled_taken
+            || results
+                .iter()
+                .any(|s| matches!(s, Slot::Done(Outcome::Cancelled)));
         let outcomes = results
             .into_iter()
             .map(|slot| match slot {
@@ -343,6 +355,7 @@ impl<'env, T: Send + 'env> State<'env, T> {
         }
         while let Some(index) = book.completions.pop_front() {
             if let Slot::Done(outcome) = mem::replace(&mut book.results[index], Slot::Taken) {
+                book.cancelled_taken |= outcome.is_cancelled();
                 return Poll::Ready(Some((index, outcome)));
             }
         }
@@ -414,9 +427,9 @@ impl<'env, T: Send + 'env> State<'env, T> {
 impl<'env, T> Book<'env, T> {
     /// Takes every queued child out (to be dropped by the caller, outside
     /// the lock) and records them as cancelled.
-    fn drain_pending(&mut self) -> Vec<(usize, Body<'env, T>)> {
+    fn drain_pending(&mut self) -> Vec<(usize, Body<'env, T>, &'static Location<'static>)> {
         let queued: Vec<_> = self.pending.drain(..).collect();
-        for (index, _) in &queued {
+        for (index, _, _) in &queued {
             self.results[*index] = Slot::Done(Outcome::Cancelled);
             self.completions.push_back(*index);
         }

@@ -12,4 +12,4 @@ pub use task_local::{AccessError, LocalKey, TaskLocalFuture};
 pub mod futures {
     pub use super::task_local::TaskLocalFuture;
 }
-pub use minirt_core::task::{AbortHandle, JoinError, JoinHandle, PanicPayload};
+pub use minirt_core::task::{AbortHandle, Id, JoinError, JoinHandle, PanicPayload};

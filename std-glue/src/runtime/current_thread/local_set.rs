@@ -84,6 +84,10 @@ impl Schedule for LocalScheduler {
         self.0.owned.remove(task)
     }
 
+    fn task_id(&self) -> u64 {
+        crate::runtime::trace::next_task_id()
+    }
+
     fn unwind<R>(&self, f: impl FnOnce() -> R) -> Result<R, PanicPayload> {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
     }
@@ -172,7 +176,11 @@ impl LocalSet {
     }
 
     /// Spawns a `!Send` future into this set and queues it.
-    pub(super) fn spawn<F>(self: &Arc<Self>, future: F) -> minirt_core::task::JoinHandle<F::Output>
+    pub(super) fn spawn<F>(
+        self: &Arc<Self>,
+        future: F,
+        at: &'static std::panic::Location<'static>,
+    ) -> minirt_core::task::JoinHandle<F::Output>
     where
         F: std::future::Future + 'static,
         F::Output: 'static,
@@ -184,7 +192,8 @@ impl LocalSet {
             let scratch = LocalOwnedTasks::new();
             scratch.close_and_drain();
             // SAFETY: the task is cancelled right here, on this thread.
-            return unsafe { scratch.bind_unchecked(future, LocalScheduler(self.clone())) }.1;
+            return unsafe { scratch.bind_unchecked_at(future, LocalScheduler(self.clone()), at) }
+                .1;
         }
         // SAFETY: the set's tasks are run only by the core holder on
         // `owner` (see `Shared::next_task`), cancelled only on `owner`
@@ -193,7 +202,7 @@ impl LocalSet {
         // word and `queue`.
         let (notified, handle) = unsafe {
             self.owned
-                .bind_unchecked(future, LocalScheduler(self.clone()))
+                .bind_unchecked_at(future, LocalScheduler(self.clone()), at)
         };
         if let Some(notified) = notified {
             self.queue.push(notified);
@@ -202,6 +211,16 @@ impl LocalSet {
     }
 
     /// The runtime shuts down: no more spawns.
+    /// What a dump shows of each task of the set; `None` unless called on
+    /// the set's own thread (nobody else may read its list).
+    pub(super) fn for_each_info(&self, f: impl FnMut(minirt_core::task::TaskInfo)) -> Option<()> {
+        if thread::current().id() != self.owner {
+            return None;
+        }
+        self.owned.for_each_info(f);
+        Some(())
+    }
+
     pub(super) fn close(&self) {
         self.closed.store(true, Release);
     }

@@ -21,11 +21,13 @@
 //! [`Driver`](crate::driver::Driver), which also runs its timers and moves a
 //! mock clock.
 
+mod dump;
 mod local_set;
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
+use std::panic::Location;
 use std::pin::pin;
 use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
@@ -38,8 +40,10 @@ use minirt_core::task::{
     JoinHandle, LocalOwnedTasks, Notified, NotifiedQueue, OwnedTasks, PanicPayload, Schedule, Task,
 };
 
+use super::trace::Tracer;
 use super::{PanicShutdown, Parts};
 use crate::driver::{BlockOnThread, Driver, Sleeper};
+use dump::DumpRequests;
 use local_set::{LocalScheduler, LocalSet};
 
 /// How many tasks run between two polls of the `block_on` future and two
@@ -84,6 +88,10 @@ pub(crate) struct Shared {
     /// The `unhandled_panic` policy; when it fires the core holder cancels
     /// every task and `block_on` panics.
     on_panic: Arc<PanicShutdown>,
+    /// Dumps' and the long-poll detector's state.
+    tracer: Arc<Tracer>,
+    /// Dumps asked of the core holder by other threads.
+    dumps: DumpRequests,
     /// Counters for `Runtime::metrics`.
     pub(crate) spawned: AtomicU64,
     pub(crate) polls: AtomicU64,
@@ -111,10 +119,10 @@ enum Runnable {
 }
 
 impl Runnable {
-    fn run(self) {
+    fn run(self, tracer: &Tracer) {
         match self {
-            Runnable::Task(task) => task.run(),
-            Runnable::Local(task) => task.run(),
+            Runnable::Task(task) => tracer.run(0, task),
+            Runnable::Local(task) => tracer.run(0, task),
         }
     }
 }
@@ -195,6 +203,10 @@ impl Schedule for Scheduler {
         self.0.schedule(task);
     }
 
+    fn task_id(&self) -> u64 {
+        crate::runtime::trace::next_task_id()
+    }
+
     fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
         // Tasks complete on the core holder; each list declines the keys of
         // the other.
@@ -222,6 +234,7 @@ impl Shared {
     pub(crate) fn new(parts: Parts, seed: Option<u64>) -> Arc<Shared> {
         let driver = parts.driver;
         let on_panic = parts.on_panic;
+        let tracer = parts.tracer;
         /// The next runtime's `id`; 2^64 runtimes outlast any process.
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         Arc::new(Shared {
@@ -246,6 +259,8 @@ impl Shared {
             driver,
             closed: AtomicBool::new(false),
             on_panic,
+            tracer,
+            dumps: DumpRequests::default(),
             spawned: AtomicU64::new(0),
             polls: AtomicU64::new(0),
             parks: AtomicU64::new(0),
@@ -307,7 +322,11 @@ impl Shared {
     /// # Safety
     ///
     /// As for `multi_thread::Shared::spawn_unchecked`.
-    pub(crate) unsafe fn spawn_unchecked<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
+    pub(crate) unsafe fn spawn_unchecked<F>(
+        self: &Arc<Self>,
+        future: F,
+        at: &'static Location<'static>,
+    ) -> JoinHandle<F::Output>
     where
         F: Future + Send,
         F::Output: Send,
@@ -318,14 +337,18 @@ impl Shared {
             let mut local = self.local.borrow_mut();
             // SAFETY: `F` and its output are `Send`, the lifetime obligation
             // is the caller's; the list is touched only by the core holder.
-            let (notified, handle) = unsafe { local.owned.bind_unchecked(future, scheduler) };
+            let (notified, handle) =
+                unsafe { local.owned.bind_unchecked_at(future, scheduler, at) };
             if let Some(notified) = notified {
                 local.queue.push_back(notified);
             }
             return handle;
         }
         // SAFETY: as above; the remote list is shared and locked.
-        let (notified, handle) = unsafe { self.remote_owned.bind_unchecked(future, scheduler, 0) };
+        let (notified, handle) = unsafe {
+            self.remote_owned
+                .bind_unchecked_at(future, scheduler, 0, at)
+        };
         if let Some(notified) = notified {
             self.remote.push(notified);
             self.driver.unpark();
@@ -339,7 +362,11 @@ impl Shared {
     ///
     /// If the calling thread does not hold the core.
     #[track_caller]
-    pub(crate) fn spawn_local<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
+    pub(crate) fn spawn_local<F>(
+        self: &Arc<Self>,
+        future: F,
+        at: &'static Location<'static>,
+    ) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,
@@ -351,7 +378,7 @@ impl Shared {
         );
         self.spawned.fetch_add(1, Relaxed);
         let set = self.own_set();
-        set.spawn(future)
+        set.spawn(future, at)
     }
 
     /// The core holder's local set, created on first use.
@@ -429,10 +456,13 @@ impl Shared {
         // list that is closed cancels what is bound into it.
         self.closed.store(true, Release);
         // Dropping needs the `Runtime` by value, so no `block_on` can be
-        // running on it; the core is free.
-        let Some(_core) = CoreGuard::take(self) else {
-            debug_assert!(false, "runtime dropped while its core was taken");
-            return;
+        // running on it; the core is free, or held for a moment by a dump
+        // reading the list (`DumpCore`).
+        let _core = loop {
+            match CoreGuard::take(self) {
+                Some(core) => break core,
+                None => std::thread::yield_now(),
+            }
         };
         self.cancel_all();
     }
@@ -526,6 +556,7 @@ impl<'a> CoreGuard<'a> {
         let waker = Waker::from(shared.main.clone());
         let mut cx = Context::from_waker(&waker);
         shared.main.woken.store(true, Relaxed);
+        shared.tracer.tick();
         loop {
             if panics == Panics::Unwind {
                 self.stop_if_a_task_panicked();
@@ -538,6 +569,9 @@ impl<'a> CoreGuard<'a> {
                 }
             }
             let ran = self.run_tasks();
+            if shared.dumps.wanted.load(Relaxed) {
+                shared.answer_dump();
+            }
             if ran == 0 && !shared.main.woken.load(Acquire) {
                 shared.parks.fetch_add(1, Relaxed);
                 let sleeper = Sleeper {
@@ -545,9 +579,11 @@ impl<'a> CoreGuard<'a> {
                     parker: None,
                 };
                 shared.driver.park(&sleeper, &|| self.has_work());
+                shared.tracer.tick();
             } else if ran == EVENT_INTERVAL {
                 // Busy: still look at timers and I/O (without sleeping).
                 shared.driver.maintain();
+                shared.tracer.tick();
             }
         }
     }
@@ -597,7 +633,7 @@ impl<'a> CoreGuard<'a> {
                 local.pop()
             });
             let Some(task) = next.flatten() else { break };
-            task.run();
+            task.run(&shared.tracer);
             ran += 1;
         }
         shared.polls.fetch_add(u64::from(ran), Relaxed);

@@ -46,6 +46,7 @@ mod worker;
 mod worker_loom;
 
 use std::future::Future;
+use std::panic::Location;
 use std::pin::pin;
 use std::sync::atomic::{AtomicU64, Ordering::*};
 use std::sync::Arc;
@@ -55,7 +56,9 @@ use minirt_core::coop;
 use minirt_core::task::{JoinHandle, Notified, OwnedTasks, PanicPayload, Schedule, Task};
 
 use super::builder::Builder;
+use super::trace::{DumpBuilder, Tracer};
 use super::Handle;
+use super::{Dump, TaskKind};
 use super::{PanicShutdown, Parts};
 use crate::driver::{BlockOnThread, Driver};
 // The counters stay std atomics: written by one thread, never used to
@@ -93,6 +96,8 @@ pub(crate) struct Shared {
     /// I/O, timers, the clock and the busy count: every idle worker and
     /// `block_on` thread waits through it.
     driver: Arc<Driver>,
+    /// Dumps' and the long-poll detector's state.
+    pub(crate) tracer: Arc<Tracer>,
 }
 
 /// Counters of one worker. Only that worker writes them (load + store, no
@@ -153,6 +158,10 @@ impl Schedule for Scheduler {
         self.0.owned.remove(task)
     }
 
+    fn task_id(&self) -> u64 {
+        crate::runtime::trace::next_task_id()
+    }
+
     fn unwind<R>(&self, f: impl FnOnce() -> R) -> Result<R, PanicPayload> {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
     }
@@ -197,6 +206,7 @@ impl Shared {
             remote_spawns: AtomicU64::new(0),
             remote_shard: AtomicU64::new(0),
             driver: parts.driver,
+            tracer: parts.tracer,
         });
         let handle = make_handle(shared.clone());
         let mut threads = Vec::with_capacity(n);
@@ -243,7 +253,11 @@ impl Shared {
     /// The task must be completed or shut down, and its output taken or
     /// dropped, before anything the future borrows is invalidated (see
     /// `minirt_core::task::spawn_unchecked`). Scopes guarantee this.
-    pub(crate) unsafe fn spawn_unchecked<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
+    pub(crate) unsafe fn spawn_unchecked<F>(
+        self: &Arc<Self>,
+        future: F,
+        at: &'static Location<'static>,
+    ) -> JoinHandle<F::Output>
     where
         F: Future + Send,
         F::Output: Send,
@@ -253,13 +267,22 @@ impl Shared {
         // the caller's.
         let (notified, handle) = unsafe {
             self.owned
-                .bind_unchecked(future, Scheduler(self.clone()), hint)
+                .bind_unchecked_at(future, Scheduler(self.clone()), hint, at)
         };
         // `None`: shutting down, the task was cancelled at once.
         if let Some(notified) = notified {
             self.schedule(notified, Reschedule::Woken);
         }
         handle
+    }
+
+    /// A snapshot of every live task: the owned-task shards are locked (one
+    /// at a time), so this works from any thread and sees every task.
+    pub(crate) fn dump(&self) -> Dump {
+        let mut dump = DumpBuilder::new(&self.tracer, "multi_thread");
+        self.owned
+            .for_each_info(|info| dump.push(info, TaskKind::Send));
+        dump.finish()
     }
 
     /// Which owned-task shard a new task goes to (counting the spawn).

@@ -159,6 +159,7 @@ impl WorkerContext {
             drop(core);
             // Once per interval: timers, I/O, and the injector first.
             self.shared.driver.maintain();
+            self.shared.tracer.tick();
             if let Some(task) = steal_one(|| self.shared.injector.steal()) {
                 return Some(task);
             }
@@ -220,7 +221,8 @@ impl WorkerContext {
     fn run_task(&self, task: Notified<Scheduler>) {
         self.stop_searching();
         let metrics = &self.shared.worker_metrics[self.index];
-        task.run();
+        let tracer = &self.shared.tracer;
+        tracer.run(self.index, task);
         let mut polls = 1;
         let mut lifo_polls = 0;
         loop {
@@ -235,7 +237,7 @@ impl WorkerContext {
             }
             drop(core);
             lifo_polls += 1;
-            next.run();
+            tracer.run(self.index, next);
             polls += 1;
         }
         bump(&metrics.polls, polls);
@@ -282,6 +284,7 @@ impl WorkerContext {
         self.shared
             .driver
             .park(&sleeper, &|| self.shared.has_stealable_work());
+        self.shared.tracer.tick();
         self.core.borrow_mut().in_driver = false;
         if idle.transition_worker_from_parked(self.index) {
             self.core.borrow_mut().is_searching = true;

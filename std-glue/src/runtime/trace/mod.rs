@@ -1,0 +1,160 @@
+//! Seeing inside a running runtime: task dumps ([`Dump`]) and the long-poll
+//! detector ([`LongPoll`]).
+//!
+//! # Why here, and what it costs
+//!
+//! A task that blocks its worker, or waits for a wake-up that never comes,
+//! is the most common way an async program goes wrong, and the hardest to
+//! see from outside. minirt owns every layer, so it keeps what a dump needs
+//! in the task header itself (`minirt_core::task::TaskInfo`: id, spawn
+//! site, poll count, last-poll time; 16 bytes, no allocation) and in one
+//! small [`Tracer`] per runtime:
+//!
+//! - a **coarse clock**: milliseconds since the runtime started, read from
+//!   the real clock by the run loops only where they already pay for a
+//!   system call or a maintenance pass (after parking, and every
+//!   `EVENT_INTERVAL` polls), and stamped on each task as it is polled with
+//!   one relaxed load and store. A dump's "since last poll" is therefore
+//!   exact to within one such interval;
+//! - **task ids** from a per-thread block of a process-wide counter, so
+//!   numbering tasks takes no shared atomic per spawn;
+//! - with [`Builder::on_long_poll`](crate::Builder::on_long_poll) only, a
+//!   **poll slot** per runtime thread (which task it is polling, and a
+//!   sequence number) and a watcher thread that samples the slots; without
+//!   it, a poll pays for one never-taken branch.
+//!
+//! One function, [`Tracer::run`], is where both runtimes poll a task, so
+//! the statistics and the slots are kept in one place.
+
+mod dump;
+mod long_poll;
+
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
+use std::time::Instant;
+
+use minirt_core::task::Notified;
+
+pub(crate) use dump::DumpBuilder;
+pub use dump::{Dump, TaskDump, TaskKind};
+pub use long_poll::LongPoll;
+pub(crate) use long_poll::{eprint_hook, LongPollConfig, Watch, Watcher};
+
+/// Per-runtime tracing state, shared by the run loops, dumps and the
+/// long-poll watcher.
+pub(crate) struct Tracer {
+    /// Where the coarse clock counts from.
+    started: Instant,
+    /// Milliseconds since `started`, plus one (0 means "never polled" in a
+    /// task's header); refreshed by [`tick`](Self::tick).
+    coarse_ms: AtomicU32,
+    /// The long-poll detector's slots, if one was configured.
+    pub(crate) watch: Option<Watch>,
+}
+
+impl Tracer {
+    /// A tracer for a runtime with `pollers` threads that poll tasks (its
+    /// workers, for a multi-thread runtime; else 1).
+    pub(crate) fn new(
+        long_poll: Option<&LongPollConfig>,
+        pollers: usize,
+        multi_thread: bool,
+    ) -> Tracer {
+        let tracer = Tracer {
+            started: Instant::now(),
+            coarse_ms: AtomicU32::new(1),
+            watch: long_poll.map(|config| Watch::new(config, pollers, multi_thread)),
+        };
+        tracer.tick();
+        tracer
+    }
+
+    /// Refreshes the coarse clock from the real one.
+    pub(crate) fn tick(&self) {
+        let ms = self.started.elapsed().as_millis();
+        self.coarse_ms
+            .store(u32::try_from(ms).unwrap_or(u32::MAX - 1) + 1, Relaxed);
+    }
+
+    /// The coarse clock's reading.
+    #[inline]
+    pub(crate) fn now(&self) -> u32 {
+        self.coarse_ms.load(Relaxed)
+    }
+
+    /// How long ago the coarse clock read `then`, in milliseconds; `None`
+    /// for 0 (never).
+    pub(crate) fn since(&self, then: u32) -> Option<std::time::Duration> {
+        if then == 0 {
+            return None;
+        }
+        let now = u32::try_from(self.started.elapsed().as_millis()).unwrap_or(u32::MAX - 1) + 1;
+        Some(std::time::Duration::from_millis(u64::from(
+            now.saturating_sub(then),
+        )))
+    }
+
+    /// Polls `task` on poller thread `slot`: the one place both runtimes
+    /// poll a task.
+    #[inline]
+    pub(crate) fn run<S: 'static>(&self, slot: usize, task: Notified<S>) {
+        task.record_poll(self.now());
+        match &self.watch {
+            None => task.run(),
+            Some(watch) => watch.run(slot, task),
+        }
+    }
+}
+
+/// How many ids a thread takes from the process-wide counter at a time.
+const ID_BLOCK: u64 = 1024;
+
+/// The next unused block of ids.
+static NEXT_ID_BLOCK: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// This thread's ids: the next one and the end of its block.
+    static IDS: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+}
+
+/// A task id unique in the process (what `Schedule::task_id` returns for
+/// minirt's runtimes). Ids are handed out in blocks, so they grow per
+/// thread, not globally.
+pub(crate) fn next_task_id() -> u64 {
+    IDS.try_with(|ids| {
+        let (mut next, mut end) = ids.get();
+        if next == end {
+            next = NEXT_ID_BLOCK.fetch_add(ID_BLOCK, Relaxed);
+            end = next + ID_BLOCK;
+        }
+        ids.set((next + 1, end));
+        next
+    })
+    // A spawn from a thread-local destructor: take one id on its own.
+    .unwrap_or_else(|_| NEXT_ID_BLOCK.fetch_add(1, Relaxed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_across_threads() {
+        let mut ids: Vec<u64> = (0..3000).map(|_| next_task_id()).collect();
+        let other = std::thread::spawn(|| (0..3000).map(|_| next_task_id()).collect::<Vec<_>>());
+        ids.extend(other.join().unwrap());
+        let n = ids.len();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), n);
+        assert!(ids[0] >= 1);
+    }
+
+    #[test]
+    fn the_coarse_clock_starts_at_one_and_since_zero_is_never() {
+        let tracer = Tracer::new(None, 1, false);
+        assert!(tracer.now() >= 1);
+        assert_eq!(tracer.since(0), None);
+        assert!(tracer.since(tracer.now()).is_some());
+    }
+}
