@@ -56,7 +56,7 @@ fn main() {
         // A blocking call inside async code: the detector reports it on
         // stderr while it runs.
         minirt::spawn(async {
-            std::thread::sleep(Duration::from_millis(300));
+            std::thread::sleep(Duration::from_millis(500));
         })
         .await
         .unwrap();
