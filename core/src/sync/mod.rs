@@ -58,6 +58,8 @@ mod wake_list;
 pub mod watch;
 
 pub use barrier::{Barrier, BarrierWait, BarrierWaitResult};
+#[cfg(all(any(test, fuzzing), not(loom)))]
+pub use mpsc::fuzz_mpsc;
 pub use mutex::{MappedMutexGuard, Mutex, MutexGuard, OwnedMutexGuard};
 pub use notify::{Notified, Notify};
 pub use once_cell::{OnceCell, SetError};

@@ -128,6 +128,8 @@
 //! ```
 
 mod error;
+#[cfg(all(any(test, fuzzing), not(loom)))]
+mod fuzz;
 #[cfg(all(test, not(loom)))]
 mod tests;
 mod unbounded;
@@ -142,6 +144,8 @@ use core::ptr;
 use core::task::{Context, Poll, Waker};
 
 pub use error::{SendError, TryRecvError, TrySendError};
+#[cfg(all(any(test, fuzzing), not(loom)))]
+pub use fuzz::fuzz_mpsc;
 pub use unbounded::{unbounded_channel, UnboundedReceiver, UnboundedSender, WeakUnboundedSender};
 
 use super::cache_line::CacheLine;

@@ -553,3 +553,23 @@ fn a_granted_sender_cancelled_after_close_is_skipped() {
     }
     assert_eq!(block_on(rx.recv()), None);
 }
+
+#[test]
+fn fuzz_model_with_pseudo_random_programs() {
+    let mut seed = 0x2545_F491_4F6C_DD1D_u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let programs = if cfg!(miri) { 20 } else { 5_000 };
+    for _ in 0..programs {
+        // The length gets a draw of its own. Read off the state the last
+        // program left, a length of 0 would leave that state as it is, and
+        // every later program would be empty too.
+        let len = (next() >> 32) as usize % 400;
+        let data: Vec<u8> = (0..len).map(|_| (next() >> 24) as u8).collect();
+        fuzz_mpsc(&data);
+    }
+}
