@@ -60,7 +60,7 @@ mod bridge;
 mod driver;
 mod entry;
 pub mod fs;
-#[cfg(fuzzing)]
+#[cfg(any(test, fuzzing))]
 pub mod fuzz;
 #[cfg(feature = "hyper")]
 pub mod hyper;

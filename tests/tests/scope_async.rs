@@ -483,3 +483,78 @@ fn children_run_in_parallel_on_a_multi_thread_runtime() {
         assert_eq!(out, [0, 1]);
     });
 }
+
+#[test]
+fn join_reports_the_stop_after_next_completed_took_the_cancelled_children() {
+    // Regression: once `next_completed` had handed out every `Cancelled`
+    // outcome, `join` returned `Ok` as if the scope had not been cut short.
+    bounded(Duration::from_secs(60), || {
+        let rt = Builder::current_thread().mock_clock().build().unwrap();
+        rt.block_on(async {
+            let mut scope = Options::new().timeout(Duration::from_millis(10)).build();
+            scope.spawn(std::future::pending());
+            scope.spawn(async { 7u32 });
+            let mut seen = Vec::new();
+            while let Some((i, outcome)) = scope.next_completed().await {
+                seen.push((i, outcome.is_cancelled()));
+            }
+            assert_eq!(seen, [(1, false), (0, true)]);
+            let stopped = scope.join().await.unwrap_err();
+            assert_eq!(stopped.reason, StopReason::TimedOut);
+            assert!(stopped.results.is_empty(), "taken outcomes are left out");
+
+            // The same for `outcomes()` and for a plain `cancel()`.
+            let mut scope = Scope::<u32>::new();
+            scope.spawn(std::future::pending());
+            scope.cancel();
+            let (i, outcome) = scope.next_completed().await.unwrap();
+            assert!(i == 0 && outcome.is_cancelled());
+            let report = scope.outcomes().await;
+            assert_eq!(report.stopped, Some(StopReason::Cancelled));
+            assert!(report.outcomes.is_empty());
+        });
+    });
+}
+
+#[test]
+fn supervisor_join_resumes_the_first_panic_in_spawn_order() {
+    // As documented on `join` and `TryJoinError::Failed`: beyond the failure
+    // that stops a fail-fast scope, "first" is in spawn order.
+    bounded(Duration::from_secs(60), || {
+        for rt in runtimes() {
+            let payload = catch_unwind(AssertUnwindSafe(|| {
+                rt.block_on(async {
+                    let scope = Scope::<()>::supervisor();
+                    let (tx, rx) = oneshot::channel::<()>();
+                    // Child 0 panics only after child 1 did.
+                    scope.spawn(async move {
+                        let _ = rx.await;
+                        std::panic::panic_any(0u32);
+                    });
+                    scope.spawn(async move {
+                        let _tx = tx; // dropped by the panic: wakes child 0
+                        std::panic::panic_any(1u32);
+                    });
+                    scope.join().await.unwrap();
+                })
+            }))
+            .expect_err("a supervisor's join resumes a child's panic");
+            assert_eq!(*payload.downcast::<u32>().unwrap(), 0);
+
+            let failed = rt.block_on(async {
+                let scope = Options::new().supervisor().build_try::<(), u32>();
+                let (tx, rx) = oneshot::channel::<()>();
+                scope.spawn(async move {
+                    let _ = rx.await;
+                    Err(0)
+                });
+                scope.spawn(async move {
+                    drop(tx);
+                    Err(1)
+                });
+                scope.try_join().await
+            });
+            assert!(matches!(failed, Err(TryJoinError::Failed(0))), "{failed:?}");
+        }
+    });
+}

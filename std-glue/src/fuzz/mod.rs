@@ -23,6 +23,10 @@ use std::task::{Context, Poll, Waker};
 
 use crate::{AbortHandle, Builder, JoinError, JoinHandle};
 
+mod scope;
+
+pub use scope::fuzz_scope;
+
 /// Most tasks a program may spawn (keeps one `run` step a single pass).
 const MAX_TASKS: usize = 16;
 
