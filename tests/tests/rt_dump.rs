@@ -4,10 +4,12 @@
 //! while the runtime runs; scope children and local tasks; what a dump says
 //! when it cannot list something.
 
+#![allow(clippy::async_yields_async)] // a test returns a JoinHandle out of block_on on purpose
+
 use std::sync::mpsc;
 use std::time::Duration;
 
-use minirt::runtime::{Dump, TaskKind, TaskState};
+use minirt::runtime::{Dump, TaskKind, TaskState, WaitsOn};
 use minirt::sync::oneshot;
 use minirt::task::Id;
 use minirt::{Handle, JoinHandle};
@@ -20,6 +22,21 @@ fn find(dump: &Dump, id: Id) -> &minirt::runtime::TaskDump {
         .iter()
         .find(|t| t.id() == id)
         .unwrap_or_else(|| panic!("task {id} is not in the dump:\n{dump}"))
+}
+
+/// Dumps (yielding in between) until `done` holds for one, or gives up
+/// after many rounds and returns the last (the caller's asserts then show
+/// it).
+async fn settle(done: impl Fn(&Dump) -> bool) -> Dump {
+    let mut dump = Handle::current().dump();
+    for _ in 0..100_000 {
+        if done(&dump) {
+            break;
+        }
+        minirt::yield_now().await;
+        dump = Handle::current().dump();
+    }
+    dump
 }
 
 #[test]
@@ -46,11 +63,17 @@ fn a_dump_lists_each_waiting_task_with_its_spawn_site_state_and_polls() {
                         minirt::yield_now().await;
                     }
                 }
-                // Let each task reach its `rx.await` (one poll each).
-                for _ in 0..10 {
-                    minirt::yield_now().await;
-                }
-                let from_block_on = Handle::current().dump();
+                // Until each task has returned from its first poll, parked
+                // at `rx.await` (on a multi-thread runtime, on a worker).
+                let ids: Vec<Id> = handles.iter().map(|h| h.id()).collect();
+                let from_block_on = settle(|d| {
+                    ids.iter().all(|&id| {
+                        d.tasks()
+                            .iter()
+                            .any(|t| t.id() == id && t.state() == TaskState::Idle)
+                    })
+                })
+                .await;
                 // From a blocking-pool thread, awaited (blocking the driving
                 // thread instead would leave nobody to answer).
                 let handle = Handle::current();
@@ -83,7 +106,6 @@ fn a_dump_lists_each_waiting_task_with_its_spawn_site_state_and_polls() {
                 for (i, tx) in releases.into_iter().enumerate() {
                     tx.send(10 * i as u32).unwrap();
                 }
-                let ids: Vec<Id> = handles.iter().map(|h| h.id()).collect();
                 for (i, h) in handles.into_iter().enumerate() {
                     assert_eq!(h.await.unwrap(), 11 * i as u32);
                 }
@@ -296,4 +318,118 @@ fn ids_are_unique_and_join_and_abort_handles_agree() {
     for h in handles {
         rt.block_on(h).unwrap();
     }
+}
+
+#[test]
+fn a_dump_says_which_timer_or_socket_a_task_waits_on() {
+    bounded(LIMIT, || {
+        each_runtime_and_clock(|case| {
+            let label = &case.label;
+            case.rt.block_on(async {
+                let sleeper = minirt::spawn(minirt::time::sleep(Duration::from_secs(3600)));
+                let listener = minirt::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let addr = listener.local_addr().unwrap();
+                let client = minirt::net::TcpStream::connect(addr).await.unwrap();
+                let (server, _) = listener.accept().await.unwrap();
+                let reader = minirt::spawn(async move {
+                    use minirt::io::AsyncReadExt;
+                    let mut server = server;
+                    let mut buf = [0u8; 1];
+                    server.read(&mut buf).await
+                });
+                // Until both have been polled (on a multi-thread runtime a
+                // worker picks them up in its own time).
+                let dump = settle(|d| {
+                    [sleeper.id(), reader.id()]
+                        .iter()
+                        .all(|&id| d.tasks().iter().any(|t| t.id() == id && !t.waits_on().is_empty()))
+                })
+                .await;
+                let timer = find(&dump, sleeper.id()).waits_on();
+                assert!(
+                    matches!(timer, [WaitsOn::Timer { due_in }]
+                        if *due_in <= Duration::from_secs(3601) && *due_in > Duration::from_secs(3000)),
+                    "{label}: {dump}"
+                );
+                let io = find(&dump, reader.id()).waits_on();
+                assert!(
+                    matches!(io, [WaitsOn::Io { direction: "read", .. }]),
+                    "{label}: {dump}"
+                );
+                let text = dump.to_string();
+                assert!(text.contains("waits on timer due in"), "{text}");
+                assert!(text.contains("(read)"), "{text}");
+                sleeper.abort();
+                drop(client); // the reader sees end of stream
+                assert_eq!(reader.await.unwrap().unwrap(), 0);
+            });
+        });
+    });
+}
+
+#[test]
+fn a_dump_shows_scopes_as_a_tree_with_their_children_and_the_task_awaiting_each() {
+    bounded(LIMIT, || {
+        each_runtime_and_clock(|case| {
+            let label = &case.label;
+            case.rt.block_on(async {
+                let (tx, rx) = oneshot::channel::<()>();
+                let outer_line = line!() + 2;
+                let owner = minirt::spawn(async move {
+                    let outer = minirt::scope::Scope::<()>::new();
+                    outer.spawn(async move {
+                        let inner = minirt::scope::Scope::<()>::new();
+                        inner.spawn(async move {
+                            rx.await.unwrap();
+                        });
+                        inner.join().await.unwrap();
+                    });
+                    outer.join().await.unwrap();
+                });
+                // Until both scopes exist, each with its child running and its
+                // owner waiting (on a multi-thread runtime the three tasks
+                // get there on other workers, in any order).
+                let dump = settle(|d| {
+                    d.scopes().len() == 2
+                        && d.scopes()
+                            .iter()
+                            .all(|s| s.owner().is_some() && s.children().len() == 1)
+                })
+                .await;
+                assert_eq!(dump.scopes().len(), 2, "{label}: {dump}");
+                let outer = dump
+                    .scopes()
+                    .iter()
+                    .position(|s| s.created_at().line() == outer_line)
+                    .unwrap_or_else(|| panic!("{label}: no outer scope: {dump}"));
+                let inner = 1 - outer;
+                let (o, i) = (&dump.scopes()[outer], &dump.scopes()[inner]);
+                assert_eq!(o.parent(), None, "{label}: {dump}");
+                assert_eq!(i.parent(), Some(outer), "{label}: {dump}");
+                assert_eq!(o.owner(), Some(owner.id()), "{label}: {dump}");
+                assert_eq!(o.children().len(), 1, "{label}: {dump}");
+                assert_eq!(i.children().len(), 1, "{label}: {dump}");
+                // The outer scope's child is the task awaiting the inner one.
+                assert_eq!(i.owner(), Some(o.children()[0]), "{label}: {dump}");
+                let waits = find(&dump, owner.id()).waits_on();
+                assert!(
+                    matches!(waits, [WaitsOn::ScopeJoin { scope, .. }] if *scope == outer),
+                    "{label}: {dump}"
+                );
+                let text = dump.to_string();
+                assert!(text.contains("scopes:"), "{text}");
+                assert!(
+                    text.contains(&format!("awaited by task {}", owner.id())),
+                    "{text}"
+                );
+                assert!(
+                    text.contains("\n    scope "),
+                    "the inner scope is indented: {text}"
+                );
+                tx.send(()).unwrap();
+                owner.await.unwrap();
+                assert!(Handle::current().dump().scopes().is_empty());
+            });
+        });
+    });
 }

@@ -242,6 +242,13 @@ impl<S: 'static> Notified<S> {
     }
 }
 
+/// The id of the task `waker` wakes, if it is the waker of a task (of any
+/// minirt executor); `None` for any other waker. Task dumps use it to find
+/// which task waits in a timer or on a socket.
+pub fn id_of_waker(waker: &core::task::Waker) -> Option<Id> {
+    waker::task_id(waker)
+}
+
 /// Creates a task for a `Send + 'static` future.
 ///
 /// Returns the executor's owned [`Task`] (to keep in its list of live tasks,

@@ -12,6 +12,17 @@ use super::state::TransitionToNotified;
 
 static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, drop_waker);
 
+/// The id of the minirt task `waker` wakes, if it is a task waker (what a
+/// task dump uses to say which task waits in a timer or a socket).
+pub(crate) fn task_id(waker: &Waker) -> Option<super::Id> {
+    if !core::ptr::eq(waker.vtable(), &VTABLE) {
+        return None;
+    }
+    // SAFETY: a waker with our vtable points at a task header and holds a
+    // reference to it, so the header is alive while `waker` is.
+    Some(super::trace::id_of(unsafe { header(waker.data()) }))
+}
+
 /// A waker for the task at `header` that does **not** own a reference; the
 /// caller must not drop it (wrap it in `ManuallyDrop`).
 ///

@@ -218,6 +218,17 @@ impl Handle {
         }
     }
 
+    /// Calls `f` with each registration's key, a direction (`"read"` or
+    /// `"write"`) and the waker waiting for readiness in that direction,
+    /// under the reactor's locks: `f` must not wake or drop anything, nor
+    /// register or deregister. What a task dump reads.
+    pub fn for_each_waiter(&self, mut f: impl FnMut(usize, &'static str, &std::task::Waker)) {
+        let entries = self.inner.lock_entries();
+        for (key, io) in entries.slab.iter() {
+            io.for_each_waiter(|direction, waker| f(key, direction, waker));
+        }
+    }
+
     /// Number of live registrations (sockets, listeners, ...) on this reactor.
     pub fn registrations(&self) -> usize {
         self.inner.lock_entries().slab.len()

@@ -78,6 +78,17 @@ impl ScheduledIo {
         }
     }
 
+    /// Calls `f` with each direction's waiting waker, under the slot lock.
+    pub(crate) fn for_each_waiter(&self, mut f: impl FnMut(&'static str, &Waker)) {
+        let waiters = self.lock_waiters();
+        if let Some(w) = &waiters.reader {
+            f("read", w);
+        }
+        if let Some(w) = &waiters.writer {
+            f("write", w);
+        }
+    }
+
     /// Slab key of this entry.
     pub(crate) fn key(&self) -> usize {
         self.key

@@ -28,7 +28,7 @@ pub use builder::{Builder, WORKER_THREADS_ENV};
 pub use lifecycle_hooks::HookError;
 pub use metrics::RuntimeMetrics;
 pub use minirt_core::task::TaskState;
-pub use trace::{Dump, LongPoll, TaskDump, TaskKind};
+pub use trace::{Dump, LongPoll, ScopeDump, TaskDump, TaskKind, WaitsOn};
 pub(crate) use unhandled_panic::PanicShutdown;
 pub use unhandled_panic::UnhandledPanic;
 
@@ -87,6 +87,8 @@ pub(crate) struct HandleInner {
     /// I/O, timers, the clock and the busy count; sockets register with its
     /// reactor.
     pub(crate) driver: Arc<Driver>,
+    /// Dumps' state (the scope registry, among others).
+    pub(crate) tracer: Arc<trace::Tracer>,
 }
 
 /// What a scheduler needs from the runtime being built.
@@ -117,13 +119,6 @@ impl Runtime {
     pub(crate) fn from_builder(builder: Builder) -> io::Result<Runtime> {
         let blocking = Arc::new(Pool::new(builder.blocking_config()));
         let driver = Driver::new(&builder.clock)?;
-        let make_handle = |scheduler| Handle {
-            inner: Arc::new(HandleInner {
-                scheduler,
-                blocking: blocking.clone(),
-                driver: driver.clone(),
-            }),
-        };
         let (pollers, multi) = match builder.kind {
             Kind::CurrentThread => (1, false),
             Kind::MultiThread => (builder.worker_threads.expect("validated by Builder"), true),
@@ -134,10 +129,18 @@ impl Runtime {
             multi,
         ));
         let watcher = trace::Watcher::start(&tracer, &builder.thread_name)?;
+        let make_handle = |scheduler| Handle {
+            inner: Arc::new(HandleInner {
+                scheduler,
+                blocking: blocking.clone(),
+                driver: driver.clone(),
+                tracer: tracer.clone(),
+            }),
+        };
         let parts = Parts {
             driver: driver.clone(),
             on_panic: Arc::new(PanicShutdown::new(builder.unhandled_panic)),
-            tracer,
+            tracer: tracer.clone(),
         };
         match builder.kind {
             Kind::CurrentThread => {

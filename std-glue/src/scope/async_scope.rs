@@ -68,6 +68,7 @@ impl<T: Send + 'static> Scope<T> {
         Options::new().supervisor().build()
     }
 
+    #[track_caller]
     pub(crate) fn with_options(options: &Options, fail_on: Option<fn(&T) -> bool>) -> Scope<T> {
         let handle = match &options.handle {
             Some(h) => h.clone(),

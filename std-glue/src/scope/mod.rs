@@ -118,6 +118,7 @@ mod sync_scope;
 
 pub use async_scope::Scope;
 pub use handle::ScopeHandle;
+pub(crate) use node::CancelNode;
 pub use options::Options;
 pub use outcome::{Outcome, Report, StopReason, Stopped, TryJoinError};
 pub use schedule::{Overrun, ScheduledCall};

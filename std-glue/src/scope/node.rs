@@ -183,6 +183,27 @@ impl CancelNode {
         drop(previous);
     }
 
+    /// What a task dump shows of this scope (see `runtime::trace::scopes`).
+    pub(crate) fn view(&self) -> crate::runtime::trace::NodeView {
+        let inner = self.lock();
+        crate::runtime::trace::NodeView {
+            owner: inner
+                .waker
+                .as_ref()
+                .and_then(minirt_core::task::id_of_waker),
+            children: inner
+                .aborts
+                .iter()
+                .filter_map(|c| match c {
+                    ChildEntry::Running(abort) => Some(abort.id()),
+                    _ => None,
+                })
+                .collect(),
+            cancelled: inner.reason.is_some(),
+            parent: self.parent.as_ref().map(|p| Arc::as_ptr(p) as usize),
+        }
+    }
+
     /// Wakes the owner, if it is waiting.
     pub(crate) fn wake_owner(&self) {
         let waker = self.lock().waker.take();

@@ -27,6 +27,7 @@ use super::child::Child;
 use super::clock::{self, Instant};
 use super::node::{self, CancelNode, Hold};
 use super::outcome::{Finished, Outcome, StopReason};
+use crate::runtime::trace::{ScopeListing, ScopeRegistry};
 use crate::runtime::Handle;
 
 /// A child's future, boxed so children of different types share a scope.
@@ -51,6 +52,8 @@ pub(crate) struct Config<T> {
 }
 
 pub(crate) struct State<'env, T> {
+    /// Keeps the scope in its runtime's list for dumps until dropped.
+    _listed: ScopeListing,
     pub(crate) node: Arc<CancelNode>,
     pub(crate) handle: Handle,
     config: Config<T>,
@@ -93,8 +96,11 @@ enum Slot<T> {
 
 impl<'env, T: Send + 'env> State<'env, T> {
     /// A scope on `handle`, nested in the scope whose child is running on
-    /// this thread (if any).
+    /// this thread (if any); listed for dumps with its caller as the place
+    /// it was created.
+    #[track_caller]
     pub(crate) fn new(handle: Handle, config: Config<T>) -> Arc<Self> {
+        let created_at = Location::caller();
         assert!(
             config.max_concurrency > 0,
             "scope max_concurrency must be at least 1"
@@ -111,7 +117,9 @@ impl<'env, T: Send + 'env> State<'env, T> {
                 })
                 .abort_handle()
         });
+        let listed = ScopeRegistry::list(&handle.inner.tracer, Arc::downgrade(&node), created_at);
         Arc::new(State {
+            _listed: listed,
             node,
             handle,
             config,

@@ -72,6 +72,16 @@ impl TimeDriver {
         self.wheel.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Calls `f` with the time left until each pending timer is due (on
+    /// this driver's clock, virtual for a mock one) and its waker, under
+    /// the wheel's lock: `f` must not wake or drop anything.
+    pub(crate) fn for_each_timer(&self, mut f: impl FnMut(Duration, &Waker)) {
+        let now = self.clock.now_tick();
+        self.lock().for_each(|deadline, waker| {
+            f(Duration::from_millis(deadline.saturating_sub(now)), waker);
+        });
+    }
+
     /// Registers (or, if `key` is still live, updates) a timer for `tick`
     /// that wakes `waker`. Returns the key to keep.
     pub(crate) fn register(&self, key: Option<TimerKey>, tick: u64, waker: &Waker) -> TimerKey {

@@ -213,7 +213,10 @@ fn fuzz_model_with_pseudo_random_programs() {
         bytes += data.len();
         fuzz_semaphore(&data);
     }
-    assert!(bytes > programs * 50, "the programs are not empty: {bytes} bytes");
+    assert!(
+        bytes > programs * 50,
+        "the programs are not empty: {bytes} bytes"
+    );
 }
 
 #[test]

@@ -167,6 +167,14 @@ impl<T> TimerWheel<T> {
         self.now
     }
 
+    /// Calls `f` with the deadline and the value of every pending timer, in
+    /// no particular order (what a task dump reads).
+    pub fn for_each(&self, mut f: impl FnMut(u64, &T)) {
+        for (_, entry) in self.entries.iter() {
+            f(entry.deadline, &entry.value);
+        }
+    }
+
     /// Number of timers that have neither fired nor been cancelled.
     pub fn len(&self) -> usize {
         self.entries.len()

@@ -99,7 +99,7 @@ impl Shared {
                  it in one poll? `Builder::on_long_poll` names it)"
             )),
         }
-        dump.finish()
+        dump.finish(&self.driver)
     }
 
     /// Called by the core holder between rounds when a dump is waiting.

@@ -282,7 +282,7 @@ impl Shared {
         let mut dump = DumpBuilder::new(&self.tracer, "multi_thread");
         self.owned
             .for_each_info(|info| dump.push(info, TaskKind::Send));
-        dump.finish()
+        dump.finish(&self.driver)
     }
 
     /// Which owned-task shard a new task goes to (counting the spawn).

@@ -5,9 +5,12 @@ use std::fmt;
 use std::panic::Location;
 use std::time::Duration;
 
-use minirt_core::task::{Id, TaskInfo, TaskState};
+use std::collections::HashMap;
 
-use super::Tracer;
+use minirt_core::task::{id_of_waker, Id, TaskInfo, TaskState};
+
+use super::{ScopeDump, Tracer};
+use crate::driver::Driver;
 
 /// Whether a task may run on any thread of its runtime or only on the one
 /// that spawned it.
@@ -17,6 +20,52 @@ pub enum TaskKind {
     Send,
     /// Spawned with `spawn_local`: stays on its thread.
     Local,
+}
+
+/// Something a task waits on, where minirt knows it: the timers and the
+/// I/O registrations that hold the task's waker when the dump is taken.
+/// (A task waiting on a channel, a lock or another task shows no entry:
+/// those keep their wakers in the primitive, which a dump cannot reach.)
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WaitsOn {
+    /// A timer (`sleep`, `timeout`, `interval`, a scope deadline) due in
+    /// `due_in` on the runtime's clock (virtual time for a mock clock).
+    Timer {
+        /// Time left until it fires.
+        due_in: Duration,
+    },
+    /// The end of a scope (awaiting its `join`, `outcomes` or
+    /// `next_completed`): the scope at index `scope` of
+    /// [`Dump::scopes`].
+    ScopeJoin {
+        /// Index into [`Dump::scopes`].
+        scope: usize,
+        /// Where that scope was created.
+        created_at: &'static Location<'static>,
+    },
+    /// Readiness of a socket (or another I/O source) in one direction.
+    Io {
+        /// The source's key in the reactor (the low bits of its token).
+        registration: usize,
+        /// `"read"` or `"write"`.
+        direction: &'static str,
+    },
+}
+
+impl fmt::Display for WaitsOn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WaitsOn::Timer { due_in } => write!(f, "timer due in {} ms", due_in.as_millis()),
+            WaitsOn::ScopeJoin { scope, created_at } => {
+                write!(f, "scope {scope} (created at {created_at})")
+            }
+            WaitsOn::Io {
+                registration,
+                direction,
+            } => write!(f, "I/O #{registration} ({direction})"),
+        }
+    }
 }
 
 /// One live task in a [`Dump`].
@@ -29,6 +78,7 @@ pub struct TaskDump {
     polls: u32,
     since_last_poll: Option<Duration>,
     kind: TaskKind,
+    waits_on: Vec<WaitsOn>,
 }
 
 impl TaskDump {
@@ -73,6 +123,12 @@ impl TaskDump {
     pub fn kind(&self) -> TaskKind {
         self.kind
     }
+
+    /// The timers and I/O sources holding its waker (see [`WaitsOn`]);
+    /// empty for a task that waits on something else, or on nothing.
+    pub fn waits_on(&self) -> &[WaitsOn] {
+        &self.waits_on
+    }
 }
 
 /// A snapshot of every live task of a runtime: [`Handle::dump`](crate::Handle::dump).
@@ -100,6 +156,7 @@ impl TaskDump {
 pub struct Dump {
     flavor: &'static str,
     tasks: Vec<TaskDump>,
+    scopes: Vec<ScopeDump>,
     unlisted: Vec<String>,
 }
 
@@ -107,6 +164,13 @@ impl Dump {
     /// Every task the dump saw, in no particular order.
     pub fn tasks(&self) -> &[TaskDump] {
         &self.tasks
+    }
+
+    /// Every live scope: where it was created, its running children, the
+    /// task waiting on it and the scope it is nested in (`Display` prints
+    /// them as a tree).
+    pub fn scopes(&self) -> &[ScopeDump] {
+        &self.scopes
     }
 
     /// What the dump could not list, and why (for example the local tasks
@@ -142,14 +206,55 @@ impl fmt::Display for Dump {
                 TaskKind::Send => "",
                 TaskKind::Local => " (local)",
             };
-            writeln!(
+            write!(
                 f,
                 "  task {:<6} {:<22} polls {:<8} {:<22} spawned at {}{}",
                 t.id, state, t.polls, last, t.spawned_at, kind
             )?;
+            for (i, w) in t.waits_on.iter().enumerate() {
+                write!(f, "{}{w}", if i == 0 { ", waits on " } else { ", " })?;
+            }
+            writeln!(f)?;
+        }
+        if !self.scopes.is_empty() {
+            writeln!(f, "scopes:")?;
+            let roots = (0..self.scopes.len()).filter(|&i| self.scopes[i].parent.is_none());
+            for root in roots {
+                self.fmt_scope(f, root, 1)?;
+            }
         }
         for note in &self.unlisted {
             writeln!(f, "  not listed: {note}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Dump {
+    /// Prints scope `i` and, indented below it, the scopes nested in it.
+    fn fmt_scope(&self, f: &mut fmt::Formatter<'_>, i: usize, depth: usize) -> fmt::Result {
+        let scope = &self.scopes[i];
+        let pad = "  ".repeat(depth);
+        write!(f, "{pad}scope {i} created at {}", scope.created_at)?;
+        if scope.cancelled {
+            write!(f, " (cancelled)")?;
+        }
+        match scope.owner {
+            Some(owner) => write!(f, ", awaited by task {owner}")?,
+            None => write!(f, ", not awaited right now")?,
+        }
+        let children: Vec<String> = scope.children.iter().map(|c| format!("task {c}")).collect();
+        if children.is_empty() {
+            writeln!(f, ", no running children")?;
+        } else {
+            writeln!(f, ", running: {}", children.join(", "))?;
+        }
+        // Depth-bounded: a scope cannot be its own ancestor, but a dump is
+        // no place to loop on a surprise.
+        if depth < 64 {
+            for child in (0..self.scopes.len()).filter(|&c| self.scopes[c].parent == Some(i)) {
+                self.fmt_scope(f, child, depth + 1)?;
+            }
         }
         Ok(())
     }
@@ -168,6 +273,7 @@ impl<'a> DumpBuilder<'a> {
             dump: Dump {
                 flavor,
                 tasks: Vec::new(),
+                scopes: Vec::new(),
                 unlisted: Vec::new(),
             },
         }
@@ -183,6 +289,7 @@ impl<'a> DumpBuilder<'a> {
             polls: info.polls,
             since_last_poll: self.tracer.since(info.last_poll),
             kind,
+            waits_on: Vec::new(),
         });
     }
 
@@ -191,7 +298,50 @@ impl<'a> DumpBuilder<'a> {
         self.dump.unlisted.push(why);
     }
 
-    pub(crate) fn finish(self) -> Dump {
+    /// Adds what each task waits on in `driver`'s timers and reactor.
+    pub(crate) fn finish(mut self, driver: &Driver) -> Dump {
+        let index: HashMap<Id, usize> = self
+            .dump
+            .tasks
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.id, i))
+            .collect();
+        let mut found: Vec<(usize, WaitsOn)> = Vec::new();
+        driver.time.for_each_timer(|due_in, waker| {
+            if let Some(&i) = id_of_waker(waker).and_then(|id| index.get(&id)) {
+                found.push((i, WaitsOn::Timer { due_in }));
+            }
+        });
+        driver
+            .io_handle()
+            .for_each_waiter(|registration, direction, waker| {
+                if let Some(&i) = id_of_waker(waker).and_then(|id| index.get(&id)) {
+                    found.push((
+                        i,
+                        WaitsOn::Io {
+                            registration,
+                            direction,
+                        },
+                    ));
+                }
+            });
+        let scopes = self.tracer.scopes.snapshot();
+        for (s, scope) in scopes.iter().enumerate() {
+            if let Some(&i) = scope.owner.and_then(|id| index.get(&id)) {
+                found.push((
+                    i,
+                    WaitsOn::ScopeJoin {
+                        scope: s,
+                        created_at: scope.created_at,
+                    },
+                ));
+            }
+        }
+        for (i, w) in found {
+            self.dump.tasks[i].waits_on.push(w);
+        }
+        self.dump.scopes = scopes;
         self.dump
     }
 }

@@ -28,6 +28,7 @@
 
 mod dump;
 mod long_poll;
+mod scopes;
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
@@ -36,9 +37,11 @@ use std::time::Instant;
 use minirt_core::task::Notified;
 
 pub(crate) use dump::DumpBuilder;
-pub use dump::{Dump, TaskDump, TaskKind};
+pub use dump::{Dump, TaskDump, TaskKind, WaitsOn};
 pub use long_poll::LongPoll;
 pub(crate) use long_poll::{eprint_hook, LongPollConfig, Watch, Watcher};
+pub use scopes::ScopeDump;
+pub(crate) use scopes::{NodeView, ScopeListing, ScopeRegistry};
 
 /// Per-runtime tracing state, shared by the run loops, dumps and the
 /// long-poll watcher.
@@ -50,6 +53,8 @@ pub(crate) struct Tracer {
     coarse_ms: AtomicU32,
     /// The long-poll detector's slots, if one was configured.
     pub(crate) watch: Option<Watch>,
+    /// The runtime's live scopes.
+    pub(crate) scopes: ScopeRegistry,
 }
 
 impl Tracer {
@@ -64,6 +69,7 @@ impl Tracer {
             started: Instant::now(),
             coarse_ms: AtomicU32::new(1),
             watch: long_poll.map(|config| Watch::new(config, pollers, multi_thread)),
+            scopes: ScopeRegistry::default(),
         };
         tracer.tick();
         tracer
