@@ -199,7 +199,7 @@ impl fmt::Display for Dump {
                 t.state.to_string()
             };
             let last = match t.since_last_poll {
-                Some(d) => format!("last poll {d:.0?} ago"),
+                Some(d) => format!("last poll {} ms ago", d.as_millis()),
                 None => "never polled".to_owned(),
             };
             let kind = match t.kind {
