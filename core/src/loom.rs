@@ -11,8 +11,6 @@
 mod imp {
     #[allow(unused_imports)]
     pub(crate) mod atomic {
-        #[cfg(target_has_atomic = "64")]
-        pub(crate) use core::sync::atomic::AtomicU64;
         #[allow(unused_imports)]
         pub(crate) use core::sync::atomic::{
             fence, AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering,
@@ -71,7 +69,7 @@ mod imp {
     pub(crate) mod atomic {
         #[allow(unused_imports)]
         pub(crate) use loom::sync::atomic::{
-            fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+            fence, AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering,
         };
     }
 

@@ -55,6 +55,7 @@ impl<F: Future, S: Schedule> Cell<F, S> {
     /// Allocates a task; the returned pointer carries the three initial
     /// references (see `State::new`). `spawned_at` is what task dumps show
     /// as the spawn site.
+    #[inline]
     pub(crate) fn allocate(
         future: F,
         scheduler: S,

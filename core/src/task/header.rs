@@ -7,8 +7,8 @@ use core::task::Waker;
 
 use super::state::State;
 use super::trace::IdPolls;
-use crate::loom::atomic::AtomicU32;
 use crate::loom::UnsafeCell;
+use core::sync::atomic::AtomicU32;
 
 /// The first field of every task allocation; a `NonNull<Header>` is what
 /// wakers, handles and queues hold.

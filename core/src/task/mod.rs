@@ -312,6 +312,7 @@ where
 /// # Safety
 ///
 /// As for [`spawn_unchecked`].
+#[inline]
 pub unsafe fn spawn_unchecked_at<F, S>(
     future: F,
     scheduler: S,

@@ -237,6 +237,7 @@ impl<S: Schedule> OwnedTasks<S> {
     /// # Safety
     ///
     /// As for [`spawn_unchecked`](super::spawn_unchecked).
+    #[inline]
     pub unsafe fn bind_unchecked_at<F>(
         &self,
         future: F,
@@ -400,6 +401,7 @@ impl<S: Schedule> LocalOwnedTasks<S> {
     /// # Safety
     ///
     /// As for [`bind_unchecked`](Self::bind_unchecked).
+    #[inline]
     pub unsafe fn bind_unchecked_at<F>(
         &self,
         future: F,

@@ -24,19 +24,23 @@ use core::panic::Location;
 
 use super::header::Header;
 use super::state::Snapshot;
-use crate::loom::atomic::{AtomicU32, Ordering::Relaxed};
+// Plain atomics even under loom: these are statistics that never order
+// anything, and loom versions would only multiply the models' interleavings
+// (every poll would add branch points).
+use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
 /// Bits of `id_polls` that hold the poll count.
 const POLL_BITS: u32 = 24;
 const POLL_MASK: u64 = (1 << POLL_BITS) - 1;
 /// Largest id that fits.
-pub(crate) const MAX_ID: u64 = (1 << (64 - POLL_BITS)) - 1;
+#[cfg(target_has_atomic = "64")]
+const MAX_ID: u64 = (1 << (64 - POLL_BITS)) - 1;
 
 /// The id and poll count word. 64-bit targets keep it in one atomic; others
 /// (the `no_std` thumbv7m build) in two 32-bit halves, the id's high bits
 /// then being 0.
 #[cfg(target_has_atomic = "64")]
-pub(crate) struct IdPolls(crate::loom::atomic::AtomicU64);
+pub(crate) struct IdPolls(core::sync::atomic::AtomicU64);
 
 #[cfg(not(target_has_atomic = "64"))]
 pub(crate) struct IdPolls {
@@ -46,8 +50,9 @@ pub(crate) struct IdPolls {
 
 #[cfg(target_has_atomic = "64")]
 impl IdPolls {
+    #[inline]
     pub(crate) fn new(id: u64) -> IdPolls {
-        IdPolls(crate::loom::atomic::AtomicU64::new(
+        IdPolls(core::sync::atomic::AtomicU64::new(
             (id & MAX_ID) << POLL_BITS,
         ))
     }
@@ -55,6 +60,7 @@ impl IdPolls {
         let word = self.0.load(Relaxed);
         (word >> POLL_BITS, (word & POLL_MASK) as u32)
     }
+    #[inline]
     fn count_poll(&self) {
         let word = self.0.load(Relaxed);
         if word & POLL_MASK != POLL_MASK {
@@ -65,6 +71,7 @@ impl IdPolls {
 
 #[cfg(not(target_has_atomic = "64"))]
 impl IdPolls {
+    #[inline]
     pub(crate) fn new(id: u64) -> IdPolls {
         IdPolls {
             id: id as u32,
@@ -74,6 +81,7 @@ impl IdPolls {
     fn load(&self) -> (u64, u32) {
         (u64::from(self.id), self.polls.load(Relaxed))
     }
+    #[inline]
     fn count_poll(&self) {
         let polls = self.polls.load(Relaxed);
         if u64::from(polls) != POLL_MASK {
@@ -83,6 +91,7 @@ impl IdPolls {
 }
 
 /// Records one poll about to happen at `now` (the runtime's coarse clock).
+#[inline]
 pub(crate) fn record_poll(header: &Header, now: u32) {
     header.id_polls.count_poll();
     header.last_poll.store(now, Relaxed);

@@ -414,6 +414,7 @@ impl Handle {
 
     /// [`spawn`](Self::spawn) with the spawn site a dump shows given (for
     /// callers whose own caller is behind a closure).
+    #[inline]
     pub(crate) fn spawn_at<F>(
         &self,
         future: F,
@@ -435,6 +436,7 @@ impl Handle {
     ///
     /// The task must be completed or shut down, and its output taken or
     /// dropped, before anything the future borrows is invalidated.
+    #[inline]
     pub(crate) unsafe fn spawn_unchecked<F>(
         &self,
         future: F,

@@ -126,6 +126,7 @@ thread_local! {
 /// A task id unique in the process (what `Schedule::task_id` returns for
 /// minirt's runtimes). Ids are handed out in blocks, so they grow per
 /// thread, not globally.
+#[inline]
 pub(crate) fn next_task_id() -> u64 {
     IDS.try_with(|ids| {
         let (mut next, mut end) = ids.get();
