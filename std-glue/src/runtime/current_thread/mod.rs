@@ -556,7 +556,10 @@ impl<'a> CoreGuard<'a> {
         let waker = Waker::from(shared.main.clone());
         let mut cx = Context::from_waker(&waker);
         shared.main.woken.store(true, Relaxed);
-        shared.tracer.tick();
+        // The coarse clock is read before the first task this call polls
+        // (not on entry: a `block_on` of a ready future polls no task, and
+        // must not pay for a clock read).
+        let mut ticked = false;
         loop {
             if panics == Panics::Unwind {
                 self.stop_if_a_task_panicked();
@@ -568,7 +571,7 @@ impl<'a> CoreGuard<'a> {
                     return out;
                 }
             }
-            let ran = self.run_tasks();
+            let ran = self.run_tasks(&mut ticked);
             if shared.dumps.wanted.load(Relaxed) {
                 shared.answer_dump();
             }
@@ -617,8 +620,9 @@ impl<'a> CoreGuard<'a> {
                 .unwrap_or(false)
     }
 
-    /// Runs up to `EVENT_INTERVAL` tasks; returns how many ran.
-    fn run_tasks(&self) -> u32 {
+    /// Runs up to `EVENT_INTERVAL` tasks; returns how many ran. Refreshes
+    /// the coarse clock before the first task unless `ticked`.
+    fn run_tasks(&self, ticked: &mut bool) -> u32 {
         let shared = self.shared;
         let mut ran = 0;
         while ran < EVENT_INTERVAL {
@@ -633,6 +637,10 @@ impl<'a> CoreGuard<'a> {
                 local.pop()
             });
             let Some(task) = next.flatten() else { break };
+            if !*ticked {
+                shared.tracer.tick();
+                *ticked = true;
+            }
             task.run(&shared.tracer);
             ran += 1;
         }
