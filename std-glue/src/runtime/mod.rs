@@ -392,6 +392,7 @@ impl Handle {
     /// `block_on` for [`Runtime::block_on`] and [`Handle::block_on`]; `what`
     /// names the caller in the panic message.
     #[track_caller]
+    #[inline]
     fn block_on_as<F: Future>(&self, what: &str, future: F) -> F::Output {
         let _entered = context::enter_runtime(what);
         let _current = context::set_current(self.clone());
