@@ -263,6 +263,8 @@ impl Dump {
 /// Collects a dump from the lists of one runtime.
 pub(crate) struct DumpBuilder<'a> {
     tracer: &'a Tracer,
+    /// The clock reading the dump measures "since last poll" from.
+    now: u32,
     dump: Dump,
 }
 
@@ -270,6 +272,7 @@ impl<'a> DumpBuilder<'a> {
     pub(crate) fn new(tracer: &'a Tracer, flavor: &'static str) -> DumpBuilder<'a> {
         DumpBuilder {
             tracer,
+            now: tracer.real_now(),
             dump: Dump {
                 flavor,
                 tasks: Vec::new(),
@@ -287,7 +290,7 @@ impl<'a> DumpBuilder<'a> {
             state: info.state,
             cancelled: info.cancelled,
             polls: info.polls,
-            since_last_poll: self.tracer.since(info.last_poll),
+            since_last_poll: Tracer::since(self.now, info.last_poll),
             kind,
             waits_on: Vec::new(),
         });

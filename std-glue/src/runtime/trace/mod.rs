@@ -88,13 +88,18 @@ impl Tracer {
         self.coarse_ms.load(Relaxed)
     }
 
-    /// How long ago the coarse clock read `then`, in milliseconds; `None`
-    /// for 0 (never).
-    pub(crate) fn since(&self, then: u32) -> Option<std::time::Duration> {
+    /// The real clock on the coarse clock's scale (what `tick` would
+    /// store now).
+    pub(crate) fn real_now(&self) -> u32 {
+        u32::try_from(self.started.elapsed().as_millis()).unwrap_or(u32::MAX - 1) + 1
+    }
+
+    /// How long before `now` (a [`real_now`](Self::real_now) reading) the
+    /// coarse clock read `then`; `None` for 0 (never).
+    pub(crate) fn since(now: u32, then: u32) -> Option<std::time::Duration> {
         if then == 0 {
             return None;
         }
-        let now = u32::try_from(self.started.elapsed().as_millis()).unwrap_or(u32::MAX - 1) + 1;
         Some(std::time::Duration::from_millis(u64::from(
             now.saturating_sub(then),
         )))
@@ -161,7 +166,7 @@ mod tests {
     fn the_coarse_clock_starts_at_one_and_since_zero_is_never() {
         let tracer = Tracer::new(None, 1, false);
         assert!(tracer.now() >= 1);
-        assert_eq!(tracer.since(0), None);
-        assert!(tracer.since(tracer.now()).is_some());
+        assert_eq!(Tracer::since(tracer.real_now(), 0), None);
+        assert!(Tracer::since(tracer.real_now(), tracer.now()).is_some());
     }
 }
