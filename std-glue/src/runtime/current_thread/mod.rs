@@ -582,11 +582,11 @@ impl<'a> CoreGuard<'a> {
                     parker: None,
                 };
                 shared.driver.park(&sleeper, &|| self.has_work());
-                shared.tracer.tick();
+                shared.tracer.tick(0);
             } else if ran == EVENT_INTERVAL {
                 // Busy: still look at timers and I/O (without sleeping).
                 shared.driver.maintain();
-                shared.tracer.tick();
+                shared.tracer.tick(0);
             }
         }
     }
@@ -638,7 +638,7 @@ impl<'a> CoreGuard<'a> {
             });
             let Some(task) = next.flatten() else { break };
             if !*ticked {
-                shared.tracer.tick();
+                shared.tracer.tick(0);
                 *ticked = true;
             }
             task.run(&shared.tracer);

@@ -159,7 +159,7 @@ impl WorkerContext {
             drop(core);
             // Once per interval: timers, I/O, and the injector first.
             self.shared.driver.maintain();
-            self.shared.tracer.tick();
+            self.shared.tracer.tick(self.index);
             if let Some(task) = steal_one(|| self.shared.injector.steal()) {
                 return Some(task);
             }
@@ -284,7 +284,7 @@ impl WorkerContext {
         self.shared
             .driver
             .park(&sleeper, &|| self.shared.has_stealable_work());
-        self.shared.tracer.tick();
+        self.shared.tracer.tick(self.index);
         self.core.borrow_mut().in_driver = false;
         if idle.transition_worker_from_parked(self.index) {
             self.core.borrow_mut().is_searching = true;
