@@ -143,12 +143,14 @@ impl Driver {
     }
 
     /// A busy thread's periodic look: fire due timers, and poll I/O without
-    /// sleeping unless another thread sleeps in the poller already.
-    pub(crate) fn maintain(&self) {
-        self.time.process();
+    /// sleeping unless another thread sleeps in the poller already. Returns
+    /// the clock's tick it read.
+    pub(crate) fn maintain(&self) -> u64 {
+        let (_, now) = self.time.process_at_now();
         if let Ok(mut io) = self.io.try_lock() {
             io.park(Some(Duration::ZERO));
         }
+        now
     }
 
     /// The one wait of a scheduler thread that found no work.
@@ -156,19 +158,21 @@ impl Driver {
     /// The caller holds a busy unit (it is awake); it gives it back while it
     /// is idle and holds one again when this returns. Returns after timers
     /// fired, an I/O event, an unpark, or virtual time moved: the caller
-    /// then looks for work again (a spurious return is harmless).
-    pub(crate) fn park(&self, sleeper: &Sleeper<'_>, has_work: &dyn Fn() -> bool) {
-        if self.time.process() > 0 {
-            return;
+    /// then looks for work again (a spurious return is harmless). Returns
+    /// the clock's tick as of the return (read anyway to fire timers).
+    pub(crate) fn park(&self, sleeper: &Sleeper<'_>, has_work: &dyn Fn() -> bool) -> u64 {
+        let (fired, now) = self.time.process_at_now();
+        if fired > 0 {
+            return now;
         }
         self.busy.release(false);
         match self.try_auto_advance(Some(sleeper), has_work) {
-            Advance::Jumped => return,
+            Advance::Jumped => return self.time.clock.now_tick(),
             Advance::Woke => {}
             Advance::NotNow => self.sleep(sleeper, self.time.park_timeout()),
         }
         self.busy.acquire();
-        self.time.process();
+        self.time.process_at_now().1
     }
 
     /// Sleeps in the poller if it is free, else on the sleeper's parker.

@@ -137,7 +137,18 @@ impl TimeDriver {
     /// Fires every timer due at the clock's current tick; returns how many.
     /// Wakers are woken outside the lock, one at a time.
     pub(crate) fn process(&self) -> usize {
+        self.process_at_now().0
+    }
+
+    /// [`process`](Self::process), also returning the tick it read (what
+    /// the run loops stamp polls with, for task dumps, without a second
+    /// clock read).
+    pub(crate) fn process_at_now(&self) -> (usize, u64) {
         let now = self.clock.now_tick();
+        (self.process_at(now), now)
+    }
+
+    fn process_at(&self, now: u64) -> usize {
         if self.next.load(Acquire) > now {
             return 0;
         }

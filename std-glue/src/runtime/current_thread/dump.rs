@@ -74,7 +74,7 @@ impl Drop for DumpCore<'_> {
 impl Shared {
     /// A snapshot of every task this thread can see (see the module docs).
     pub(crate) fn dump(self: &Arc<Self>) -> Dump {
-        let mut dump = DumpBuilder::new(&self.tracer, "current_thread");
+        let mut dump = DumpBuilder::new(&self.tracer, &self.driver, "current_thread");
         self.remote_owned
             .for_each_info(|info| dump.push(info, TaskKind::Send));
         let answer = if self.is_core_thread() {

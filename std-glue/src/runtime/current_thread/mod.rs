@@ -581,12 +581,12 @@ impl<'a> CoreGuard<'a> {
                     id: 0,
                     parker: None,
                 };
-                shared.driver.park(&sleeper, &|| self.has_work());
-                shared.tracer.tick(0);
+                let now = shared.driver.park(&sleeper, &|| self.has_work());
+                shared.tracer.set_clock(0, now);
             } else if ran == EVENT_INTERVAL {
                 // Busy: still look at timers and I/O (without sleeping).
-                shared.driver.maintain();
-                shared.tracer.tick(0);
+                let now = shared.driver.maintain();
+                shared.tracer.set_clock(0, now);
             }
         }
     }
@@ -638,7 +638,9 @@ impl<'a> CoreGuard<'a> {
             });
             let Some(task) = next.flatten() else { break };
             if !*ticked {
-                shared.tracer.tick(0);
+                shared
+                    .tracer
+                    .set_clock(0, shared.driver.time.clock.now_tick());
                 *ticked = true;
             }
             task.run(&shared.tracer);

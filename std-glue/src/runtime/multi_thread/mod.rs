@@ -279,7 +279,7 @@ impl Shared {
     /// A snapshot of every live task: the owned-task shards are locked (one
     /// at a time), so this works from any thread and sees every task.
     pub(crate) fn dump(&self) -> Dump {
-        let mut dump = DumpBuilder::new(&self.tracer, "multi_thread");
+        let mut dump = DumpBuilder::new(&self.tracer, &self.driver, "multi_thread");
         self.owned
             .for_each_info(|info| dump.push(info, TaskKind::Send));
         dump.finish(&self.driver)

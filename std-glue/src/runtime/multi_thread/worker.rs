@@ -158,8 +158,8 @@ impl WorkerContext {
         if core.tick % INJECTOR_INTERVAL == 0 {
             drop(core);
             // Once per interval: timers, I/O, and the injector first.
-            self.shared.driver.maintain();
-            self.shared.tracer.tick(self.index);
+            let now = self.shared.driver.maintain();
+            self.shared.tracer.set_clock(self.index, now);
             if let Some(task) = steal_one(|| self.shared.injector.steal()) {
                 return Some(task);
             }
@@ -281,10 +281,11 @@ impl WorkerContext {
             parker: Some(&self.parker),
         };
         self.core.borrow_mut().in_driver = true;
-        self.shared
+        let now = self
+            .shared
             .driver
             .park(&sleeper, &|| self.shared.has_stealable_work());
-        self.shared.tracer.tick(self.index);
+        self.shared.tracer.set_clock(self.index, now);
         self.core.borrow_mut().in_driver = false;
         if idle.transition_worker_from_parked(self.index) {
             self.core.borrow_mut().is_searching = true;

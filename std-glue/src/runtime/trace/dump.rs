@@ -112,9 +112,10 @@ impl TaskDump {
         self.polls
     }
 
-    /// How long ago its last poll began (`None`: never polled). Read from
-    /// the runtime's coarse clock, so up to one scheduling interval (a park,
-    /// or 61 polls) late; real time even with a mock clock.
+    /// How long ago its last poll began (`None`: never polled), on the
+    /// runtime's clock: virtual time for a mock clock, as timers are. Read
+    /// from a coarse clock the run loops refresh when they park and every
+    /// 61 polls, so it may count from up to one such interval early.
     pub fn since_last_poll(&self) -> Option<Duration> {
         self.since_last_poll
     }
@@ -269,10 +270,14 @@ pub(crate) struct DumpBuilder<'a> {
 }
 
 impl<'a> DumpBuilder<'a> {
-    pub(crate) fn new(tracer: &'a Tracer, flavor: &'static str) -> DumpBuilder<'a> {
+    pub(crate) fn new(
+        tracer: &'a Tracer,
+        driver: &Driver,
+        flavor: &'static str,
+    ) -> DumpBuilder<'a> {
         DumpBuilder {
             tracer,
-            now: tracer.real_now(),
+            now: Tracer::scale(driver.time.clock.now_tick()),
             dump: Dump {
                 flavor,
                 tasks: Vec::new(),

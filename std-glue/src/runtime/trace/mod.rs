@@ -10,9 +10,9 @@
 //! site, poll count, last-poll time; 16 bytes, no allocation) and in one
 //! small [`Tracer`] per runtime:
 //!
-//! - a **coarse clock**: milliseconds since the runtime started, read from
-//!   the real clock by the run loops only where they already pay for a
-//!   system call or a maintenance pass (after parking, and every
+//! - a **coarse clock** per polling thread: the runtime's clock in
+//!   milliseconds (virtual for a mock clock), taken from the readings the
+//!   run loops make anyway to fire timers (after parking, and every
 //!   `EVENT_INTERVAL` polls), and stamped on each task as it is polled with
 //!   one relaxed load and store. A dump's "since last poll" is therefore
 //!   exact to within one such interval;
@@ -32,7 +32,6 @@ mod scopes;
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
-use std::time::Instant;
 
 use minirt_core::task::Notified;
 
@@ -46,14 +45,14 @@ pub(crate) use scopes::{NodeView, ScopeListing, ScopeRegistry};
 /// Per-runtime tracing state, shared by the run loops, dumps and the
 /// long-poll watcher.
 pub(crate) struct Tracer {
-    /// Where the coarse clock counts from.
-    started: Instant,
     /// The coarse clock, one per polling thread (a worker, or the
-    /// current-thread core holder) on a cache line of its own: milliseconds
-    /// since `started`, plus one (0 means "never polled" in a task's
-    /// header), refreshed by [`tick`](Self::tick). One shared clock had
-    /// every worker's refresh invalidate the line every other worker reads
-    /// at each poll (`chained_spawn_mt` and `ping_pong_mt` 8-20% slower).
+    /// current-thread core holder) on a cache line of its own: the
+    /// runtime's clock in milliseconds (its timer tick, virtual for a mock
+    /// clock), plus one (0 means "never polled" in a task's header), set
+    /// with [`set_clock`](Self::set_clock) from readings the run loops make
+    /// anyway. One clock for all had every worker's refresh invalidate the
+    /// line every other worker reads at each poll, and reading the clock
+    /// again after each park cost `ping_pong_mt` about 15%.
     clocks: Box<[SlotClock]>,
     /// The long-poll detector's slots, if one was configured.
     pub(crate) watch: Option<Watch>,
@@ -69,24 +68,28 @@ impl Tracer {
         pollers: usize,
         multi_thread: bool,
     ) -> Tracer {
-        let tracer = Tracer {
-            started: Instant::now(),
+        Tracer {
             clocks: (0..pollers.max(1))
                 .map(|_| SlotClock(AtomicU32::new(1)))
                 .collect(),
             watch: long_poll.map(|config| Watch::new(config, pollers, multi_thread)),
             scopes: ScopeRegistry::default(),
-        };
-        for slot in 0..tracer.clocks.len() {
-            tracer.tick(slot);
         }
-        tracer
     }
 
-    /// Refreshes poller `slot`'s coarse clock from the real one.
-    pub(crate) fn tick(&self, slot: usize) {
+    /// The coarse clock's value for clock tick `tick` (ms of the runtime's
+    /// clock): `tick + 1`, stopping short of `u32::MAX` (after 49 days).
+    pub(crate) fn scale(tick: u64) -> u32 {
+        u32::try_from(tick)
+            .unwrap_or(u32::MAX - 1)
+            .min(u32::MAX - 1)
+            + 1
+    }
+
+    /// Sets poller `slot`'s coarse clock to clock tick `tick`.
+    pub(crate) fn set_clock(&self, slot: usize, tick: u64) {
         if let Some(clock) = self.clocks.get(slot) {
-            clock.0.store(self.real_now(), Relaxed);
+            clock.0.store(Self::scale(tick), Relaxed);
         }
     }
 
@@ -99,13 +102,7 @@ impl Tracer {
         }
     }
 
-    /// The real clock on the coarse clock's scale (what `tick` would
-    /// store now).
-    pub(crate) fn real_now(&self) -> u32 {
-        u32::try_from(self.started.elapsed().as_millis()).unwrap_or(u32::MAX - 1) + 1
-    }
-
-    /// How long before `now` (a [`real_now`](Self::real_now) reading) the
+    /// How long before `now` (a [`scale`](Self::scale)d clock reading) the
     /// coarse clock read `then`; `None` for 0 (never).
     pub(crate) fn since(now: u32, then: u32) -> Option<std::time::Duration> {
         if then == 0 {
@@ -180,9 +177,15 @@ mod tests {
 
     #[test]
     fn the_coarse_clock_starts_at_one_and_since_zero_is_never() {
-        let tracer = Tracer::new(None, 1, false);
-        assert!(tracer.now(0) >= 1);
-        assert_eq!(Tracer::since(tracer.real_now(), 0), None);
-        assert!(Tracer::since(tracer.real_now(), tracer.now(0)).is_some());
+        let tracer = Tracer::new(None, 2, true);
+        assert_eq!((tracer.now(0), tracer.now(1), tracer.now(2)), (1, 1, 0));
+        tracer.set_clock(1, 41);
+        assert_eq!((tracer.now(0), tracer.now(1)), (1, 42));
+        assert_eq!(Tracer::since(Tracer::scale(50), 0), None);
+        assert_eq!(
+            Tracer::since(Tracer::scale(50), tracer.now(1)),
+            Some(std::time::Duration::from_millis(9))
+        );
+        assert_eq!(Tracer::scale(u64::MAX), u32::MAX);
     }
 }
