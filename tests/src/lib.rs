@@ -11,6 +11,28 @@ use std::time::Duration;
 use minirt::time::Clock;
 use minirt::{Builder, Runtime};
 
+/// The binary of example `name`, built beside this test binary by
+/// `cargo build --workspace --examples` (as `.ci/run` does before the
+/// tests); `None`, after printing why, when it was not built, so a plain
+/// `cargo test` still passes.
+pub fn built_example(name: &str) -> Option<std::path::PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let binary = exe
+        .parent()?
+        .parent()?
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    if binary.is_file() {
+        Some(binary)
+    } else {
+        eprintln!(
+            "SKIPPED: {} not found; run `cargo build --workspace --examples` first",
+            binary.display()
+        );
+        None
+    }
+}
+
 /// Both runtime kinds: current-thread, and multi-thread with 2 workers.
 ///
 /// Under Miri too: there the multi-thread runtime's run queues are a

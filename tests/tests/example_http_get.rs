@@ -5,7 +5,6 @@
 //! `cargo build --workspace --examples`. When missing, the test says so and
 //! passes without checking anything.
 
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
@@ -14,20 +13,9 @@ use minirt_tests::bounded;
 #[test]
 fn http_get_prints_both_responses() {
     bounded(Duration::from_secs(60), || {
-        let exe = std::env::current_exe().unwrap();
-        let binary: PathBuf = exe
-            .parent()
-            .and_then(|p| p.parent())
-            .unwrap()
-            .join("examples")
-            .join(format!("http_get{}", std::env::consts::EXE_SUFFIX));
-        if !binary.is_file() {
-            eprintln!(
-                "SKIPPED: {} not found; run `cargo build --workspace --examples` first",
-                binary.display()
-            );
+        let Some(binary) = minirt_tests::built_example("http_get") else {
             return;
-        }
+        };
         let output = Command::new(&binary).output().expect("run http_get");
         assert!(
             output.status.success(),

@@ -6,7 +6,6 @@
 //! Built by `cargo build --workspace --examples`; when the binary is
 //! missing the test says so and checks nothing (as the other example tests).
 
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
@@ -17,20 +16,9 @@ const SOURCE: &str = include_str!("../../std-glue/examples/task_dump.rs");
 #[test]
 fn the_dump_shows_the_two_deadlocked_tasks_and_the_detector_the_sleeper() {
     bounded(Duration::from_secs(60), || {
-        let exe = std::env::current_exe().unwrap();
-        let binary: PathBuf = exe
-            .parent()
-            .and_then(|p| p.parent())
-            .unwrap()
-            .join("examples")
-            .join(format!("task_dump{}", std::env::consts::EXE_SUFFIX));
-        if !binary.is_file() {
-            eprintln!(
-                "SKIPPED: {} not found; run `cargo build --workspace --examples` first",
-                binary.display()
-            );
+        let Some(binary) = minirt_tests::built_example("task_dump") else {
             return;
-        }
+        };
         let out = Command::new(&binary).output().expect("run the example");
         assert!(out.status.success(), "exited with {}", out.status);
         let stdout = String::from_utf8(out.stdout).unwrap();
