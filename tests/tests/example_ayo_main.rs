@@ -20,20 +20,7 @@ use std::time::Duration;
 use minirt_tests::bounded;
 
 fn example_binary() -> Option<PathBuf> {
-    let exe = std::env::current_exe().ok()?;
-    let profile_dir = exe.parent()?.parent()?;
-    let binary = profile_dir
-        .join("examples")
-        .join(format!("ayo_main{}", std::env::consts::EXE_SUFFIX));
-    if binary.is_file() {
-        Some(binary)
-    } else {
-        eprintln!(
-            "SKIPPED: {} not found; run `cargo build --workspace --examples` first",
-            binary.display()
-        );
-        None
-    }
+    minirt_tests::built_example("ayo_main")
 }
 
 /// The running example, killed if the test fails.

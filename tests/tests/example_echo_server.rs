@@ -26,20 +26,7 @@ const ROUNDS: usize = 4;
 /// Where `cargo build --examples` puts the example for this test's profile:
 /// this test runs as `target/<profile>/deps/example_echo_server-<hash>`.
 fn echo_server_binary() -> Option<PathBuf> {
-    let exe = std::env::current_exe().ok()?;
-    let profile_dir = exe.parent()?.parent()?;
-    let binary = profile_dir
-        .join("examples")
-        .join(format!("echo_server{}", std::env::consts::EXE_SUFFIX));
-    if binary.is_file() {
-        Some(binary)
-    } else {
-        eprintln!(
-            "SKIPPED: {} not found; run `cargo build --workspace --examples` first",
-            binary.display()
-        );
-        None
-    }
+    minirt_tests::built_example("echo_server")
 }
 
 /// A running echo server, killed if the test fails or hangs.

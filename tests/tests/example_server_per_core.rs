@@ -25,20 +25,7 @@ use minirt_tests::bounded;
 const SPREAD_CONNECTIONS: usize = 64;
 
 fn binary() -> Option<PathBuf> {
-    let exe = std::env::current_exe().ok()?;
-    let binary = exe.parent()?.parent()?.join("examples").join(format!(
-        "echo_server_per_core{}",
-        std::env::consts::EXE_SUFFIX
-    ));
-    if binary.is_file() {
-        Some(binary)
-    } else {
-        eprintln!(
-            "SKIPPED: {} not found; run `cargo build --workspace --examples` first",
-            binary.display()
-        );
-        None
-    }
+    minirt_tests::built_example("echo_server_per_core")
 }
 
 /// A running server, killed if the test fails.

@@ -148,7 +148,7 @@ fn a_zero_threshold_is_refused_with_a_clear_error() {
 }
 
 #[test]
-fn the_default_hook_builds_and_a_quick_runtime_reports_nothing() {
+fn the_default_hook_is_wired_and_a_runtime_of_quick_polls_runs_normally() {
     // `warn_on_long_poll` writes to stderr; here only its wiring is checked:
     // a runtime whose polls are all quick runs and shuts down normally.
     let rt = Builder::multi_thread()
