@@ -41,11 +41,18 @@ pub(crate) const NO_KEY: u32 = u32::MAX;
 /// A list key as the header stores it: 32 bits (sharing a word with the
 /// last-poll time, see `trace.rs`). A list would need over two billion
 /// live tasks (128 GiB of headers alone) to run out.
+#[inline]
 fn stored_key(key: usize) -> u32 {
     match u32::try_from(key) {
         Ok(k) if k != NO_KEY => k,
-        _ => panic!("minirt: more than 2^31 live tasks in one owned-task list"),
+        _ => too_many_tasks(),
     }
+}
+
+#[cold]
+#[inline(never)]
+fn too_many_tasks() -> ! {
+    panic!("minirt: more than 2^31 live tasks in one owned-task list")
 }
 
 /// The tasks of one shard.

@@ -84,6 +84,7 @@ impl Schedule for LocalScheduler {
         self.0.owned.remove(task)
     }
 
+    #[inline]
     fn task_id(&self) -> u64 {
         crate::runtime::trace::next_task_id()
     }

@@ -40,7 +40,7 @@ use minirt_core::task::{
     JoinHandle, LocalOwnedTasks, Notified, NotifiedQueue, OwnedTasks, PanicPayload, Schedule, Task,
 };
 
-use super::trace::Tracer;
+use super::trace::{PollClock, Poller, Tracer};
 use super::{PanicShutdown, Parts};
 use crate::driver::{BlockOnThread, Driver, Sleeper};
 use dump::DumpRequests;
@@ -90,6 +90,8 @@ pub(crate) struct Shared {
     on_panic: Arc<PanicShutdown>,
     /// Dumps' and the long-poll detector's state.
     tracer: Arc<Tracer>,
+    /// The coarse clock of whichever thread holds the core.
+    clock: PollClock,
     /// Dumps asked of the core holder by other threads.
     dumps: DumpRequests,
     /// Counters for `Runtime::metrics`.
@@ -119,10 +121,10 @@ enum Runnable {
 }
 
 impl Runnable {
-    fn run(self, tracer: &Tracer) {
+    fn run(self, poller: &Poller<'_>) {
         match self {
-            Runnable::Task(task) => tracer.run(0, task),
-            Runnable::Local(task) => tracer.run(0, task),
+            Runnable::Task(task) => poller.run(task),
+            Runnable::Local(task) => poller.run(task),
         }
     }
 }
@@ -203,6 +205,7 @@ impl Schedule for Scheduler {
         self.0.schedule(task);
     }
 
+    #[inline]
     fn task_id(&self) -> u64 {
         crate::runtime::trace::next_task_id()
     }
@@ -260,6 +263,7 @@ impl Shared {
             closed: AtomicBool::new(false),
             on_panic,
             tracer,
+            clock: PollClock::new(),
             dumps: DumpRequests::default(),
             spawned: AtomicU64::new(0),
             polls: AtomicU64::new(0),
@@ -582,11 +586,11 @@ impl<'a> CoreGuard<'a> {
                     parker: None,
                 };
                 let now = shared.driver.park(&sleeper, &|| self.has_work());
-                shared.tracer.set_clock(0, now);
+                shared.clock.set(now);
             } else if ran == EVENT_INTERVAL {
                 // Busy: still look at timers and I/O (without sleeping).
                 let now = shared.driver.maintain();
-                shared.tracer.set_clock(0, now);
+                shared.clock.set(now);
             }
         }
     }
@@ -638,12 +642,10 @@ impl<'a> CoreGuard<'a> {
             });
             let Some(task) = next.flatten() else { break };
             if !*ticked {
-                shared
-                    .tracer
-                    .set_clock(0, shared.driver.time.clock.now_tick());
+                shared.clock.set(shared.driver.time.clock.now_tick());
                 *ticked = true;
             }
-            task.run(&shared.tracer);
+            task.run(&shared.tracer.poller(0, shared.clock.get()));
             ran += 1;
         }
         shared.polls.fetch_add(u64::from(ran), Relaxed);

@@ -12,6 +12,7 @@ use super::queue::{Steal, Worker};
 use super::{bump, Reschedule, Scheduler, Shared, INJECTOR_INTERVAL, MAX_LIFO_POLLS};
 use crate::driver::Sleeper;
 use crate::loom::parking;
+use crate::runtime::trace::PollClock;
 use crate::runtime::{context, Handle, SchedulerHandle};
 
 crate::loom::thread_local! {
@@ -25,6 +26,8 @@ struct WorkerContext {
     shared: Arc<Shared>,
     index: usize,
     core: RefCell<Core>,
+    /// This worker's coarse clock, stamped on the tasks it polls.
+    clock: PollClock,
     /// Outside `core` so that tasks woken while we sleep in the driver can
     /// still be pushed into `core`.
     parker: parking::Parker,
@@ -47,54 +50,55 @@ struct Core {
 }
 
 /// The index of the calling thread if it is one of `shared`'s workers.
+#[inline]
 pub(super) fn current_index(shared: &Shared) -> Option<usize> {
-    WORKER.with(|w| {
-        let ctx = w.get();
-        // SAFETY: a non-null pointer refers to the WorkerContext on this
-        // thread's stack, alive for as long as it is set.
-        (!ctx.is_null() && ptr::eq(Arc::as_ptr(unsafe { &(*ctx).shared }), shared))
-            .then(|| unsafe { (*ctx).index })
-    })
+    // Only the pointer is read inside `with`, so that it inlines.
+    let ctx = WORKER.with(Cell::get);
+    // SAFETY: a non-null pointer refers to the WorkerContext on this
+    // thread's stack, alive for as long as it is set.
+    (!ctx.is_null() && ptr::eq(Arc::as_ptr(unsafe { &(*ctx).shared }), shared))
+        .then(|| unsafe { (*ctx).index })
 }
 
 /// Pushes `task` into this worker's LIFO slot (or deque for a yield) if the
 /// calling thread is one of `shared`'s workers; else hands it back.
+#[inline]
 pub(super) fn try_schedule_local(
     shared: &Shared,
     task: Notified<Scheduler>,
     why: Reschedule,
 ) -> Result<(), Notified<Scheduler>> {
-    WORKER.with(|w| {
-        let ctx = w.get();
-        if ctx.is_null() {
-            return Err(task);
-        }
-        // SAFETY: as in `current_index`.
-        let ctx = unsafe { &*ctx };
-        if !ptr::eq(Arc::as_ptr(&ctx.shared), shared) {
-            return Err(task);
-        }
-        let Ok(mut core) = ctx.core.try_borrow_mut() else {
-            return Err(task);
-        };
-        // (No notification for a task woken in the driver: this worker is
-        // about to look for work itself.)
-        let pushed_to_deque = if why != Reschedule::Woken || core.in_driver {
-            core.local.push(task);
-            why == Reschedule::Yielded
-        } else if let Some(prev) = core.lifo.replace(task) {
-            core.local.push(prev);
-            true
-        } else {
-            false
-        };
-        drop(core);
-        if pushed_to_deque {
-            // There is stealable work now: maybe wake a sleeper.
-            shared.notify_parked();
-        }
-        Ok(())
-    })
+    // Only the pointer is read inside `with`: a bigger closure stopped
+    // being inlined (a call per wake-up on the hottest path).
+    let ctx = WORKER.with(Cell::get);
+    if ctx.is_null() {
+        return Err(task);
+    }
+    // SAFETY: as in `current_index`.
+    let ctx = unsafe { &*ctx };
+    if !ptr::eq(Arc::as_ptr(&ctx.shared), shared) {
+        return Err(task);
+    }
+    let Ok(mut core) = ctx.core.try_borrow_mut() else {
+        return Err(task);
+    };
+    // (No notification for a task woken in the driver: this worker is
+    // about to look for work itself.)
+    let pushed_to_deque = if why != Reschedule::Woken || core.in_driver {
+        core.local.push(task);
+        why == Reschedule::Yielded
+    } else if let Some(prev) = core.lifo.replace(task) {
+        core.local.push(prev);
+        true
+    } else {
+        false
+    };
+    drop(core);
+    if pushed_to_deque {
+        // There is stealable work now: maybe wake a sleeper.
+        shared.notify_parked();
+    }
+    Ok(())
 }
 
 /// The worker thread's body.
@@ -118,6 +122,7 @@ pub(super) fn run(
             is_searching: false,
             in_driver: false,
         }),
+        clock: PollClock::new(),
         parker,
     };
     let _entered = context::enter_runtime("a minirt worker thread");
@@ -159,7 +164,7 @@ impl WorkerContext {
             drop(core);
             // Once per interval: timers, I/O, and the injector first.
             let now = self.shared.driver.maintain();
-            self.shared.tracer.set_clock(self.index, now);
+            self.clock.set(now);
             if let Some(task) = steal_one(|| self.shared.injector.steal()) {
                 return Some(task);
             }
@@ -221,8 +226,10 @@ impl WorkerContext {
     fn run_task(&self, task: Notified<Scheduler>) {
         self.stop_searching();
         let metrics = &self.shared.worker_metrics[self.index];
-        let tracer = &self.shared.tracer;
-        tracer.run(self.index, task);
+        // The clock moves only in `next_task` and `park`: one reading and
+        // one look at the tracer serve the whole batch.
+        let poller = self.shared.tracer.poller(self.index, self.clock.get());
+        poller.run(task);
         let mut polls = 1;
         let mut lifo_polls = 0;
         loop {
@@ -237,7 +244,7 @@ impl WorkerContext {
             }
             drop(core);
             lifo_polls += 1;
-            tracer.run(self.index, next);
+            poller.run(next);
             polls += 1;
         }
         bump(&metrics.polls, polls);
@@ -285,7 +292,7 @@ impl WorkerContext {
             .shared
             .driver
             .park(&sleeper, &|| self.shared.has_stealable_work());
-        self.shared.tracer.set_clock(self.index, now);
+        self.clock.set(now);
         self.core.borrow_mut().in_driver = false;
         if idle.transition_worker_from_parked(self.index) {
             self.core.borrow_mut().is_searching = true;

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use minirt_core::task::{id_of_waker, Id, TaskInfo, TaskState};
 
-use super::{ScopeDump, Tracer};
+use super::{PollClock, ScopeDump, Tracer};
 use crate::driver::Driver;
 
 /// Whether a task may run on any thread of its runtime or only on the one
@@ -277,7 +277,7 @@ impl<'a> DumpBuilder<'a> {
     ) -> DumpBuilder<'a> {
         DumpBuilder {
             tracer,
-            now: Tracer::scale(driver.time.clock.now_tick()),
+            now: PollClock::scale(driver.time.clock.now_tick()),
             dump: Dump {
                 flavor,
                 tasks: Vec::new(),

@@ -10,12 +10,12 @@
 //! site, poll count, last-poll time; 16 bytes, no allocation) and in one
 //! small [`Tracer`] per runtime:
 //!
-//! - a **coarse clock** per polling thread: the runtime's clock in
-//!   milliseconds (virtual for a mock clock), taken from the readings the
-//!   run loops make anyway to fire timers (after parking, and every
-//!   `EVENT_INTERVAL` polls), and stamped on each task as it is polled with
-//!   one relaxed load and store. A dump's "since last poll" is therefore
-//!   exact to within one such interval;
+//! - a **coarse clock** per polling thread ([`PollClock`]): the runtime's
+//!   clock in milliseconds (virtual for a mock clock), taken from the
+//!   readings the run loops make anyway to fire timers (after parking, and
+//!   every `EVENT_INTERVAL` polls), read once per batch of polls and
+//!   stamped on each task as it is polled. A dump's "since last poll" is
+//!   therefore exact to within one such interval;
 //! - **task ids** from a per-thread block of a process-wide counter, so
 //!   numbering tasks takes no shared atomic per spawn;
 //! - with [`Builder::on_long_poll`](crate::Builder::on_long_poll) only, a
@@ -23,7 +23,7 @@
 //!   sequence number) and a watcher thread that samples the slots; without
 //!   it, a poll pays for one never-taken branch.
 //!
-//! One function, [`Tracer::run`], is where both runtimes poll a task, so
+//! One function, [`Poller::run`], is where both runtimes poll a task, so
 //! the statistics and the slots are kept in one place.
 
 mod dump;
@@ -45,15 +45,6 @@ pub(crate) use scopes::{NodeView, ScopeListing, ScopeRegistry};
 /// Per-runtime tracing state, shared by the run loops, dumps and the
 /// long-poll watcher.
 pub(crate) struct Tracer {
-    /// The coarse clock, one per polling thread (a worker, or the
-    /// current-thread core holder) on a cache line of its own: the
-    /// runtime's clock in milliseconds (its timer tick, virtual for a mock
-    /// clock), plus one (0 means "never polled" in a task's header), set
-    /// with [`set_clock`](Self::set_clock) from readings the run loops make
-    /// anyway. One clock for all had every worker's refresh invalidate the
-    /// line every other worker reads at each poll, and reading the clock
-    /// again after each park cost `ping_pong_mt` about 15%.
-    clocks: Box<[SlotClock]>,
     /// The long-poll detector's slots, if one was configured.
     pub(crate) watch: Option<Watch>,
     /// The runtime's live scopes.
@@ -69,41 +60,13 @@ impl Tracer {
         multi_thread: bool,
     ) -> Tracer {
         Tracer {
-            clocks: (0..pollers.max(1))
-                .map(|_| SlotClock(AtomicU32::new(1)))
-                .collect(),
             watch: long_poll.map(|config| Watch::new(config, pollers, multi_thread)),
             scopes: ScopeRegistry::default(),
         }
     }
 
-    /// The coarse clock's value for clock tick `tick` (ms of the runtime's
-    /// clock): `tick + 1`, stopping short of `u32::MAX` (after 49 days).
-    pub(crate) fn scale(tick: u64) -> u32 {
-        u32::try_from(tick)
-            .unwrap_or(u32::MAX - 1)
-            .min(u32::MAX - 1)
-            + 1
-    }
-
-    /// Sets poller `slot`'s coarse clock to clock tick `tick`.
-    pub(crate) fn set_clock(&self, slot: usize, tick: u64) {
-        if let Some(clock) = self.clocks.get(slot) {
-            clock.0.store(Self::scale(tick), Relaxed);
-        }
-    }
-
-    /// Poller `slot`'s coarse clock.
-    #[inline]
-    pub(crate) fn now(&self, slot: usize) -> u32 {
-        match self.clocks.get(slot) {
-            Some(clock) => clock.0.load(Relaxed),
-            None => 0,
-        }
-    }
-
-    /// How long before `now` (a [`scale`](Self::scale)d clock reading) the
-    /// coarse clock read `then`; `None` for 0 (never).
+    /// How long before `now` (a [`PollClock`] reading) the coarse clock
+    /// read `then`; `None` for 0 (never).
     pub(crate) fn since(now: u32, then: u32) -> Option<std::time::Duration> {
         if then == 0 {
             return None;
@@ -113,22 +76,82 @@ impl Tracer {
         )))
     }
 
-    /// Polls `task` on poller thread `slot`: the one place both runtimes
-    /// poll a task.
+    /// A poller for one batch of polls on poller thread `slot` (a worker's
+    /// index; 0 for a current-thread runtime), stamping tasks with `now`
+    /// (its [`PollClock`]'s reading; the clock only moves between batches).
+    /// What a poll needs is looked up once per batch, not per poll.
     #[inline]
-    pub(crate) fn run<S: 'static>(&self, slot: usize, task: Notified<S>) {
-        task.record_poll(self.now(slot));
-        match &self.watch {
-            None => task.run(),
-            Some(watch) => watch.run(slot, task),
+    pub(crate) fn poller(&self, slot: usize, now: u32) -> Poller<'_> {
+        Poller {
+            now,
+            slot,
+            watch: self.watch.as_ref(),
         }
     }
 }
 
-/// One poller's coarse clock, alone on its cache line (128 bytes: adjacent
-/// lines are prefetched in pairs on x86).
-#[repr(align(128))]
-struct SlotClock(AtomicU32);
+/// Polls tasks for one batch: the one place both runtimes poll a task, so
+/// the statistics and the long-poll slots are kept in one place.
+pub(crate) struct Poller<'a> {
+    now: u32,
+    slot: usize,
+    watch: Option<&'a Watch>,
+}
+
+impl Poller<'_> {
+    /// Polls `task`, counting the poll and stamping its time first.
+    #[inline]
+    pub(crate) fn run<S: 'static>(&self, task: Notified<S>) {
+        task.record_poll(self.now);
+        match self.watch {
+            None => task.run(),
+            Some(watch) => watch.run(self.slot, task),
+        }
+    }
+}
+
+/// A polling thread's coarse clock: the runtime's clock in milliseconds
+/// (its timer tick, virtual for a mock clock), plus one (0 means "never
+/// polled" in a task's header).
+///
+/// It is set from the readings the run loops make anyway to fire timers
+/// (after parking, and every `EVENT_INTERVAL` polls) and read once per
+/// batch of polls, so stamping a task costs one relaxed load and two
+/// stores in its header and nothing shared. Only its poller reads and
+/// writes it: a worker keeps its own; a current-thread runtime keeps one
+/// for whichever thread holds the core (hence the atomic). Reading the
+/// clock again after each park cost `ping_pong_mt` about 15%; one clock
+/// shared by all workers had each worker's refresh invalidate a line every
+/// other worker read at each poll.
+pub(crate) struct PollClock(AtomicU32);
+
+impl PollClock {
+    /// A clock that has not been set yet (it reads 1: tick 0).
+    pub(crate) fn new() -> PollClock {
+        PollClock(AtomicU32::new(1))
+    }
+
+    /// The clock's value for clock tick `tick` (ms of the runtime's
+    /// clock): `tick + 1`, stopping short of `u32::MAX` (after 49 days).
+    pub(crate) fn scale(tick: u64) -> u32 {
+        u32::try_from(tick)
+            .unwrap_or(u32::MAX - 1)
+            .min(u32::MAX - 1)
+            + 1
+    }
+
+    /// Sets the clock to clock tick `tick`.
+    #[inline]
+    pub(crate) fn set(&self, tick: u64) {
+        self.0.store(Self::scale(tick), Relaxed);
+    }
+
+    /// The clock's value.
+    #[inline]
+    pub(crate) fn get(&self) -> u32 {
+        self.0.load(Relaxed)
+    }
+}
 
 /// How many ids a thread takes from the process-wide counter at a time.
 const ID_BLOCK: u64 = 1024;
@@ -177,15 +200,15 @@ mod tests {
 
     #[test]
     fn the_coarse_clock_starts_at_one_and_since_zero_is_never() {
-        let tracer = Tracer::new(None, 2, true);
-        assert_eq!((tracer.now(0), tracer.now(1), tracer.now(2)), (1, 1, 0));
-        tracer.set_clock(1, 41);
-        assert_eq!((tracer.now(0), tracer.now(1)), (1, 42));
-        assert_eq!(Tracer::since(Tracer::scale(50), 0), None);
+        let clock = PollClock::new();
+        assert_eq!(clock.get(), 1);
+        clock.set(41);
+        assert_eq!(clock.get(), 42);
+        assert_eq!(Tracer::since(PollClock::scale(50), 0), None);
         assert_eq!(
-            Tracer::since(Tracer::scale(50), tracer.now(1)),
+            Tracer::since(PollClock::scale(50), clock.get()),
             Some(std::time::Duration::from_millis(9))
         );
-        assert_eq!(Tracer::scale(u64::MAX), u32::MAX);
+        assert_eq!(PollClock::scale(u64::MAX), u32::MAX);
     }
 }
