@@ -4,8 +4,8 @@
 //! first lock, then waits forever for the other's. Nothing panics and
 //! nothing spins; the program would just stop making progress. A dump
 //! (`Handle::dump`, from any thread, while the runtime runs) shows both
-//! tasks idle — polled twice, waiting ever since — and the lines that
-//! spawned them, which is where to start reading.
+//! tasks idle — polled twice, waiting ever since — in `Mutex::lock`, and
+//! the lines that spawned them, which is where to start reading.
 //!
 //! The last part shows the long-poll detector: a task that calls
 //! `std::thread::sleep` inside `async` is reported while it sleeps.

@@ -49,6 +49,7 @@ fn the_dump_shows_the_two_deadlocked_tasks_and_the_detector_the_sleeper() {
                 .find(|l| l.trim_start().starts_with(&format!("task {id} ")))
                 .unwrap_or_else(|| panic!("no row for task {id}:\n{stdout}"));
             assert!(row.contains("idle") && row.contains("polls 2"), "{row}");
+            assert!(row.contains("waits on Mutex::lock"), "{row}");
             assert!(row.contains(line.as_str()), "{row}");
         }
         let report: Vec<&str> = stderr

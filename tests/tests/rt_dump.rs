@@ -433,3 +433,205 @@ fn a_dump_shows_scopes_as_a_tree_with_their_children_and_the_task_awaiting_each(
         });
     });
 }
+
+#[test]
+fn a_dump_names_the_primitive_each_task_waits_in_and_forgets_it_once_the_task_moves_on() {
+    use minirt::runtime::WaitKind;
+    use minirt::sync::{broadcast, mpsc as chan, watch, Barrier, Mutex, Notify, RwLock, Semaphore};
+    use std::sync::Arc;
+
+    bounded(LIMIT, || {
+        each_runtime_and_clock(|case| {
+            let label = &case.label;
+            case.rt.block_on(async {
+                let (full_tx, mut full_rx) = chan::channel::<u8>(1);
+                full_tx.send(0).await.unwrap();
+                let (empty_tx, mut empty_rx) = chan::channel::<u8>(1);
+                let (unbounded_tx, mut unbounded_rx) = chan::unbounded_channel::<u8>();
+                let (once_tx, once_rx) = oneshot::channel::<u8>();
+                let sem = Arc::new(Semaphore::new(0));
+                let mutex = Arc::new(Mutex::new(0u8));
+                let held_mutex = mutex.clone().lock_owned().await;
+                let rw_for_read = Arc::new(RwLock::new(0u8));
+                let held_write = rw_for_read.clone().write_owned().await;
+                let rw_for_write = Arc::new(RwLock::new(0u8));
+                let held_read = rw_for_write.clone().read_owned().await;
+                let notify = Arc::new(Notify::new());
+                let barrier = Arc::new(Barrier::new(2));
+                let (watch_tx, mut watch_rx) = watch::channel(0u8);
+                let (cast_tx, mut cast_rx) = broadcast::channel::<u8>(4);
+                let (never_tx, never_rx) = oneshot::channel::<()>();
+                let awaited = minirt::spawn(async move {
+                    let _ = never_rx.await;
+                });
+
+                // Each waits in one primitive, then sleeps an hour: once
+                // released, its dump entry must say "timer", not the
+                // primitive any more.
+                let hour = || minirt::time::sleep(Duration::from_secs(3600));
+                let (s, m, r, w, n, b) = (
+                    sem.clone(),
+                    mutex.clone(),
+                    rw_for_read.clone(),
+                    rw_for_write.clone(),
+                    notify.clone(),
+                    barrier.clone(),
+                );
+                let waiters: Vec<(WaitKind, JoinHandle<()>)> = vec![
+                    (
+                        WaitKind::MpscSend,
+                        minirt::spawn(async move {
+                            full_tx.send(1).await.unwrap();
+                            hour().await;
+                        }),
+                    ),
+                    (
+                        WaitKind::MpscRecv,
+                        minirt::spawn(async move {
+                            empty_rx.recv().await.unwrap();
+                            hour().await;
+                        }),
+                    ),
+                    (
+                        WaitKind::MpscRecv,
+                        minirt::spawn(async move {
+                            unbounded_rx.recv().await.unwrap();
+                            hour().await;
+                        }),
+                    ),
+                    (
+                        WaitKind::Oneshot,
+                        minirt::spawn(async move {
+                            once_rx.await.unwrap();
+                            hour().await;
+                        }),
+                    ),
+                    (
+                        WaitKind::Semaphore,
+                        minirt::spawn(async move {
+                            s.acquire().await.unwrap().forget();
+                            hour().await;
+                        }),
+                    ),
+                    (
+                        WaitKind::Mutex,
+                        minirt::spawn(async move {
+                            drop(m.lock().await);
+                            hour().await;
+                        }),
+                    ),
+                    (
+                        WaitKind::RwLockRead,
+                        minirt::spawn(async move {
+                            drop(r.read().await);
+                            hour().await;
+                        }),
+                    ),
+                    (
+                        WaitKind::RwLockWrite,
+                        minirt::spawn(async move {
+                            drop(w.write().await);
+                            hour().await;
+                        }),
+                    ),
+                    (
+                        WaitKind::Notify,
+                        minirt::spawn(async move {
+                            n.notified().await;
+                            hour().await;
+                        }),
+                    ),
+                    (
+                        WaitKind::Barrier,
+                        minirt::spawn(async move {
+                            b.wait().await;
+                            hour().await;
+                        }),
+                    ),
+                    (
+                        WaitKind::Watch,
+                        minirt::spawn(async move {
+                            watch_rx.changed().await.unwrap();
+                            hour().await;
+                        }),
+                    ),
+                    (
+                        WaitKind::Broadcast,
+                        minirt::spawn(async move {
+                            cast_rx.recv().await.unwrap();
+                            hour().await;
+                        }),
+                    ),
+                    (
+                        WaitKind::JoinHandle,
+                        minirt::spawn(async move {
+                            awaited.await.unwrap();
+                            hour().await;
+                        }),
+                    ),
+                ];
+                let ids: Vec<Id> = waiters.iter().map(|(_, h)| h.id()).collect();
+                let noted = |d: &Dump| {
+                    ids.iter().all(|&id| {
+                        d.tasks().iter().any(|t| {
+                            t.id() == id
+                                && t.state() == TaskState::Idle
+                                && matches!(t.waits_on(), [WaitsOn::Sync(_)])
+                        })
+                    })
+                };
+                let dump = settle(noted).await;
+                for (kind, h) in &waiters {
+                    let t = find(&dump, h.id());
+                    assert_eq!(t.waits_on(), [WaitsOn::Sync(*kind)], "{label}: {dump}");
+                }
+                let text = dump.to_string();
+                for kind in [
+                    "mpsc::Sender::send",
+                    "mpsc::Receiver::recv",
+                    "Mutex::lock",
+                    "JoinHandle",
+                ] {
+                    assert!(
+                        text.contains(&format!("waits on {kind}")),
+                        "{label}: {text}"
+                    );
+                }
+
+                // Release every one of them.
+                assert_eq!(full_rx.recv().await, Some(0));
+                empty_tx.send(1).await.unwrap();
+                unbounded_tx.send(1).unwrap();
+                once_tx.send(1).unwrap();
+                sem.add_permits(1);
+                drop(held_mutex);
+                drop(held_write);
+                drop(held_read);
+                notify.notify_one();
+                barrier.wait().await;
+                watch_tx.send(1).unwrap();
+                cast_tx.send(1).unwrap();
+                never_tx.send(()).unwrap();
+                let moved_on = settle(|d| {
+                    ids.iter().all(|&id| {
+                        d.tasks().iter().any(|t| {
+                            t.id() == id && matches!(t.waits_on(), [WaitsOn::Timer { .. }])
+                        })
+                    })
+                })
+                .await;
+                for (_, h) in &waiters {
+                    let t = find(&moved_on, h.id());
+                    assert!(
+                        matches!(t.waits_on(), [WaitsOn::Timer { .. }]),
+                        "{label}: a released task still shows its old wait: {moved_on}"
+                    );
+                }
+                for (_, h) in waiters {
+                    h.abort();
+                    assert!(h.await.unwrap_err().is_cancelled());
+                }
+            });
+        });
+    });
+}

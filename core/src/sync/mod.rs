@@ -74,3 +74,20 @@ pub use semaphore::{
     TryAcquireError,
 };
 pub use try_lock_error::TryLockError;
+
+use core::task::{Context, Poll};
+
+use crate::task::WaitKind;
+
+/// `poll` as it is, first noting on the polling task that it waits in
+/// `kind` when it is `Pending` (for task dumps; see
+/// [`note_wait`](crate::task::note_wait)). Primitives wrap the result of
+/// their unbudgeted poll in it, so a yield for a spent budget notes
+/// nothing.
+#[inline]
+pub(crate) fn noting<T>(cx: &Context<'_>, kind: WaitKind, poll: Poll<T>) -> Poll<T> {
+    if poll.is_pending() {
+        crate::task::note_wait(cx.waker(), kind);
+    }
+    poll
+}

@@ -107,7 +107,7 @@ impl<T> Future for JoinHandle<T> {
                     cx.waker(),
                 );
             }
-            out
+            crate::sync::noting(cx, crate::task::WaitKind::JoinHandle, out)
         })
     }
 }

@@ -101,7 +101,7 @@ pub use join::{AbortHandle, JoinHandle};
 pub use owned::{LocalOwnedTasks, OwnedTasks};
 pub use queue::NotifiedQueue;
 pub use schedule::Schedule;
-pub use trace::{Id, TaskInfo, TaskState};
+pub use trace::{Id, TaskInfo, TaskState, WaitKind};
 
 use harness::Cell;
 use header::Header;
@@ -247,6 +247,35 @@ impl<S: 'static> Notified<S> {
 /// which task waits in a timer or on a socket.
 pub fn id_of_waker(waker: &core::task::Waker) -> Option<Id> {
     waker::task_id(waker)
+}
+
+/// Notes that the task `waker` wakes waits in `kind`, for task dumps: a
+/// primitive calls it where its future returns `Pending` with `waker`
+/// registered. The note lasts until the task's next poll starts, and the
+/// first note of a poll wins (in a `select!`, the first branch polled that
+/// waits). Wakers that are not a minirt task's (a
+/// combinator's own, a `block_on` future's) are ignored, so the note is a
+/// hint: a task awaiting a primitive through a combinator that polls it
+/// with another waker (`join_all`) shows no note.
+///
+/// It costs a load of the task's state word and, for the first note of a
+/// poll, one atomic `fetch_or` on it.
+///
+/// ```
+/// use core::task::{Context, Poll};
+/// use minirt_core::task::{note_wait, WaitKind};
+///
+/// fn poll_my_primitive(cx: &mut Context<'_>) -> Poll<()> {
+///     // ... register cx.waker() to be woken ...
+///     note_wait(cx.waker(), WaitKind::Notify);
+///     Poll::Pending
+/// }
+/// # let mut cx = Context::from_waker(core::task::Waker::noop());
+/// # assert!(poll_my_primitive(&mut cx).is_pending());
+/// ```
+#[inline]
+pub fn note_wait(waker: &core::task::Waker, kind: WaitKind) {
+    waker::note_wait(waker, kind)
 }
 
 /// Creates a task for a `Send + 'static` future.

@@ -1,6 +1,7 @@
 //! The task's atomic state word and every transition it can make.
 //!
-//! One `usize` holds six flag bits and, above them, the reference count:
+//! One `usize` holds six flag bits, a 4-bit wait note and, above them, the
+//! reference count:
 //!
 //! | bit | name | set while |
 //! | --- | --- | --- |
@@ -10,7 +11,15 @@
 //! | 3 | `CANCELLED` | `abort()` or shutdown asked for the future to be dropped instead of polled |
 //! | 4 | `JOIN_INTEREST` | a `JoinHandle` exists; it owns the output once `COMPLETE` |
 //! | 5 | `JOIN_WAKER` | the join waker slot holds a waker the task side may read |
-//! | 6.. | refcount | one per `Task`, `Notified`, `JoinHandle`, `AbortHandle` and `Waker` |
+//! | 6–9 | wait note | what the task's latest poll waits on ([`WaitKind`](super::WaitKind), 0: nothing noted); a statistic for task dumps |
+//! | 10.. | refcount | one per `Task`, `Notified`, `JoinHandle`, `AbortHandle` and `Waker` |
+//!
+//! The wait note orders nothing and takes part in no transition: a
+//! primitive sets it while the task is polled ([`State::note_wait`], from
+//! `minirt_core::task::note_wait`), and `transition_to_running` clears it as
+//! the next poll starts, in the compare-and-swap it makes anyway. It lives
+//! here, rather than in a field of its own, because that clearing is then
+//! free: every poll already rewrites this word.
 //!
 //! A new task starts as `NOTIFIED | JOIN_INTEREST` with three references: the
 //! scheduler's owned-list [`Task`](super::Task), the run-queue
@@ -184,7 +193,9 @@ const NOTIFIED: usize = 1 << 2;
 const CANCELLED: usize = 1 << 3;
 const JOIN_INTEREST: usize = 1 << 4;
 const JOIN_WAKER: usize = 1 << 5;
-const REF_SHIFT: usize = 6;
+const WAIT_SHIFT: usize = 6;
+const WAIT_MASK: usize = 0b1111 << WAIT_SHIFT;
+const REF_SHIFT: usize = 10;
 const REF_ONE: usize = 1 << REF_SHIFT;
 /// Refcounts above this are a leak of handles; we stop before the word wraps.
 const REF_MAX: usize = usize::MAX >> 1;
@@ -300,7 +311,8 @@ impl State {
                 curr.is_notified(),
                 "polling a task that was not notified: {curr:?}"
             );
-            let next = Snapshot((curr.0 | RUNNING) & !NOTIFIED);
+            // The new poll starts with no wait noted.
+            let next = Snapshot((curr.0 | RUNNING) & !(NOTIFIED | WAIT_MASK));
             let action = if curr.is_cancelled() {
                 TransitionToRunning::Cancelled
             } else {
@@ -308,6 +320,21 @@ impl State {
             };
             (action, Some(next))
         })
+    }
+
+    /// Notes what the running poll waits on (`note` in 1..16), unless this
+    /// poll already noted something: the first note of a poll wins. Called
+    /// only on a primitive's `Pending` path, by the polling thread, the
+    /// only writer of these bits (so no other note can slip in between the
+    /// look and the `fetch_or`; wakers and `abort` change other bits
+    /// meanwhile, which the `fetch_or` keeps). Relaxed: the note orders
+    /// nothing.
+    #[inline]
+    pub(crate) fn note_wait(&self, note: u8) {
+        if self.val.load(Relaxed) & WAIT_MASK == 0 {
+            self.val
+                .fetch_or((usize::from(note) << WAIT_SHIFT) & WAIT_MASK, Relaxed);
+        }
     }
 
     /// The poll returned `Pending`; give up `RUNNING`.
@@ -544,6 +571,10 @@ impl Snapshot {
     pub(crate) fn ref_count(self) -> usize {
         self.0 >> REF_SHIFT
     }
+    /// The wait note (0: none).
+    pub(crate) fn wait_note(self) -> u8 {
+        ((self.0 & WAIT_MASK) >> WAIT_SHIFT) as u8
+    }
     fn ref_inc(self) -> Snapshot {
         Snapshot(self.0 + REF_ONE)
     }
@@ -562,6 +593,7 @@ impl fmt::Debug for Snapshot {
             .field("cancelled", &self.is_cancelled())
             .field("join_interest", &self.is_join_interested())
             .field("join_waker", &self.is_join_waker_set())
+            .field("wait_note", &self.wait_note())
             .field("refs", &self.ref_count())
             .finish()
     }
@@ -583,6 +615,29 @@ mod tests {
         assert!(s.is_notified() && s.is_join_interested());
         assert!(!s.is_running() && !s.is_complete() && !s.is_cancelled());
         assert_eq!(s.ref_count(), 3);
+    }
+
+    #[test]
+    fn a_wait_note_lasts_until_the_next_poll_and_keeps_the_other_bits() {
+        let s = running();
+        s.note_wait(3);
+        s.note_wait(3);
+        assert_eq!(s.load().wait_note(), 3);
+        s.note_wait(15);
+        assert_eq!(s.load().wait_note(), 3, "the first note of a poll wins");
+        assert!(s.load().is_running() && s.load().is_join_interested());
+        assert_eq!(s.load().ref_count(), 3);
+        assert_eq!(s.transition_to_idle(), TransitionToIdle::Ok);
+        assert_eq!(s.load().wait_note(), 3, "the note outlives the poll");
+        assert_eq!(s.load().ref_count(), 2);
+        s.ref_inc();
+        assert_eq!(s.load().wait_note(), 3);
+        assert_eq!(
+            s.transition_to_notified_by_ref(),
+            TransitionToNotified::Submit
+        );
+        assert_eq!(s.transition_to_running(), TransitionToRunning::Success);
+        assert_eq!(s.load().wait_note(), 0, "a new poll clears it");
     }
 
     #[test]

@@ -16,8 +16,9 @@
 //! relaxed loads and stores, never read-modify-write, because only the
 //! holder of the task's `Notified` writes them. The id takes the high 40
 //! bits of `id_polls` and the poll count the low 24, so both fit the header
-//! budget: ids are unique until a runtime has spawned 2^40 tasks (about
-//! 35 years at a million spawns a second), and the count stops at
+//! budget: ids are unique until the process has spawned 2^40 tasks (12
+//! days at a sustained million spawns a second, 35 years at a thousand),
+//! and the count stops at
 //! [`TaskInfo::MAX_POLLS`].
 
 use core::panic::Location;
@@ -133,6 +134,90 @@ pub(crate) fn id_of(header: &Header) -> Id {
     Id(header.id_polls.load().0)
 }
 
+/// What a task waits on, as the minirt primitive it waits in noted it
+/// while the task was polled ([`note_wait`](super::note_wait)). Kept in
+/// the task's state word until its next poll starts, so a dump can say
+/// "waits on `mpsc::Receiver::recv`" for a task that is idle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+#[repr(u8)]
+pub enum WaitKind {
+    /// `mpsc::Sender::send` (bounded channel full) or `reserve`.
+    MpscSend = 1,
+    /// `mpsc::Receiver::recv` or `UnboundedReceiver::recv`.
+    MpscRecv,
+    /// A `oneshot::Receiver`.
+    Oneshot,
+    /// `Semaphore::acquire` (and its owned and many-permit forms).
+    Semaphore,
+    /// `Mutex::lock`.
+    Mutex,
+    /// `RwLock::read`.
+    RwLockRead,
+    /// `RwLock::write`.
+    RwLockWrite,
+    /// `Notify::notified`.
+    Notify,
+    /// `Barrier::wait`.
+    Barrier,
+    /// `watch::Receiver::changed`.
+    Watch,
+    /// `broadcast::Receiver::recv`.
+    Broadcast,
+    /// Another task's `JoinHandle`.
+    JoinHandle,
+}
+
+impl WaitKind {
+    /// Every kind, in note order (index + 1 is the note).
+    const ALL: [WaitKind; 12] = [
+        WaitKind::MpscSend,
+        WaitKind::MpscRecv,
+        WaitKind::Oneshot,
+        WaitKind::Semaphore,
+        WaitKind::Mutex,
+        WaitKind::RwLockRead,
+        WaitKind::RwLockWrite,
+        WaitKind::Notify,
+        WaitKind::Barrier,
+        WaitKind::Watch,
+        WaitKind::Broadcast,
+        WaitKind::JoinHandle,
+    ];
+
+    /// The kind for a state word's wait note (`None` for 0: nothing noted).
+    pub(crate) fn from_note(note: u8) -> Option<WaitKind> {
+        usize::from(note)
+            .checked_sub(1)
+            .and_then(|i| Self::ALL.get(i).copied())
+    }
+
+    /// The API it waits in, as a user would search for it:
+    /// `"mpsc::Receiver::recv"`, `"Mutex::lock"`, `"JoinHandle"`, ...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WaitKind::MpscSend => "mpsc::Sender::send",
+            WaitKind::MpscRecv => "mpsc::Receiver::recv",
+            WaitKind::Oneshot => "oneshot::Receiver",
+            WaitKind::Semaphore => "Semaphore::acquire",
+            WaitKind::Mutex => "Mutex::lock",
+            WaitKind::RwLockRead => "RwLock::read",
+            WaitKind::RwLockWrite => "RwLock::write",
+            WaitKind::Notify => "Notify::notified",
+            WaitKind::Barrier => "Barrier::wait",
+            WaitKind::Watch => "watch::Receiver::changed",
+            WaitKind::Broadcast => "broadcast::Receiver::recv",
+            WaitKind::JoinHandle => "JoinHandle",
+        }
+    }
+}
+
+impl core::fmt::Display for WaitKind {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Where a task is in its life, as a dump shows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TaskState {
@@ -191,6 +276,8 @@ pub struct TaskInfo {
     pub cancelled: bool,
     /// How many times it was polled, up to [`TaskInfo::MAX_POLLS`].
     pub polls: u32,
+    /// The minirt primitive its latest poll waits in, if one noted it.
+    pub waits_in: Option<WaitKind>,
     /// The runtime's coarse clock at its last poll (0: never polled). Its
     /// unit is the runtime's business (minirt's runtimes: milliseconds
     /// since the runtime started, plus one).
@@ -210,6 +297,7 @@ impl TaskInfo {
             state: TaskState::of(snapshot),
             cancelled: snapshot.is_cancelled(),
             polls,
+            waits_in: WaitKind::from_note(snapshot.wait_note()),
             last_poll: header.last_poll.load(Relaxed),
         }
     }

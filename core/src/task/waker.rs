@@ -23,6 +23,17 @@ pub(crate) fn task_id(waker: &Waker) -> Option<super::Id> {
     Some(super::trace::id_of(unsafe { header(waker.data()) }))
 }
 
+/// Notes on the minirt task `waker` wakes, if it is a task waker, that its
+/// running poll waits in `kind` (see `trace::WaitKind`).
+#[inline]
+pub(crate) fn note_wait(waker: &Waker, kind: super::WaitKind) {
+    if !core::ptr::eq(waker.vtable(), &VTABLE) {
+        return;
+    }
+    // SAFETY: as in `task_id`.
+    unsafe { header(waker.data()) }.state.note_wait(kind as u8);
+}
+
 /// A waker for the task at `header` that does **not** own a reference; the
 /// caller must not drop it (wrap it in `ManuallyDrop`).
 ///

@@ -27,7 +27,7 @@ use crate::driver::Driver;
 pub use builder::{Builder, WORKER_THREADS_ENV};
 pub use lifecycle_hooks::HookError;
 pub use metrics::RuntimeMetrics;
-pub use minirt_core::task::TaskState;
+pub use minirt_core::task::{TaskState, WaitKind};
 pub use trace::{Dump, LongPoll, ScopeDump, TaskDump, TaskKind, WaitsOn};
 pub(crate) use unhandled_panic::PanicShutdown;
 pub use unhandled_panic::UnhandledPanic;

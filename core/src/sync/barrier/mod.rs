@@ -292,7 +292,18 @@ impl Future for BarrierWait<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<BarrierWaitResult> {
         let this = self.get_mut();
-        coop::poll_budgeted(cx, |cx| match this.state {
+        coop::poll_budgeted(cx, |cx| {
+            let poll = this.poll_unbudgeted(cx);
+            super::noting(cx, crate::task::WaitKind::Barrier, poll)
+        })
+    }
+}
+
+impl BarrierWait<'_> {
+    /// `poll` without the budget.
+    fn poll_unbudgeted(&mut self, cx: &mut Context<'_>) -> Poll<BarrierWaitResult> {
+        let this = self;
+        match this.state {
             WaitState::Idle => {
                 this.state = this.barrier.arrive(cx);
                 match this.state {
@@ -309,7 +320,7 @@ impl Future for BarrierWait<'_> {
                 }
             }
             WaitState::Done => panic!("BarrierWait polled after it completed"),
-        })
+        }
     }
 }
 

@@ -22,6 +22,7 @@ pub use owned::OwnedMutexGuard;
 
 use super::{Semaphore, TryLockError};
 use crate::loom::UnsafeCell;
+use crate::task::WaitKind;
 
 /// An async mutex: one task at a time gets access to the `T` inside, and
 /// the others wait without blocking their thread.
@@ -244,7 +245,7 @@ impl<T: ?Sized> Mutex<T> {
 
     /// Waits for the one permit and keeps it (the guard gives it back).
     async fn acquire(&self) {
-        match self.sem.acquire().await {
+        match self.sem.acquire_many_as(1, WaitKind::Mutex).await {
             Ok(permit) => permit.forget(),
             Err(_) => unreachable!("a Mutex's semaphore is never closed"),
         }

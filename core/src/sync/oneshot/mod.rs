@@ -379,7 +379,12 @@ impl<T> Future for Receiver<T> {
             let s = if s.is_closed() {
                 s
             } else {
-                ready!(inner.register_waker(Side::Receiver, cx))
+                let poll = inner.register_waker(Side::Receiver, cx);
+                ready!(crate::sync::noting(
+                    cx,
+                    crate::task::WaitKind::Oneshot,
+                    poll
+                ))
             };
             Poll::Ready(this.finish(s))
         })

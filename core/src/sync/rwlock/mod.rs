@@ -28,6 +28,7 @@ pub use write_guard::{OwnedRwLockWriteGuard, RwLockMappedWriteGuard, RwLockWrite
 
 use super::{Semaphore, TryLockError};
 use crate::loom::UnsafeCell;
+use crate::task::WaitKind;
 
 /// The most readers a lock may admit at once (`u32::MAX >> 3`, as tokio).
 const MAX_READS: u32 = u32::MAX >> 3;
@@ -218,7 +219,7 @@ impl<T: ?Sized> RwLock<T> {
     /// assert_eq!(len, 1);
     /// ```
     pub async fn read(&self) -> RwLockReadGuard<'_, T> {
-        self.acquire(1).await;
+        self.acquire(1, WaitKind::RwLockRead).await;
         RwLockReadGuard::new(&self.sem, self.data_ptr())
     }
 
@@ -241,7 +242,7 @@ impl<T: ?Sized> RwLock<T> {
     /// assert!(lock.try_write().is_err());
     /// ```
     pub async fn read_owned(self: Arc<Self>) -> OwnedRwLockReadGuard<T> {
-        self.acquire(1).await;
+        self.acquire(1, WaitKind::RwLockRead).await;
         OwnedRwLockReadGuard::new(self)
     }
 
@@ -264,7 +265,7 @@ impl<T: ?Sized> RwLock<T> {
     /// assert_eq!(lock.into_inner(), 10);
     /// ```
     pub async fn write(&self) -> RwLockWriteGuard<'_, T> {
-        self.acquire(self.max_readers).await;
+        self.acquire(self.max_readers, WaitKind::RwLockWrite).await;
         RwLockWriteGuard::new(&self.sem, self.data_ptr(), self.max_readers)
     }
 
@@ -287,7 +288,7 @@ impl<T: ?Sized> RwLock<T> {
     /// assert_eq!(*lock.try_read().unwrap(), 3);
     /// ```
     pub async fn write_owned(self: Arc<Self>) -> OwnedRwLockWriteGuard<T> {
-        self.acquire(self.max_readers).await;
+        self.acquire(self.max_readers, WaitKind::RwLockWrite).await;
         OwnedRwLockWriteGuard::new(self)
     }
 
@@ -374,9 +375,10 @@ impl<T: ?Sized> RwLock<T> {
         self.value.with_mut(|p| unsafe { &mut *p })
     }
 
-    /// Waits for `n` permits and keeps them (the guard gives them back).
-    async fn acquire(&self, n: u32) {
-        match self.sem.acquire_many(n).await {
+    /// Waits for `n` permits and keeps them (the guard gives them back);
+    /// a dump shows the waiter as waiting in `kind` (a read or a write).
+    async fn acquire(&self, n: u32, kind: WaitKind) {
+        match self.sem.acquire_many_as(n, kind).await {
             Ok(permit) => permit.forget(),
             Err(_) => unreachable!("a RwLock's semaphore is never closed"),
         }

@@ -17,6 +17,7 @@ use super::{
 };
 use crate::coop;
 use crate::loom::atomic::Ordering;
+use crate::task::WaitKind;
 
 /// Where an acquire request stands.
 #[derive(Debug)]
@@ -41,8 +42,18 @@ impl Request {
     /// One budgeted operation (see [`coop`]): with the task's budget spent it
     /// yields before looking, whether or not permits are free. A request
     /// already granted keeps its permits until the next poll collects them.
-    fn poll(&mut self, sem: &Semaphore, cx: &mut Context<'_>) -> Poll<Result<u32, AcquireError>> {
-        coop::poll_budgeted(cx, |cx| self.poll_unbudgeted(sem, cx))
+    /// A wait is noted on the polling task as `kind` (see
+    /// `sync::noting`).
+    fn poll(
+        &mut self,
+        sem: &Semaphore,
+        kind: WaitKind,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<u32, AcquireError>> {
+        coop::poll_budgeted(cx, |cx| {
+            let poll = self.poll_unbudgeted(sem, cx);
+            crate::sync::noting(cx, kind, poll)
+        })
     }
 
     /// [`poll`](Self::poll) without the budget.
@@ -199,14 +210,19 @@ pub struct Acquire<'a> {
     sem: &'a Semaphore,
     /// Progress of the request.
     request: Request,
+    /// What a task dump says the waiting task waits in (a `Mutex` or
+    /// `RwLock` on top of the semaphore says so).
+    kind: WaitKind,
 }
 
 impl<'a> Acquire<'a> {
-    /// A request for `needed` permits of `sem`.
-    pub(super) fn new(sem: &'a Semaphore, needed: u32) -> Self {
+    /// A request for `needed` permits of `sem`, noted as `kind` while it
+    /// waits.
+    pub(crate) fn new(sem: &'a Semaphore, needed: u32, kind: WaitKind) -> Self {
         Self {
             sem,
             request: Request::Idle { needed },
+            kind,
         }
     }
 }
@@ -217,7 +233,7 @@ impl<'a> Future for Acquire<'a> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         this.request
-            .poll(this.sem, cx)
+            .poll(this.sem, this.kind, cx)
             .map(|granted| granted.map(|n| SemaphorePermit::new(this.sem, n)))
     }
 }
@@ -261,7 +277,7 @@ impl Future for AcquireOwned {
             .sem
             .as_ref()
             .expect("AcquireOwned polled after it completed");
-        let result = core::task::ready!(this.request.poll(sem, cx));
+        let result = core::task::ready!(this.request.poll(sem, WaitKind::Semaphore, cx));
         let sem = this.sem.take().expect("checked above");
         Poll::Ready(result.map(|n| OwnedSemaphorePermit::new(sem, n)))
     }

@@ -85,6 +85,8 @@ mod tests;
 
 use core::task::Waker;
 
+use crate::task::WaitKind;
+
 pub use acquire::{Acquire, AcquireOwned};
 pub use error::{AcquireError, TryAcquireError};
 #[cfg(all(any(test, fuzzing), not(loom)))]
@@ -255,7 +257,7 @@ impl Semaphore {
     /// completes gives up its place and loses no permits. Fails with
     /// [`AcquireError`] once the semaphore is [closed](Self::close).
     pub fn acquire(&self) -> Acquire<'_> {
-        Acquire::new(self, 1)
+        Acquire::new(self, 1, WaitKind::Semaphore)
     }
 
     /// Waits for `n` permits at once, in FIFO order with every other waiter.
@@ -265,7 +267,13 @@ impl Semaphore {
     /// the semaphore is closed); a request for more than
     /// [`MAX_PERMITS`](Self::MAX_PERMITS) can never complete.
     pub fn acquire_many(&self, n: u32) -> Acquire<'_> {
-        Acquire::new(self, n)
+        Acquire::new(self, n, WaitKind::Semaphore)
+    }
+
+    /// [`acquire_many`](Self::acquire_many) for a lock built on the
+    /// semaphore: a task dump shows its waiters as waiting in `kind`.
+    pub(crate) fn acquire_many_as(&self, n: u32, kind: WaitKind) -> Acquire<'_> {
+        Acquire::new(self, n, kind)
     }
 
     /// Like [`acquire`](Self::acquire), but the permit keeps the semaphore

@@ -755,7 +755,10 @@ impl<T> Future for Changed<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        coop::poll_budgeted(cx, |cx| this.poll_unbudgeted(cx))
+        coop::poll_budgeted(cx, |cx| {
+            let poll = this.poll_unbudgeted(cx);
+            crate::sync::noting(cx, crate::task::WaitKind::Watch, poll)
+        })
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use std::collections::HashMap;
 
-use minirt_core::task::{id_of_waker, Id, TaskInfo, TaskState};
+use minirt_core::task::{id_of_waker, Id, TaskInfo, TaskState, WaitKind};
 
 use super::{PollClock, ScopeDump, Tracer};
 use crate::driver::Driver;
@@ -23,9 +23,15 @@ pub enum TaskKind {
 }
 
 /// Something a task waits on, where minirt knows it: the timers and the
-/// I/O registrations that hold the task's waker when the dump is taken.
-/// (A task waiting on a channel, a lock or another task shows no entry:
-/// those keep their wakers in the primitive, which a dump cannot reach.)
+/// I/O registrations that hold the task's waker when the dump is taken, the
+/// scope whose end it awaits, and the minirt primitive (channel, lock,
+/// semaphore, `Notify`, `JoinHandle`, ...) its latest poll waits in.
+///
+/// A primitive is known when it was polled with the task's own waker: a
+/// task awaiting it directly, or through `select!`, `timeout` and the
+/// like. Under a combinator that gives each child a waker of its own
+/// (`join_all`, `try_join_all`), the primitive cannot tell whose task it
+/// is, and the dump shows no [`WaitsOn::Sync`] for it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum WaitsOn {
@@ -44,6 +50,9 @@ pub enum WaitsOn {
         /// Where that scope was created.
         created_at: &'static Location<'static>,
     },
+    /// A minirt synchronization primitive, named by the API waited in
+    /// ([`WaitKind`]: `mpsc::Receiver::recv`, `Mutex::lock`, ...).
+    Sync(WaitKind),
     /// Readiness of a socket (or another I/O source) in one direction.
     Io {
         /// The source's key in the reactor (the low bits of its token).
@@ -64,6 +73,7 @@ impl fmt::Display for WaitsOn {
                 registration,
                 direction,
             } => write!(f, "I/O #{registration} ({direction})"),
+            WaitsOn::Sync(kind) => f.write_str(kind.as_str()),
         }
     }
 }
@@ -125,7 +135,8 @@ impl TaskDump {
         self.kind
     }
 
-    /// The timers and I/O sources holding its waker (see [`WaitsOn`]);
+    /// What it waits on, where minirt knows (see [`WaitsOn`]): a primitive
+    /// first, then the timers, I/O sources and scopes holding its waker;
     /// empty for a task that waits on something else, or on nothing.
     pub fn waits_on(&self) -> &[WaitsOn] {
         &self.waits_on
@@ -297,7 +308,7 @@ impl<'a> DumpBuilder<'a> {
             polls: info.polls,
             since_last_poll: Tracer::since(self.now, info.last_poll),
             kind,
-            waits_on: Vec::new(),
+            waits_on: info.waits_in.map(WaitsOn::Sync).into_iter().collect(),
         });
     }
 

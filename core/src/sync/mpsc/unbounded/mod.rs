@@ -451,7 +451,10 @@ impl<T> UnboundedReceiver<T> {
     /// assert_eq!(rx.poll_recv(&mut cx), Poll::Ready(Some(1)));
     /// ```
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        coop::poll_budgeted(cx, |cx| self.poll_recv_unbudgeted(cx))
+        coop::poll_budgeted(cx, |cx| {
+            let poll = self.poll_recv_unbudgeted(cx);
+            crate::sync::noting(cx, crate::task::WaitKind::MpscRecv, poll)
+        })
     }
 
     /// [`poll_recv`](Self::poll_recv) without the budget.
