@@ -107,7 +107,9 @@ impl<T> Future for JoinHandle<T> {
                     cx.waker(),
                 );
             }
-            crate::sync::noting(cx, crate::task::WaitKind::JoinHandle, out)
+            // No wait note: awaiting a JoinHandle is on the spawn-and-join
+            // hot path, and the note would not say which task it awaits.
+            out
         })
     }
 }

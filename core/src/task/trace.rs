@@ -164,13 +164,11 @@ pub enum WaitKind {
     Watch,
     /// `broadcast::Receiver::recv`.
     Broadcast,
-    /// Another task's `JoinHandle`.
-    JoinHandle,
 }
 
 impl WaitKind {
     /// Every kind, in note order (index + 1 is the note).
-    const ALL: [WaitKind; 12] = [
+    const ALL: [WaitKind; 11] = [
         WaitKind::MpscSend,
         WaitKind::MpscRecv,
         WaitKind::Oneshot,
@@ -182,7 +180,6 @@ impl WaitKind {
         WaitKind::Barrier,
         WaitKind::Watch,
         WaitKind::Broadcast,
-        WaitKind::JoinHandle,
     ];
 
     /// The kind for a state word's wait note (`None` for 0: nothing noted).
@@ -193,7 +190,7 @@ impl WaitKind {
     }
 
     /// The API it waits in, as a user would search for it:
-    /// `"mpsc::Receiver::recv"`, `"Mutex::lock"`, `"JoinHandle"`, ...
+    /// `"mpsc::Receiver::recv"`, `"Mutex::lock"`, ...
     pub fn as_str(self) -> &'static str {
         match self {
             WaitKind::MpscSend => "mpsc::Sender::send",
@@ -207,7 +204,6 @@ impl WaitKind {
             WaitKind::Barrier => "Barrier::wait",
             WaitKind::Watch => "watch::Receiver::changed",
             WaitKind::Broadcast => "broadcast::Receiver::recv",
-            WaitKind::JoinHandle => "JoinHandle",
         }
     }
 }
