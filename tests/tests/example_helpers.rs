@@ -1,10 +1,12 @@
-//! The helper-translation examples as real processes: each runs on the mock
-//! clock, so its output — virtual timestamps included — is exact and is
-//! checked line by line here.
+//! The helper-translation examples as real processes. All but one run on
+//! the mock clock, so their output — virtual timestamps included — is exact
+//! and is checked line by line here; `miniasync_requests` makes real HTTP
+//! requests to its own local server, so its ports are masked.
 //!
-//! The example binaries are not built by `cargo test`; build them first with
-//! `cargo build --workspace --examples` (same profile as the tests). When one
-//! is missing its test prints why and passes without checking anything.
+//! `cargo test` builds the examples alongside the tests (same profile), or
+//! build them with `cargo build --workspace --examples`. When one of the
+//! mock-clock examples is missing its test prints why and passes without
+//! checking anything; the `miniasync_requests` test fails instead.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -103,6 +105,54 @@ fn asyncio_tutorial_examples_print_their_virtual_times() {
     });
 }
 
+/// Unlike the others this one makes real HTTP requests (a 200, a 404, a
+/// refused connection) against the server the example starts on
+/// `127.0.0.1:0`, so the ports in its output are masked; and it does not
+/// skip: a missing binary fails the test.
+#[test]
+fn miniasync_requests_returns_the_404_as_a_value_and_stops_at_the_refusal() {
+    bounded(Duration::from_secs(60), || {
+        let binary = minirt_tests::built_example("miniasync_requests").unwrap_or_else(|| {
+            panic!(
+                "the miniasync_requests example is not built (this test does not skip): \
+                 run `cargo build --workspace --examples` first"
+            )
+        });
+        let output = Command::new(&binary)
+            .output()
+            .expect("run miniasync_requests");
+        assert!(
+            output.status.success(),
+            "miniasync_requests exited with {}; stderr:\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let out = String::from_utf8(output.stdout).expect("UTF-8 output");
+        assert_eq!(
+            mask_ports(&out),
+            MINIASYNC_REQUESTS,
+            "the output was:\n{out}"
+        );
+    });
+}
+
+/// `out` with every `127.0.0.1:<port>` as `127.0.0.1:PORT`.
+fn mask_ports(out: &str) -> String {
+    let mut masked = String::new();
+    let mut rest = out;
+    while let Some(at) = rest.find("127.0.0.1:") {
+        let (before, after) = rest.split_at(at + "127.0.0.1:".len());
+        masked.push_str(before);
+        let digits = after.len() - after.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        if digits > 0 {
+            masked.push_str("PORT");
+        }
+        rest = &after[digits..];
+    }
+    masked.push_str(rest);
+    masked
+}
+
 const AYO_SCHEDULE: &str = "\
 [ 0s] every 4 s
 [ 3s] daemon: still working
@@ -158,6 +208,12 @@ const MINIASYNC_RUN: &str = "\
 1. run(get_some_data()) = \"some data\"
 2. run(get_a(), get_b()) = [\"a\", \"b\"] after 300ms (not 400ms)
 3. loop.run(...) = [\"x\", \"y\"], then loop.run(...) = [\"z\"]; t=360ms
+";
+
+const MINIASYNC_REQUESTS: &str = "\
+ok:       http://127.0.0.1:PORT/users: [\"ada\", \"grace\"]
+skipped:  /missing (not found)
+try_scope stopped at the first error: connection refused: http://127.0.0.1:PORT/admin
 ";
 
 const AIOUTILS_GROUP: &str = "\
