@@ -81,6 +81,9 @@ pub(crate) struct Shared {
     core_taken: AtomicBool,
     /// The waker of the `block_on` future of the core holder.
     main: Arc<MainWaker>,
+    /// `main` as a `Waker`, made once: a `block_on` borrows it rather than
+    /// cloning the `Arc` (two atomic read-modify-writes per call).
+    main_waker: Waker,
     /// I/O, timers, the clock and the busy count.
     driver: Arc<Driver>,
     /// Set once shutdown began: spawns are cancelled at once.
@@ -240,6 +243,10 @@ impl Shared {
         let tracer = parts.tracer;
         /// The next runtime's `id`; 2^64 runtimes outlast any process.
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        let main = Arc::new(MainWaker {
+            woken: AtomicBool::new(false),
+            driver: driver.clone(),
+        });
         Arc::new(Shared {
             id: NEXT_ID.fetch_add(1, Relaxed),
             local: RefCell::new(Local {
@@ -255,10 +262,8 @@ impl Shared {
             remote_owned: OwnedTasks::with_one_shard(),
             local_sets: Mutex::new(Vec::new()),
             core_taken: AtomicBool::new(false),
-            main: Arc::new(MainWaker {
-                woken: AtomicBool::new(false),
-                driver: driver.clone(),
-            }),
+            main: main.clone(),
+            main_waker: Waker::from(main),
             driver,
             closed: AtomicBool::new(false),
             on_panic,
@@ -557,9 +562,12 @@ impl<'a> CoreGuard<'a> {
 
     fn block_on<F: Future>(&self, mut future: std::pin::Pin<&mut F>, panics: Panics) -> F::Output {
         let shared = self.shared;
-        let waker = Waker::from(shared.main.clone());
-        let mut cx = Context::from_waker(&waker);
-        shared.main.woken.store(true, Relaxed);
+        let mut cx = Context::from_waker(&shared.main_waker);
+        // The first round polls the future without a wake-up; later rounds
+        // only after one (a plain store here saves the swap's
+        // read-modify-write on every `block_on` of a ready future).
+        shared.main.woken.store(false, Relaxed);
+        let mut woken = true;
         // The coarse clock is read before the first task this call polls
         // (not on entry: a `block_on` of a ready future polls no task, and
         // must not pay for a clock read).
@@ -568,7 +576,7 @@ impl<'a> CoreGuard<'a> {
             if panics == Panics::Unwind {
                 self.stop_if_a_task_panicked();
             }
-            if shared.main.woken.swap(false, AcqRel) {
+            if std::mem::take(&mut woken) || shared.main.woken.swap(false, AcqRel) {
                 // Like a task poll: a fresh budget, so the `block_on` future
                 // cannot starve the tasks by looping on ready futures.
                 if let Poll::Ready(out) = coop::budget(|| future.as_mut().poll(&mut cx)) {
