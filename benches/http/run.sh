@@ -5,16 +5,26 @@
 # 2-worker multi-thread runtime, as tokio's) and thread-per-core
 # (`http_hello_per_core`, `minirt::server`: 2 current-thread workers, each
 # with its own SO_REUSEPORT listener — glommio's and monoio's model).
+# Then it runs the same answer through hyper 1.x's HTTP/1 server on each
+# runtime (`http_hyper_minirt`, `http_hyper_tokio`: 2 workers, one task per
+# connection, the same `http1::Builder` settings), alternating the two
+# (minirt, tokio, minirt, tokio, ...) so machine drift hits both alike, and
+# prints every run, the median of each and the hyper-minirt/hyper-tokio
+# ratio of the medians (above 1: hyper on minirt is faster).
 #
-#   benches/http/run.sh            # 10 s per server
+#   benches/http/run.sh                          # 10 s per server run
 #   DURATION=3 benches/http/run.sh
+#   HYPER_RUNS=5 benches/http/run.sh             # runs per hyper server (odd; default 3)
 #
 # The tokio server is the `http_hello_tokio` binary of minirt-benches; the
 # minirt ones are `std-glue/examples/http_hello.rs` and
-# `http_hello_per_core.rs`. One that does not build is n/a.
+# `http_hello_per_core.rs`; the hyper ones are minirt-benches'
+# `http/hyper_minirt.rs` and `http/hyper_tokio.rs`. One that does not build
+# is n/a.
 set -euo pipefail
 
 DURATION=${DURATION:-10}
+HYPER_RUNS=${HYPER_RUNS:-3}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
@@ -39,6 +49,14 @@ if cargo build --release -p minirt --example http_hello_per_core; then
     PER_CORE_BIN=$TARGET_DIR/release/examples/http_hello_per_core
 else
     echo "minirt's http_hello_per_core example does not build: per-core is n/a" >&2
+fi
+cargo build --release -p minirt-benches --bin http_hyper_tokio
+HYPER_TOKIO_BIN=$TARGET_DIR/release/http_hyper_tokio
+HYPER_MINIRT_BIN=""
+if cargo build --release -p minirt-benches --bin http_hyper_minirt; then
+    HYPER_MINIRT_BIN=$TARGET_DIR/release/http_hyper_minirt
+else
+    echo "http_hyper_minirt does not build: hyper on minirt is n/a" >&2
 fi
 
 # A loopback port nobody listens on right now.
@@ -68,9 +86,11 @@ run_server() {
         kill -0 "$SERVER_PID" 2>/dev/null || { cat "$SERVER_LOG" >&2; echo "server exited" >&2; return 1; }
         sleep 0.1
     done
-    grep -q "listening on" "$SERVER_LOG" || { echo "server did not start" >&2; return 1; }
+    # run_server runs in $(...), so the EXIT trap cannot see SERVER_PID:
+    # stop the server here on every way out.
+    grep -q "listening on" "$SERVER_LOG" || { echo "server did not start" >&2; stop_server; return 1; }
     # Fail loudly rather than report a fast error page.
-    check_body "$port"
+    check_body "$port" || { stop_server; return 1; }
     wrk -t1 -c64 -d"${DURATION}s" "http://127.0.0.1:$port/" >"$SERVER_LOG.wrk"
     cat "$SERVER_LOG.wrk" >&2
     stop_server
@@ -121,3 +141,35 @@ echo "| minirt (thread-per-core) | $PER_CORE_RPS |"
 echo "| tokio | $TOKIO_RPS |"
 echo "| minirt/tokio | $(ratio "$MINIRT_RPS") |"
 echo "| minirt per-core/tokio | $(ratio "$PER_CORE_RPS") |"
+
+# hyper on minirt against hyper on tokio: HYPER_RUNS alternating runs each.
+HYPER_MINIRT_RUNS=()
+HYPER_TOKIO_RUNS=()
+for run in $(seq "$HYPER_RUNS"); do
+    if [ -n "$HYPER_MINIRT_BIN" ]; then
+        echo "== hyper on minirt (run $run/$HYPER_RUNS) ==" >&2
+        rps=$(run_server "$HYPER_MINIRT_BIN")
+        HYPER_MINIRT_RUNS+=("$rps")
+    fi
+    echo "== hyper on tokio (run $run/$HYPER_RUNS) ==" >&2
+    rps=$(run_server "$HYPER_TOKIO_BIN")
+    HYPER_TOKIO_RUNS+=("$rps")
+done
+
+# median VALUE... -> the median (n/a for none)
+median() {
+    if [ $# -eq 0 ]; then echo n/a; return; fi
+    python3 -c 'import statistics, sys; print(f"{statistics.median(map(float, sys.argv[1:])):.2f}")' "$@"
+}
+HYPER_MINIRT_RPS=$(median "${HYPER_MINIRT_RUNS[@]}")
+HYPER_TOKIO_RPS=$(median "${HYPER_TOKIO_RUNS[@]}")
+HYPER_RATIO=n/a
+if [ "$HYPER_MINIRT_RPS" != n/a ]; then
+    HYPER_RATIO=$(python3 -c "print(f'{$HYPER_MINIRT_RPS / $HYPER_TOKIO_RPS:.2f}')")
+fi
+echo
+echo "| hyper server | runs requests/s (in order) | median requests/s |"
+echo "| --- | --- | ---: |"
+echo "| hyper on minirt | ${HYPER_MINIRT_RUNS[*]:-n/a} | $HYPER_MINIRT_RPS |"
+echo "| hyper on tokio | ${HYPER_TOKIO_RUNS[*]} | $HYPER_TOKIO_RPS |"
+echo "| hyper-minirt/hyper-tokio (medians of $HYPER_RUNS) | | $HYPER_RATIO |"

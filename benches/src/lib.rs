@@ -35,6 +35,8 @@ pub mod cpu;
 pub mod fs;
 pub mod gate;
 pub mod params;
+#[cfg(unix)]
+pub mod process;
 mod rt_smol;
 mod rt_tokio;
 mod smol_pool;

@@ -48,6 +48,8 @@ pub fn runner(id: &str) -> Option<Runner> {
         "scope_fanout" => Runner::Time(scope_fanout),
         "mutex_mt" => Runner::Time(crate::sync_locks::minirt_side::mutex_mt),
         "rwlock_read_mostly" => Runner::Time(crate::sync_locks::minirt_side::rwlock_read_mostly),
+        #[cfg(unix)]
+        "process_spawn_wait" => Runner::Time(crate::process::minirt_side::process_spawn_wait),
         "memory_per_task" => Runner::Bytes(memory_per_task),
         _ => return None,
     })

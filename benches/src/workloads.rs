@@ -176,6 +176,12 @@ pub const WORKLOADS: &[Workload] = &[
         "fs_seq_write_256m",
         "write 256 MiB (32 MiB quick) through File in 8 KiB writes, flush",
     ),
+    // Unix only, like `minirt::process`: elsewhere the row does not exist.
+    #[cfg(unix)]
+    time(
+        "process_spawn_wait",
+        "one child of /bin/true spawned and waited for, 8 in flight, in waves of 100",
+    ),
     time(
         "c10k_idle",
         "connect 10 000 idle loopback clients; until the server holds all",
