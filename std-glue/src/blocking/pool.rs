@@ -27,6 +27,11 @@ pub(super) struct Shared<J> {
     /// `shutdown` waits here; broadcast whenever a thread finishes or a pool
     /// thread enters `shutdown`.
     pub(super) thread_finished: Condvar,
+    /// Bumped (under the lock) for each job queued while a thread spins;
+    /// the spinner watches it without the lock (see `state.rs`).
+    pub(super) queued_while_spinning: AtomicU64,
+    /// Whether an idle thread may spin first: not on a single-core machine.
+    pub(super) may_spin: bool,
 }
 
 impl<J> Shared<J> {
@@ -156,6 +161,8 @@ impl<J: Job> Pool<J> {
                 state: Mutex::new(State::new()),
                 job_ready: Condvar::new(),
                 thread_finished: Condvar::new(),
+                queued_while_spinning: AtomicU64::new(0),
+                may_spin: std::thread::available_parallelism().is_ok_and(|n| n.get() > 1),
             }),
         }
     }
@@ -181,6 +188,12 @@ impl<J: Job> Pool<J> {
             return Err(job);
         }
         let dispatch = state.transition_to_queued(job, self.shared.config.max_threads);
+        if state.spinning > 0 {
+            // The spinner takes it (`dispatch` said `OnItsWay`): tell it.
+            self.shared
+                .queued_while_spinning
+                .fetch_add(1, Ordering::Release);
+        }
         if let Err(mut state) = self.shared.carry_out(state, dispatch) {
             // Nobody else can run it. The lock has been held since the push,
             // and with no thread alive the queue held nothing before, so the
@@ -260,9 +273,10 @@ impl<J: Job> Pool<J> {
         self.shared.lock().live
     }
 
-    /// Threads waiting for a job that no submitter has claimed yet.
+    /// Threads waiting for a job that no submitter has claimed yet (one
+    /// of them may be spinning briefly before it sleeps).
     pub fn idle_threads(&self) -> usize {
-        self.shared.lock().idle
+        self.shared.lock().idle_or_spinning()
     }
 
     /// Jobs submitted and not yet taken by a thread.
@@ -277,7 +291,7 @@ impl<J: Job> Pool<J> {
     /// must check before jumping ahead).
     pub fn busy_threads(&self) -> usize {
         let state = self.shared.lock();
-        state.live - state.idle
+        state.live - state.idle_or_spinning()
     }
 
     /// All counters, read at one instant (under one lock acquisition), so
@@ -294,8 +308,8 @@ impl<J: Job> Pool<J> {
         let state = self.shared.lock();
         PoolMetrics {
             live_threads: state.live,
-            idle_threads: state.idle,
-            busy_threads: state.live - state.idle,
+            idle_threads: state.idle_or_spinning(),
+            busy_threads: state.live - state.idle_or_spinning(),
             queued: state.queue.len(),
         }
     }
@@ -320,7 +334,7 @@ impl<J: Job> fmt::Debug for Pool<J> {
             .field("name", &self.shared.config.name)
             .field("max_threads", &self.shared.config.max_threads)
             .field("live_threads", &state.live)
-            .field("idle_threads", &state.idle)
+            .field("idle_threads", &state.idle_or_spinning())
             .field("queued", &state.queue.len())
             .field("shut_down", &state.shutting_down)
             .finish()

@@ -5,15 +5,16 @@
 //!
 //! 1. `idle + notified` equals the number of threads blocked in the idle wait
 //!    (inside `Condvar::wait_timeout` or about to re-enter it).
-//! 2. `idle + notified + starting <= live <= max_threads`.
+//! 2. `idle + notified + starting + spinning <= live <= max_threads`, and
+//!    `spinning <= 1`.
 //! 3. `live <= unfinished`: a thread stops counting as `live` the moment it
 //!    decides to leave, but stays `unfinished` until its `on_thread_stop` hook
 //!    has returned.
 //! 4. `in_shutdown <= unfinished`.
 //! 5. once `shutting_down` is set it is never cleared, and `queue` stays empty.
 //! 6. the hand-off rule: while `queue` is not empty, either a thread is on its
-//!    way to it (`notified + starting > 0`; a started thread counts as
-//!    `starting` until its start hook has returned), or no idle thread is
+//!    way to it (`notified + starting + spinning > 0`; a started thread counts
+//!    as `starting` until its start hook has returned), or no idle thread is
 //!    left and `live == max_threads`. So a queued job waits only for a thread that is
 //!    waking up or starting, never for a busy one while the pool may grow.
 //!
@@ -28,6 +29,21 @@
 //! one itself. Short jobs are then drained by the first one or two threads,
 //! and long jobs still each get a thread — the `k`-th job of a burst waits
 //! for `k - 1` wake-up hops (tens of microseconds each), not for a busy job.
+//!
+//! # Why one thread spins before it sleeps
+//!
+//! Async code often submits one short job at a time, each as soon as the
+//! last one's result arrived (a loop of small `fs::read`s). Every job then
+//! paid for two sleeps and two wake-ups: the submitter's `notify_one` (a
+//! `futex` system call even for a waiter that is only about to sleep) and
+//! the pool thread's trip through the scheduler. So a thread that finds the
+//! queue empty first spins for a few tens of microseconds
+//! (`worker::SPIN_FOR`), outside the lock, counted in `spinning`: like a
+//! notified thread it is on its way to the queue, so a submitter neither
+//! wakes nor starts another thread for the next job and only bumps the
+//! counter the spinner watches. Only one thread spins at a time, and none
+//! on a single-core machine, where it would hold the core the submitter
+//! needs; a spinning thread counts as idle in the pool's metrics.
 
 use std::collections::VecDeque;
 
@@ -48,6 +64,9 @@ pub(super) struct State<J> {
     /// Threads started by the growth rule that have not yet looked at the
     /// queue. Like `notified` threads, they are on their way to a job.
     pub(super) starting: usize,
+    /// The thread (0 or 1) spinning outside the lock before it goes idle
+    /// (see "Why one thread spins before it sleeps"); on its way to a job.
+    pub(super) spinning: usize,
     /// Threads started and not yet completely finished (stop hook included).
     /// `shutdown` waits for this to reach zero.
     pub(super) unfinished: usize,
@@ -100,6 +119,7 @@ impl<J> State<J> {
             idle: 0,
             notified: 0,
             starting: 0,
+            spinning: 0,
             unfinished: 0,
             in_shutdown: 0,
             shutting_down: false,
@@ -127,7 +147,7 @@ impl<J> State<J> {
     /// another that is still queued, so waiting for a busy thread could
     /// deadlock or serialize unrelated work.
     pub(super) fn dispatch(&mut self, max_threads: usize) -> Dispatch {
-        if self.queue.is_empty() || self.notified + self.starting > 0 {
+        if self.queue.is_empty() || self.notified + self.starting + self.spinning > 0 {
             Dispatch::OnItsWay
         } else if self.idle > 0 {
             self.idle -= 1;
@@ -176,14 +196,39 @@ impl<J> State<J> {
         self.unfinished -= 1;
     }
 
+    /// A thread with nothing to run, and the queue empty, starts spinning
+    /// if no other thread does; `false`: it goes idle instead.
+    pub(super) fn transition_to_spinning(&mut self) -> bool {
+        debug_assert!(self.queue.is_empty() && !self.shutting_down);
+        if self.spinning > 0 {
+            return false;
+        }
+        self.spinning = 1;
+        true
+    }
+
+    /// The spinning thread stops spinning (it saw a new job, or its time
+    /// ran out) and looks at the queue again under the lock.
+    pub(super) fn transition_from_spinning(&mut self) {
+        debug_assert_eq!(self.spinning, 1);
+        self.spinning = 0;
+    }
+
+    /// Threads a submitter would not wait for: idle ones and the spinning
+    /// one (what the metrics call idle).
+    pub(super) fn idle_or_spinning(&self) -> usize {
+        self.idle + self.spinning
+    }
+
     /// A thread with nothing to run enters the idle set.
     pub(super) fn transition_to_idle(&mut self) {
         debug_assert!(
-            self.idle + self.notified + self.starting < self.live,
-            "idle {} + notified {} + starting {} must stay below live {} before a thread goes idle",
+            self.idle + self.notified + self.starting + self.spinning < self.live,
+            "idle {} + notified {} + starting {} + spinning {} must stay below live {} before a thread goes idle",
             self.idle,
             self.notified,
             self.starting,
+            self.spinning,
             self.live
         );
         self.idle += 1;

@@ -5,6 +5,9 @@
 //!                                 │                     ▼
 //!                                 │   queue empty, not shutting down
 //!                                 │                     │
+//!                                 ├── job queued ◄── spin (≤ SPIN_FOR; one thread,
+//!                                 │                     │  not after a spin)
+//!                                 │                     ▼
 //!                                 └── claimed ◄── idle wait ── keep-alive over
 //!                                                       │      or shutting down
 //!                                                       ▼
@@ -14,9 +17,10 @@
 use std::cell::Cell;
 use std::io;
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, MutexGuard};
 use std::thread;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::config::ThreadHook;
 use super::pool::Shared;
@@ -92,17 +96,29 @@ fn thread_main<J: Job>(shared: Arc<Shared<J>>) {
 /// for them, unless one is already on its way (the hand-off rule in
 /// `state.rs`).
 fn work_loop<'a, J: Job>(shared: &'a Arc<Shared<J>>, mut state: MutexGuard<'a, State<J>>) {
+    // Whether this thread may spin when it next finds the queue empty: once
+    // after each job, so a spin that found nothing goes to sleep.
+    let mut may_spin = shared.may_spin;
     loop {
         if let Some(job) = state.queue.pop_front() {
             let dispatch = state.dispatch(shared.config.max_threads);
             // `Err` only when no thread is alive, and this one is.
             let _ = shared.carry_out(state, dispatch);
             run_job(job);
+            may_spin = shared.may_spin;
             state = shared.lock();
             continue;
         }
         if state.shutting_down {
             break;
+        }
+        if std::mem::take(&mut may_spin) && state.transition_to_spinning() {
+            let seen = shared.queued_while_spinning.load(Ordering::Acquire);
+            drop(state);
+            spin_for_a_job(shared, seen);
+            state = shared.lock();
+            state.transition_from_spinning();
+            continue;
         }
         state.transition_to_idle();
         let (relocked, wake) = wait_while_idle(shared, state);
@@ -114,6 +130,30 @@ fn work_loop<'a, J: Job>(shared: &'a Arc<Shared<J>>, mut state: MutexGuard<'a, S
         }
     }
     state.transition_to_leaving();
+}
+
+/// How long a thread that found the queue empty spins before it sleeps:
+/// longer than the usual gap between a job's result reaching an async task
+/// and that task's next job (a wake-up and a poll), far shorter than a
+/// keep-alive.
+const SPIN_FOR: Duration = Duration::from_micros(50);
+
+/// Spins, without the lock, until a job is queued (the counter moves past
+/// `seen`) or [`SPIN_FOR`] is over. (Shutdown does not end it early: it
+/// waits at most `SPIN_FOR` for this thread.)
+fn spin_for_a_job<J>(shared: &Shared<J>, seen: u64) {
+    let start = Instant::now();
+    loop {
+        for _ in 0..64 {
+            if shared.queued_while_spinning.load(Ordering::Acquire) != seen {
+                return;
+            }
+            std::hint::spin_loop();
+        }
+        if start.elapsed() >= SPIN_FOR {
+            return;
+        }
+    }
 }
 
 /// Waits on `job_ready` until claimed, shut down, or idle for `keep_alive`.
