@@ -695,3 +695,34 @@ fn a_job_queued_during_a_slow_start_hook_runs() {
     assert_eq!(got, [0, 1, 2], "one thread runs them in order");
     assert!(pool.shutdown(None));
 }
+
+/// The spin of `state.rs` ("Why one thread spins before it sleeps"), as
+/// state transitions: a job queued while a thread spins is left to it (no
+/// wake-up, no new thread), a second thread cannot spin too, and the
+/// spinner counts as idle in the metrics.
+#[test]
+fn a_spinning_thread_takes_the_next_job_and_only_one_spins() {
+    let mut state: state::State<u32> = state::State::new();
+    // Two live threads, both done with their jobs.
+    state.live = 2;
+    state.unfinished = 2;
+    assert!(state.transition_to_spinning(), "the first one spins");
+    assert!(!state.transition_to_spinning(), "a second one goes idle");
+    state.transition_to_idle();
+    assert_eq!(state.idle_or_spinning(), 2);
+    // A job arrives while one spins and one sleeps: nobody is woken.
+    assert_eq!(
+        state.transition_to_queued(7, 4),
+        state::Dispatch::OnItsWay,
+        "the spinner takes it"
+    );
+    assert_eq!(state.idle, 1, "the sleeping thread was not claimed");
+    // The spinner comes back and takes it; the next job claims the sleeper.
+    state.transition_from_spinning();
+    assert_eq!(state.queue.pop_front(), Some(7));
+    assert_eq!(state.dispatch(4), state::Dispatch::OnItsWay, "queue empty");
+    assert_eq!(
+        state.transition_to_queued(8, 4),
+        state::Dispatch::HandToIdle
+    );
+}
