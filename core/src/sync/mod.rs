@@ -81,13 +81,27 @@ use crate::task::WaitKind;
 
 /// `poll` as it is, first noting on the polling task that it waits in
 /// `kind` when it is `Pending` (for task dumps; see
-/// [`note_wait`](crate::task::note_wait)). Primitives wrap the result of
-/// their unbudgeted poll in it, so a yield for a spent budget notes
-/// nothing.
+/// [`note_wait`](crate::task::note_wait)). Applied to a primitive's
+/// unbudgeted poll, so a yield for a spent budget notes nothing.
 #[inline]
 pub(crate) fn noting<T>(cx: &Context<'_>, kind: WaitKind, poll: Poll<T>) -> Poll<T> {
     if poll.is_pending() {
         crate::task::note_wait(cx.waker(), kind);
     }
     poll
+}
+
+/// A primitive's `poll`: one budgeted operation
+/// ([`coop::poll_budgeted`](crate::coop::poll_budgeted)) around `poll`,
+/// whose `Pending` is [noted](noting) as a wait in `kind`.
+#[inline]
+pub(crate) fn poll_waiting_in<T>(
+    cx: &mut Context<'_>,
+    kind: WaitKind,
+    poll: impl FnOnce(&mut Context<'_>) -> Poll<T>,
+) -> Poll<T> {
+    crate::coop::poll_budgeted(cx, |cx| {
+        let result = poll(cx);
+        noting(cx, kind, result)
+    })
 }

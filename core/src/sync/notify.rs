@@ -237,9 +237,8 @@ impl Future for Notified<'_> {
     /// budget spent it yields before looking, even with a stored permit.
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        crate::coop::poll_budgeted(cx, |cx| {
-            let poll = this.poll_unbudgeted(cx);
-            crate::sync::noting(cx, crate::task::WaitKind::Notify, poll)
+        crate::sync::poll_waiting_in(cx, crate::task::WaitKind::Notify, |cx| {
+            this.poll_unbudgeted(cx)
         })
     }
 }

@@ -28,7 +28,6 @@ use core::task::{Context, Poll, Waker};
 use super::lock::{Lock, LockGuard};
 use super::wait_list::WaitList;
 use super::wake_list::{self, WakeList};
-use crate::coop;
 use crate::loom::atomic::{AtomicUsize, Ordering::*};
 
 /// Lets a group of `n` tasks wait until all of them have reached the same
@@ -292,9 +291,8 @@ impl Future for BarrierWait<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<BarrierWaitResult> {
         let this = self.get_mut();
-        coop::poll_budgeted(cx, |cx| {
-            let poll = this.poll_unbudgeted(cx);
-            super::noting(cx, crate::task::WaitKind::Barrier, poll)
+        super::poll_waiting_in(cx, crate::task::WaitKind::Barrier, |cx| {
+            this.poll_unbudgeted(cx)
         })
     }
 }
@@ -302,18 +300,17 @@ impl Future for BarrierWait<'_> {
 impl BarrierWait<'_> {
     /// `poll` without the budget.
     fn poll_unbudgeted(&mut self, cx: &mut Context<'_>) -> Poll<BarrierWaitResult> {
-        let this = self;
-        match this.state {
+        match self.state {
             WaitState::Idle => {
-                this.state = this.barrier.arrive(cx);
-                match this.state {
+                self.state = self.barrier.arrive(cx);
+                match self.state {
                     WaitState::Done => Poll::Ready(BarrierWaitResult { leader: true }),
                     _ => Poll::Pending,
                 }
             }
             WaitState::Waiting { key, generation } => {
-                if this.barrier.poll_waiting(key, generation, cx) {
-                    this.state = WaitState::Done;
+                if self.barrier.poll_waiting(key, generation, cx) {
+                    self.state = WaitState::Done;
                     Poll::Ready(BarrierWaitResult { leader: false })
                 } else {
                     Poll::Pending

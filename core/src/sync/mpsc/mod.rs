@@ -753,9 +753,8 @@ impl<T> Future for WaitForRoom<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<usize>> {
         let this = self.get_mut();
-        coop::poll_budgeted(cx, |cx| {
-            let poll = this.poll_served(cx);
-            crate::sync::noting(cx, crate::task::WaitKind::MpscSend, poll)
+        crate::sync::poll_waiting_in(cx, crate::task::WaitKind::MpscSend, |cx| {
+            this.poll_served(cx)
         })
     }
 }
@@ -867,9 +866,8 @@ impl<T> Receiver<T> {
     /// it returns `Ready`; with the budget spent it returns `Pending` (the
     /// task already woken) even if a value is buffered.
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        coop::poll_budgeted(cx, |cx| {
-            let poll = self.poll_recv_unbudgeted(cx);
-            crate::sync::noting(cx, crate::task::WaitKind::MpscRecv, poll)
+        crate::sync::poll_waiting_in(cx, crate::task::WaitKind::MpscRecv, |cx| {
+            self.poll_recv_unbudgeted(cx)
         })
     }
 

@@ -15,7 +15,6 @@ use super::{
     AcquireError, Outcome, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryTake, CLOSED,
     HAS_WAITERS,
 };
-use crate::coop;
 use crate::loom::atomic::Ordering;
 use crate::task::WaitKind;
 
@@ -39,21 +38,18 @@ impl Request {
     /// Drives the request; `Ready(Ok(n))` means `n` permits now belong to the
     /// caller.
     ///
-    /// One budgeted operation (see [`coop`]): with the task's budget spent it
+    /// One budgeted operation (see [`coop`](crate::coop)): with the task's budget spent it
     /// yields before looking, whether or not permits are free. A request
     /// already granted keeps its permits until the next poll collects them.
     /// A wait is noted on the polling task as `kind` (see
-    /// `sync::noting`).
+    /// `sync::poll_waiting_in`).
     fn poll(
         &mut self,
         sem: &Semaphore,
         kind: WaitKind,
         cx: &mut Context<'_>,
     ) -> Poll<Result<u32, AcquireError>> {
-        coop::poll_budgeted(cx, |cx| {
-            let poll = self.poll_unbudgeted(sem, cx);
-            crate::sync::noting(cx, kind, poll)
-        })
+        crate::sync::poll_waiting_in(cx, kind, |cx| self.poll_unbudgeted(sem, cx))
     }
 
     /// [`poll`](Self::poll) without the budget.

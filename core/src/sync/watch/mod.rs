@@ -72,7 +72,6 @@ use super::lock::Lock;
 use super::value_lock::{ReadGuard, ValueLock};
 use super::waiter_set::{self, Registration, WaiterSet};
 use super::Notify;
-use crate::coop;
 use crate::loom::atomic::{AtomicUsize, Ordering::*};
 use crate::loom::sync::Arc;
 
@@ -755,9 +754,8 @@ impl<T> Future for Changed<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        coop::poll_budgeted(cx, |cx| {
-            let poll = this.poll_unbudgeted(cx);
-            crate::sync::noting(cx, crate::task::WaitKind::Watch, poll)
+        crate::sync::poll_waiting_in(cx, crate::task::WaitKind::Watch, |cx| {
+            this.poll_unbudgeted(cx)
         })
     }
 }

@@ -25,7 +25,7 @@ pub enum TaskKind {
 /// Something a task waits on, where minirt knows it: the timers and the
 /// I/O registrations that hold the task's waker when the dump is taken, the
 /// scope whose end it awaits, and the minirt primitive (channel, lock,
-/// semaphore, `Notify`, `JoinHandle`, ...) its latest poll waits in.
+/// semaphore, `Notify`, ...) its latest poll waits in.
 ///
 /// A primitive is known when it was polled with the task's own waker: a
 /// task awaiting it directly, or through `select!`, `timeout` and the

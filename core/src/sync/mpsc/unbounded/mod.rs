@@ -64,7 +64,6 @@ use core::task::{Context, Poll, Waker};
 use self::block::STEP;
 use self::list::{RxList, TxList};
 use super::error::{SendError, TryRecvError};
-use crate::coop;
 use crate::loom::atomic::{fence, AtomicBool, AtomicUsize, Ordering::*};
 use crate::loom::sync::Arc;
 use crate::loom::UnsafeCell;
@@ -451,9 +450,8 @@ impl<T> UnboundedReceiver<T> {
     /// assert_eq!(rx.poll_recv(&mut cx), Poll::Ready(Some(1)));
     /// ```
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        coop::poll_budgeted(cx, |cx| {
-            let poll = self.poll_recv_unbudgeted(cx);
-            crate::sync::noting(cx, crate::task::WaitKind::MpscRecv, poll)
+        crate::sync::poll_waiting_in(cx, crate::task::WaitKind::MpscRecv, |cx| {
+            self.poll_recv_unbudgeted(cx)
         })
     }
 
