@@ -26,15 +26,14 @@
 //! }
 //! fn block_on<F: Future>(driver: &mut Driver, fut: F) -> F::Output {
 //!     let handle = driver.handle();
-//!     let _entered = handle.enter();
 //!     let waker = Waker::from(Arc::new(Unpark(handle.clone())));
 //!     let mut fut = pin!(fut);
-//!     loop {
+//!     handle.enter(|| loop {
 //!         if let Poll::Ready(out) = fut.as_mut().poll(&mut Context::from_waker(&waker)) {
 //!             return out;
 //!         }
 //!         driver.park(None).expect("park");
-//!     }
+//!     })
 //! }
 //!
 //! let mut driver = Driver::new()?;
@@ -55,7 +54,7 @@
 //!
 //! 1. Create one [`Driver`] per runtime (`Driver::new()`); keep its
 //!    [`Handle`] (cheap to clone, `Send + Sync`) in the runtime's shared state.
-//! 2. On every thread that polls tasks, hold `handle.enter()` while polling, so
+//! 2. On every thread that polls tasks, poll inside `handle.enter(|| ...)`, so
 //!    sockets and signals created by tasks register with this driver.
 //! 3. When a thread has no task to run, the one thread that owns the driver
 //!    (e.g. the worker that wins a `try_lock` on it) calls
@@ -89,4 +88,4 @@ pub mod net;
 mod registration;
 pub mod signal;
 
-pub use driver::{Driver, EnterGuard, Handle};
+pub use driver::{Driver, Handle};

@@ -44,7 +44,6 @@ fn block_on_with_driver_thread<F: Future>(fut: F) -> F::Output {
         })
     };
 
-    let _entered = handle.enter();
     let state = Arc::new(ThreadWaker {
         thread: thread::current(),
         woken: AtomicBool::new(true),
@@ -53,7 +52,7 @@ fn block_on_with_driver_thread<F: Future>(fut: F) -> F::Output {
     let mut cx = Context::from_waker(&waker);
     let mut fut = std::pin::pin!(fut);
     let deadline = Instant::now() + common::DEADLINE;
-    let output = loop {
+    let output = handle.enter(|| loop {
         if state.woken.swap(false, Ordering::SeqCst) {
             if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
                 break out;
@@ -65,7 +64,7 @@ fn block_on_with_driver_thread<F: Future>(fut: F) -> F::Output {
             "cross-thread test still pending at its deadline (lost wake-up?)"
         );
         thread::park_timeout(deadline - now);
-    };
+    });
 
     stop.store(true, Ordering::SeqCst);
     handle.unpark();

@@ -43,22 +43,35 @@ fn enter_nests_and_restores() {
     assert!(Handle::try_current().is_none());
     let outer = Driver::new().unwrap();
     let inner = Driver::new().unwrap();
-    let outer_guard = outer.handle().enter();
-    {
-        let _inner_guard = inner.handle().enter();
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let _l = TcpListener::from_std(listener).unwrap();
-        assert_eq!(inner.handle().registrations(), 1);
-        assert_eq!(outer.handle().registrations(), 0);
-    }
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let _l = TcpListener::from_std(listener).unwrap();
-    assert_eq!(
-        outer.handle().registrations(),
-        1,
-        "outer restored after inner guard"
-    );
-    drop(outer_guard);
+    let bind = || TcpListener::from_std(std::net::TcpListener::bind("127.0.0.1:0").unwrap());
+    outer.handle().enter(|| {
+        inner.handle().enter(|| {
+            let _l = bind().unwrap();
+            assert_eq!(inner.handle().registrations(), 1);
+            assert_eq!(outer.handle().registrations(), 0);
+        });
+        let _l = bind().unwrap();
+        assert_eq!(
+            outer.handle().registrations(),
+            1,
+            "outer restored after the inner enter"
+        );
+    });
+    assert!(Handle::try_current().is_none());
+    // A panic inside `enter` restores the previous reactor too.
+    outer.handle().enter(|| {
+        let inner = inner.handle();
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            inner.enter(|| panic!("inside"))
+        }));
+        assert!(caught.is_err());
+        let _l = bind().unwrap();
+        assert_eq!(
+            outer.handle().registrations(),
+            1,
+            "outer restored after a panic"
+        );
+    });
     assert!(Handle::try_current().is_none());
 }
 
@@ -91,10 +104,9 @@ fn io_after_the_driver_is_dropped_fails_instead_of_hanging() {
     let listener = rt.block_on(async { TcpListener::bind("127.0.0.1:0").await.unwrap() });
     let handle = rt.handle();
     drop(rt);
-    let _entered = handle.enter();
     let waker = std::task::Waker::noop();
     let mut cx = std::task::Context::from_waker(waker);
-    match listener.poll_accept(&mut cx) {
+    match handle.enter(|| listener.poll_accept(&mut cx)) {
         std::task::Poll::Ready(Err(err)) => assert!(err.to_string().contains("shut down")),
         other => panic!(
             "expected a shutdown error, got {:?}",

@@ -3,59 +3,56 @@
 //! Why: `TcpStream::connect(addr)` takes no runtime argument, as users expect;
 //! the runtime enters its reactor's [`Handle`] on each thread that polls tasks
 //! and the socket constructors look it up here.
+//!
+//! Why a borrowed pointer and a closure: a runtime enters its reactor on
+//! every `block_on`, and keeping an owned `Handle` here would cost an `Arc`
+//! increment and decrement (two atomic read-modify-writes) each time. The
+//! slot holds the address of the handle's shared state instead, borrowed for
+//! exactly the closure's run. Because entering is a closure, not a guard that
+//! could be leaked or dropped out of order, entries nest strictly: whatever
+//! the slot points to is borrowed by a frame that is still on this thread's
+//! stack.
 
-use std::cell::RefCell;
-use std::marker::PhantomData;
+use std::cell::Cell;
+use std::mem::ManuallyDrop;
+use std::sync::Arc;
 
-use super::handle::Handle;
+use super::handle::{Handle, Inner};
 
 thread_local! {
-    /// The handle entered most recently on this thread, if any.
-    static CURRENT: RefCell<Option<Handle>> = const { RefCell::new(None) };
+    /// The shared state of the handle entered most recently on this thread,
+    /// or null. Non-null only while [`enter`]'s closure runs.
+    static CURRENT: Cell<*const Inner> = const { Cell::new(std::ptr::null()) };
 }
 
-/// Keeps a reactor current on this thread; restores the previous one on drop.
-///
-/// Returned by [`Handle::enter`]. It is `!Send`: it must be dropped on the thread
-/// that created it.
-#[must_use = "the reactor stops being current as soon as the guard is dropped"]
-pub struct EnterGuard {
-    /// What was current before this guard; put back on drop.
-    previous: Option<Handle>,
-    /// Thread-bound: restoring must happen on the thread that entered.
-    _not_send: PhantomData<*const ()>,
-}
-
-pub(crate) fn enter(handle: Handle) -> EnterGuard {
-    // During thread teardown (a runtime dropped by a thread-local
-    // destructor) the slot may be gone; entering is then a no-op.
-    let previous = CURRENT
-        .try_with(|current| current.borrow_mut().replace(handle))
-        .ok()
-        .flatten();
-    EnterGuard {
-        previous,
-        _not_send: PhantomData,
+/// Runs `f` with `handle` as this thread's current reactor; restores the
+/// previous one afterwards, also when `f` panics.
+pub(crate) fn enter<R>(handle: &Handle, f: impl FnOnce() -> R) -> R {
+    /// Puts the previous pointer back on drop, so an unwinding `f` restores
+    /// it too.
+    struct Restore(*const Inner);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            CURRENT.with(|c| c.set(self.0));
+        }
     }
+    let _restore = Restore(CURRENT.with(|c| c.replace(Arc::as_ptr(&handle.inner))));
+    f()
 }
 
+/// A clone of the current reactor's handle, if any.
 pub(crate) fn current() -> Option<Handle> {
-    CURRENT
-        .try_with(|current| current.borrow().clone())
-        .ok()
-        .flatten()
-}
-
-impl Drop for EnterGuard {
-    fn drop(&mut self) {
-        let previous = self.previous.take();
-        // During thread teardown the slot may already be destroyed; nothing to restore then.
-        let _ = CURRENT.try_with(|current| *current.borrow_mut() = previous);
+    let ptr = CURRENT.with(Cell::get);
+    if ptr.is_null() {
+        return None;
     }
-}
-
-impl std::fmt::Debug for EnterGuard {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EnterGuard").finish_non_exhaustive()
-    }
+    // `ManuallyDrop`: this temporary `Handle` must not release a reference
+    // it does not own.
+    let borrowed = ManuallyDrop::new(Handle {
+        // SAFETY: a non-null pointer was stored by `enter` from an `Arc<Inner>`
+        // that `enter`'s caller borrows until the closure returns, and `enter`
+        // calls nest (see the module docs), so that `Arc` is alive now.
+        inner: unsafe { Arc::from_raw(ptr) },
+    });
+    Some(Handle::clone(&borrowed))
 }

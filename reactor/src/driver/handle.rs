@@ -16,7 +16,7 @@ use mio::event::Source;
 use mio::{Interest, Registry, Token, Waker};
 use slab::Slab;
 
-use super::context::{self, EnterGuard};
+use super::context;
 use super::ready::Ready;
 use super::scheduled_io::ScheduledIo;
 use super::token::{self, GENERATION_MASK, MAX_KEY};
@@ -31,8 +31,8 @@ use super::token::{self, GENERATION_MASK, MAX_KEY};
 ///
 /// let driver = Driver::new()?;
 /// let handle = driver.handle();
-/// let _guard = handle.enter();
-/// assert!(Handle::try_current().is_some());
+/// handle.enter(|| assert!(Handle::try_current().is_some()));
+/// assert!(Handle::try_current().is_none());
 /// # Ok::<(), std::io::Error>(())
 /// ```
 #[derive(Clone)]
@@ -187,15 +187,35 @@ impl Handle {
         let _ = self.inner.waker.wake();
     }
 
-    /// Makes this the current reactor of the calling thread until the guard drops.
+    /// Runs `f` with this as the current reactor of the calling thread, and
+    /// returns what `f` returns.
     ///
-    /// Guards nest: dropping one restores whatever was current before it.
-    /// Sockets and signals created while the guard lives register with this reactor.
-    pub fn enter(&self) -> EnterGuard {
-        context::enter(self.clone())
+    /// Sockets and signals created inside `f` register with this reactor.
+    /// Calls nest: when `f` returns (or panics), whatever was current before
+    /// is current again. It is a closure rather than a guard so that entering
+    /// needs no reference count: the thread keeps only the address of the
+    /// borrowed handle, which no leaked or reordered guard could outlive.
+    ///
+    /// ```
+    /// use minirt_reactor::{Driver, Handle};
+    ///
+    /// let driver = Driver::new()?;
+    /// let handle = driver.handle();
+    /// let listener = handle.enter(|| {
+    ///     // Registers with `driver`, found through the thread's current reactor.
+    ///     let std_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    ///     minirt_reactor::net::TcpListener::from_std(std_listener)
+    /// })?;
+    /// assert_eq!(handle.registrations(), 1);
+    /// assert!(Handle::try_current().is_none());
+    /// # drop(listener);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn enter<R>(&self, f: impl FnOnce() -> R) -> R {
+        context::enter(self, f)
     }
 
-    /// The reactor of the calling thread, if inside [`Handle::enter`].
+    /// The reactor of the calling thread, if inside [`Handle::enter`]'s closure.
     pub fn try_current() -> Option<Handle> {
         context::current()
     }
@@ -204,7 +224,7 @@ impl Handle {
     ///
     /// # Panics
     ///
-    /// When called outside a minirt runtime (no [`Handle::enter`] guard alive on
+    /// When called outside a minirt runtime (not inside [`Handle::enter`] on
     /// this thread), with a message saying where sockets must be created.
     pub fn current() -> Handle {
         match Handle::try_current() {

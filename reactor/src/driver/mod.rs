@@ -33,7 +33,6 @@ use std::time::Duration;
 
 use mio::{Events, Poll, Waker};
 
-pub use context::EnterGuard;
 pub use handle::Handle;
 pub(crate) use handle::Inner;
 

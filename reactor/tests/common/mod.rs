@@ -50,12 +50,11 @@ impl Rt {
 
     pub fn block_on_within<F: Future>(&mut self, budget: Duration, fut: F) -> F::Output {
         let handle = self.driver.handle();
-        let _entered = handle.enter();
         let waker = Waker::from(Arc::new(Unpark(handle.clone())));
         let mut cx = Context::from_waker(&waker);
         let mut fut = std::pin::pin!(fut);
         let deadline = Instant::now() + budget;
-        loop {
+        handle.enter(|| loop {
             if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
                 return out;
             }
@@ -64,7 +63,7 @@ impl Rt {
                 panic!("test future still pending after its {budget:?} deadline (lost wake-up?)");
             }
             self.driver.park(Some(deadline - now)).expect("park");
-        }
+        })
     }
 }
 

@@ -90,8 +90,10 @@ impl<F: FnOnce() -> R, R> Future for BlockingTask<F> {
             .and_then(|h| h.inner.driver.busy.mark_held_here());
         // Inside the closure, `minirt::spawn` and `Handle::current` reach the
         // runtime that spawned it.
-        let _current = handle.map(context::set_current);
-        Poll::Ready(func())
+        Poll::Ready(match &handle {
+            Some(handle) => context::enter_handle(handle, func),
+            None => func(),
+        })
     }
 }
 

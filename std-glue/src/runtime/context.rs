@@ -5,31 +5,42 @@
 //! `block_on` refuses to nest on an entered thread, because blocking a thread
 //! that other tasks depend on would deadlock them.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
+use std::mem::ManuallyDrop;
+use std::sync::Arc;
 
-use super::Handle;
+use super::{Handle, HandleInner};
 
 crate::loom::thread_local! {
-    static CURRENT: RefCell<Option<Handle>> = const { RefCell::new(None) };
+    /// The shared state of the runtime this thread is inside, or null.
+    /// Non-null only while [`enter_handle`]'s closure runs; see there for why
+    /// it is a borrowed pointer.
+    static CURRENT: Cell<*const HandleInner> = const { Cell::new(std::ptr::null()) };
     static ENTERED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// The handle of the runtime this thread is inside, if any.
 pub(crate) fn try_current() -> Option<Handle> {
-    CURRENT.try_with(|c| c.borrow().clone()).ok().flatten()
+    with_current(|handle| handle.cloned())
 }
 
 /// Runs `f` with the current handle without cloning it.
-///
-/// During thread teardown, after the context itself was destroyed, `f` sees
-/// `None`.
 pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Handle>) -> R) -> R {
-    let mut f = Some(f);
-    let result = CURRENT.try_with(|c| (f.take().expect("called once"))(c.borrow().as_ref()));
-    match result {
-        Ok(r) => r,
-        Err(_) => (f.take().expect("not called yet"))(None),
+    let ptr = CURRENT.try_with(Cell::get).unwrap_or(std::ptr::null());
+    if ptr.is_null() {
+        return f(None);
     }
+    // `ManuallyDrop`: this temporary `Handle` must not release a reference
+    // it does not own.
+    let borrowed = ManuallyDrop::new(Handle {
+        // SAFETY: a non-null pointer was stored by `enter_handle` from an
+        // `Arc<HandleInner>` that its caller borrows until the closure returns;
+        // `enter_handle` calls nest strictly (each restores its predecessor on
+        // return or unwind), so the `Arc` behind the pointer is alive for all of
+        // `f`. `f` only gets a borrow of it.
+        inner: unsafe { Arc::from_raw(ptr) },
+    });
+    f(Some(&borrowed))
 }
 
 /// Whether this thread is driving a runtime right now.
@@ -37,46 +48,32 @@ pub(crate) fn is_entered() -> bool {
     ENTERED.with(|e| e.get())
 }
 
-/// Makes `handle` current until the guard drops; restores the previous one.
-/// Does nothing during thread teardown, once the context is gone.
+/// Runs `f` with `handle` as this thread's current runtime, and its I/O
+/// driver as the thread's current reactor (so sockets created inside register
+/// with it); restores the previous ones afterwards, also when `f` unwinds.
 ///
-/// The runtime's I/O driver becomes the thread's current reactor too, so
-/// sockets created here register with it.
-pub(crate) fn set_current(handle: Handle) -> SetCurrentGuard {
-    let io = handle.inner.driver.io_handle().enter();
-    match CURRENT.try_with(|c| c.replace(Some(handle))) {
-        Ok(prev) => SetCurrentGuard {
-            prev,
-            active: true,
-            _io: io,
-        },
-        Err(_) => SetCurrentGuard {
-            prev: None,
-            active: false,
-            _io: io,
-        },
-    }
-}
-
-/// Restores the previous current runtime (and reactor) on drop.
-pub(crate) struct SetCurrentGuard {
-    prev: Option<Handle>,
-    active: bool,
-    /// Dropped after `Drop::drop` restored `CURRENT`.
-    _io: minirt_reactor::EnterGuard,
-}
-
-impl Drop for SetCurrentGuard {
-    fn drop(&mut self) {
-        if !self.active {
-            return;
+/// Why a closure and a borrowed pointer: every `block_on` makes its runtime
+/// current, and storing an owned `Handle` would cost an `Arc` increment and
+/// decrement per call (two atomic read-modify-writes, on the path of a
+/// `block_on` that has nothing to wait for). A closure, unlike a guard,
+/// cannot be leaked or ended out of order, so the pointer never outlives the
+/// borrow it was taken from.
+#[inline]
+pub(crate) fn enter_handle<R>(handle: &Handle, f: impl FnOnce() -> R) -> R {
+    /// Puts the previous runtime back on drop, so an unwinding `f` restores
+    /// it too.
+    struct Restore(*const HandleInner);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let _ = CURRENT.try_with(|c| c.set(self.0));
         }
-        let prev = self.prev.take();
-        // Drop the handle we displace outside the borrow: it may be the last
-        // reference to a runtime whose teardown looks at this context.
-        let ours = CURRENT.try_with(|c| c.replace(prev)).ok().flatten();
-        drop(ours);
     }
+    let ours = Arc::as_ptr(&handle.inner);
+    let prev = CURRENT
+        .try_with(|c| c.replace(ours))
+        .unwrap_or(std::ptr::null());
+    let _restore = Restore(prev);
+    handle.inner.driver.io_handle().enter(f)
 }
 
 /// Marks the thread as driving a runtime.

@@ -267,19 +267,22 @@ impl Drop for Runtime {
         let hooks = self.run_shutdown_hooks();
         // Destructors of cancelled tasks may call `minirt::spawn`; let them
         // find this (closed) runtime rather than panic.
-        let _current = context::set_current(self.handle.clone());
-        match &self.handle.inner.scheduler {
-            SchedulerHandle::CurrentThread(ct) => ct.shutdown(),
-            SchedulerHandle::MultiThread(mt) => {
-                if let Some(workers) = self.workers.take() {
-                    workers.shutdown(mt);
+        let (workers, watcher) = (self.workers.take(), self.watcher.take());
+        let handle = &self.handle;
+        context::enter_handle(handle, || {
+            match &handle.inner.scheduler {
+                SchedulerHandle::CurrentThread(ct) => ct.shutdown(),
+                SchedulerHandle::MultiThread(mt) => {
+                    if let Some(workers) = workers {
+                        workers.shutdown(mt);
+                    }
                 }
             }
-        }
-        self.handle.inner.blocking.shutdown(self.shutdown_timeout);
-        if let Some(mut watcher) = self.watcher.take() {
-            watcher.stop();
-        }
+            handle.inner.blocking.shutdown(self.shutdown_timeout);
+            if let Some(mut watcher) = watcher {
+                watcher.stop();
+            }
+        });
         if let Some(payload) = hooks.panic {
             if !std::thread::panicking() {
                 std::panic::resume_unwind(payload);
@@ -395,11 +398,10 @@ impl Handle {
     #[inline]
     fn block_on_as<F: Future>(&self, what: &str, future: F) -> F::Output {
         let _entered = context::enter_runtime(what);
-        let _current = context::set_current(self.clone());
-        match &self.inner.scheduler {
+        context::enter_handle(self, || match &self.inner.scheduler {
             SchedulerHandle::CurrentThread(ct) => ct.block_on(future),
             SchedulerHandle::MultiThread(mt) => mt.block_on(future),
-        }
+        })
     }
 
     /// Spawns a `Send` task; it starts running right away on the runtime's

@@ -233,12 +233,13 @@ where
             // As in `block_on`: the children's `minirt::spawn` reach this
             // runtime, and a child calling `minirt::scope` gets its panic.
             let _entered = context::enter_runtime("minirt::scope::scope_on");
-            let _current = context::set_current(handle.clone());
             let mut busy = Some(busy);
-            core.drive_scope_owner(std::future::poll_fn(|cx| {
-                drop(busy.take());
-                state.poll_finish(cx)
-            }))
+            context::enter_handle(&handle, || {
+                core.drive_scope_owner(std::future::poll_fn(|cx| {
+                    drop(busy.take());
+                    state.poll_finish(cx)
+                }))
+            })
         }
         SchedulerHandle::MultiThread(_) => block_here(
             &handle.inner.driver,

@@ -126,15 +126,16 @@ pub(super) fn run(
         parker,
     };
     let _entered = context::enter_runtime("a minirt worker thread");
-    let _current = context::set_current(handle.clone());
-    WORKER.with(|w| w.set(&ctx));
-    // An awake worker holds a unit of the driver's busy count; it gives it
-    // back only while it sleeps in `Driver::park`.
-    ctx.shared.driver.busy.acquire();
-    ctx.run_loop();
-    ctx.shutdown();
-    ctx.shared.driver.busy.release(true);
-    WORKER.with(|w| w.set(ptr::null()));
+    context::enter_handle(&handle, || {
+        WORKER.with(|w| w.set(&ctx));
+        // An awake worker holds a unit of the driver's busy count; it gives
+        // it back only while it sleeps in `Driver::park`.
+        ctx.shared.driver.busy.acquire();
+        ctx.run_loop();
+        ctx.shutdown();
+        ctx.shared.driver.busy.release(true);
+        WORKER.with(|w| w.set(ptr::null()));
+    });
 }
 
 impl WorkerContext {
