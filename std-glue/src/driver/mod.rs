@@ -104,9 +104,11 @@ enum Advance {
 }
 
 impl Driver {
-    pub(crate) fn new(clock: &Clock) -> std::io::Result<Arc<Driver>> {
+    /// A driver on `clock` with one timer wheel per polling thread
+    /// (`pollers`: 1 for a current-thread runtime, else the worker count).
+    pub(crate) fn new(clock: &Clock, pollers: usize) -> std::io::Result<Arc<Driver>> {
         let (io, unparker) = IoPoller::new()?;
-        let time = Arc::new(TimeDriver::new(clock, unparker.clone()));
+        let time = Arc::new(TimeDriver::new(clock, unparker.clone(), pollers));
         let tracked = time.clock.auto_advance();
         Ok(Arc::new(Driver {
             io: Mutex::new(io),

@@ -118,11 +118,11 @@ impl Runtime {
 
     pub(crate) fn from_builder(builder: Builder) -> io::Result<Runtime> {
         let blocking = Arc::new(Pool::new(builder.blocking_config()));
-        let driver = Driver::new(&builder.clock)?;
         let (pollers, multi) = match builder.kind {
             Kind::CurrentThread => (1, false),
             Kind::MultiThread => (builder.worker_threads.expect("validated by Builder"), true),
         };
+        let driver = Driver::new(&builder.clock, pollers)?;
         let tracer = Arc::new(trace::Tracer::new(
             builder.long_poll.as_ref(),
             pollers,

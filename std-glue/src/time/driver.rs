@@ -4,20 +4,24 @@
 //!
 //! # Design, and why
 //!
-//! A sleep registers **lazily, on its first poll**, by taking the wheel's
+//! A sleep registers **lazily, on its first poll**, by taking a wheel's
 //! lock once to insert (O(1)); dropping a registered sleep takes it once to
 //! cancel (O(1)). Nothing else touches the lock on the task side: a sleep
-//! that is polled again only replaces its waker if it changed. So workers
-//! meet on this lock at most twice per timer, for a few dozen nanoseconds,
-//! instead of on every poll (the complaint in tokio #6504 is about a global
-//! lock taken on every registration *and* every poll of every timer). The
-//! alternative, per-worker wheels, would make cancellation from another
-//! worker and the mock clock's global "next deadline" much more involved;
-//! the `timer_cancel` benchmark (register + cancel 100 000 timers across
-//! workers) measures what this choice costs.
+//! that is polled again only replaces its waker if it changed.
+//!
+//! **One wheel per worker** (a *shard*; the current-thread runtime has one).
+//! A sleep registers in the wheel of the worker that first polls it and
+//! stays there: a cancel from another worker (the task was stolen) takes
+//! that wheel's lock, which is rare. With a single wheel, two workers that
+//! each register and cancel timers met on one lock and one set of cache
+//! lines for every operation (`timers_mt`: tokio, whose wheels are per
+//! worker too since tokio #6534, was 1.4–2.4x faster). The thread that
+//! fires timers looks at every shard's next expiration, one atomic load
+//! each, and locks only the shards that have something due; the mock clock
+//! takes every shard's lock to find the earliest deadline (idle path only).
 //!
 //! Timers fire from the thread that parks in the I/O driver: its park
-//! timeout is the wheel's next expiration ([`TimeDriver::park_timeout`]),
+//! timeout is the earliest of the wheels' next expirations ([`TimeDriver::park_timeout`]),
 //! so there is no timer thread and no extra thread hop. That is the next
 //! deadline when it is on the wheel's lowest level (in the current 64 ms
 //! rotation), and otherwise the start of the wheel slot holding it, where
@@ -28,9 +32,10 @@
 //! timers during their periodic maintenance, so a timer is not delayed by a
 //! driver holder that is busy running tasks.
 
+use std::cell::Cell;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering::*};
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 use std::task::Waker;
 use std::time::Duration;
 
@@ -42,59 +47,117 @@ use crate::driver::io::IoUnparker;
 /// Marker for "no timer" in the cached next expiration.
 const NONE: u64 = u64::MAX;
 
-/// A runtime's timers and clock.
-pub(crate) struct TimeDriver {
-    pub(crate) clock: RunningClock,
+/// At most this many wheels, however many workers.
+const MAX_SHARDS: usize = 64;
+
+crate::loom::thread_local! {
+    /// Which shard a sleep first polled on this thread registers in: the
+    /// worker's index on a worker thread, 0 elsewhere (taken modulo the
+    /// runtime's shard count).
+    static SHARD_HINT: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Makes sleeps first polled on this thread register in shard `index`
+/// (modulo the shard count). Called by each multi-thread worker at start.
+pub(crate) fn set_shard_hint(index: usize) {
+    SHARD_HINT.with(|h| h.set(index));
+}
+
+/// A registered timer: its wheel and its key there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TimerId {
+    shard: usize,
+    key: TimerKey,
+}
+
+/// One timer wheel and its cached next expiration, on cache lines of its
+/// own so that two workers' timers never share a line.
+#[repr(align(128))]
+struct Shard {
     wheel: Mutex<TimerWheel<Waker>>,
     /// The wheel's [next expiration](TimerWheel::next_expiration), readable
     /// without the lock (`NONE` if empty): the earliest deadline, or the
     /// start of the slot holding it, where the wheel moves it closer. Only
-    /// ever stale in the "too early" direction, which costs a spurious look,
-    /// never a late timer.
+    /// written under the lock, and only ever stale in the "too early"
+    /// direction, which costs a spurious look, never a late timer.
     next: AtomicU64,
+}
+
+impl Shard {
+    fn lock(&self) -> MutexGuard<'_, TimerWheel<Waker>> {
+        self.wheel.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Stores `wheel`'s next expiration (the caller holds `wheel`, this
+    /// shard's lock); returns the previous value. A plain load and, only if
+    /// it changed, a store: most registrations and cancels do not move the
+    /// earliest deadline, and then the line stays clean.
+    fn update_next(&self, wheel: &TimerWheel<Waker>) -> (u64, u64) {
+        let next = wheel.next_expiration().unwrap_or(NONE);
+        let prev = self.next.load(Relaxed);
+        if next != prev {
+            self.next.store(next, Release);
+        }
+        (prev, next)
+    }
+}
+
+/// A runtime's timers and clock.
+pub(crate) struct TimeDriver {
+    pub(crate) clock: RunningClock,
+    shards: Box<[Shard]>,
     /// Wakes the parked driver when a new earliest deadline arrives.
     unpark: IoUnparker,
 }
 
 impl TimeDriver {
-    pub(crate) fn new(clock: &Clock, unpark: IoUnparker) -> TimeDriver {
+    /// A driver with `shards` wheels (one per worker; clamped to 1..=64).
+    pub(crate) fn new(clock: &Clock, unpark: IoUnparker, shards: usize) -> TimeDriver {
         let clock = RunningClock::new(clock);
         let start = clock.now_tick();
+        let shards = (0..shards.clamp(1, MAX_SHARDS))
+            .map(|_| Shard {
+                wheel: Mutex::new(TimerWheel::with_start(start)),
+                next: AtomicU64::new(NONE),
+            })
+            .collect();
         TimeDriver {
             clock,
-            wheel: Mutex::new(TimerWheel::with_start(start)),
-            next: AtomicU64::new(NONE),
+            shards,
             unpark,
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, TimerWheel<Waker>> {
-        self.wheel.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
     /// Calls `f` with the time left until each pending timer is due (on
     /// this driver's clock, virtual for a mock one) and its waker, under
-    /// the wheel's lock: `f` must not wake or drop anything.
+    /// each wheel's lock in turn: `f` must not wake or drop anything.
     pub(crate) fn for_each_timer(&self, mut f: impl FnMut(Duration, &Waker)) {
         let now = self.clock.now_tick();
-        self.lock().for_each(|deadline, waker| {
-            f(Duration::from_millis(deadline.saturating_sub(now)), waker);
-        });
+        for shard in self.shards.iter() {
+            shard.lock().for_each(|deadline, waker| {
+                f(Duration::from_millis(deadline.saturating_sub(now)), waker);
+            });
+        }
     }
 
-    /// Registers (or, if `key` is still live, updates) a timer for `tick`
-    /// that wakes `waker`. Returns the key to keep.
-    pub(crate) fn register(&self, key: Option<TimerKey>, tick: u64, waker: &Waker) -> TimerKey {
-        let mut wheel = self.lock();
-        let key = match key {
-            Some(key) if wheel.deadline(key) == Some(tick) => {
+    /// Registers (or, if `id` is still live, updates) a timer for `tick`
+    /// that wakes `waker`. Returns the id to keep.
+    pub(crate) fn register(&self, id: Option<TimerId>, tick: u64, waker: &Waker) -> TimerId {
+        let shard = match id {
+            Some(id) => id.shard,
+            None => SHARD_HINT.with(Cell::get) % self.shards.len(),
+        };
+        let wheel_shard = &self.shards[shard];
+        let mut wheel = wheel_shard.lock();
+        let key = match id {
+            Some(TimerId { key, .. }) if wheel.deadline(key) == Some(tick) => {
                 let slot = wheel.get_mut(key).expect("deadline() saw it live");
                 if !slot.will_wake(waker) {
                     slot.clone_from(waker);
                 }
                 key
             }
-            Some(key) => {
+            Some(TimerId { key, .. }) => {
                 // Reset to a new deadline, or re-insert if it fired meanwhile.
                 if wheel.reset(key, tick) {
                     let slot = wheel.get_mut(key).expect("reset kept it live");
@@ -108,26 +171,23 @@ impl TimeDriver {
             }
             None => wheel.insert(tick, waker.clone()),
         };
-        // `next` is only written under the lock, so it never goes stale in
-        // the "too late" direction.
-        let next = wheel.next_expiration().unwrap_or(NONE);
-        let prev = self.next.swap(next, AcqRel);
+        let (prev, next) = wheel_shard.update_next(&wheel);
         drop(wheel);
         if next < prev {
-            // A new earliest deadline: a driver parked until `prev` must
-            // recompute its timeout.
+            // A new earliest deadline for this wheel: a driver parked until
+            // `prev` (or later) must recompute its timeout.
             self.unpark.unpark();
         }
-        key
+        TimerId { shard, key }
     }
 
     /// Cancels a timer (no-op if it already fired).
-    pub(crate) fn cancel(&self, key: TimerKey) {
-        let mut wheel = self.lock();
-        let waker = wheel.cancel(key);
+    pub(crate) fn cancel(&self, id: TimerId) {
+        let shard = &self.shards[id.shard];
+        let mut wheel = shard.lock();
+        let waker = wheel.cancel(id.key);
         if waker.is_some() {
-            self.next
-                .store(wheel.next_expiration().unwrap_or(NONE), Release);
+            shard.update_next(&wheel);
         }
         drop(wheel);
         // Dropping a waker can free a task; never do it under the lock.
@@ -149,26 +209,28 @@ impl TimeDriver {
     }
 
     fn process_at(&self, now: u64) -> usize {
-        if self.next.load(Acquire) > now {
-            return 0;
-        }
         let mut fired = 0;
-        loop {
-            let mut wheel = self.lock();
-            let expired = wheel.poll_expired(now);
-            if expired.is_none() {
-                self.next
-                    .store(wheel.next_expiration().unwrap_or(NONE), Release);
+        for shard in self.shards.iter() {
+            if shard.next.load(Acquire) > now {
+                continue;
             }
-            drop(wheel);
-            match expired {
-                Some((_, waker)) => {
-                    self.wake_caught(Some(waker));
-                    fired += 1;
+            loop {
+                let mut wheel = shard.lock();
+                let expired = wheel.poll_expired(now);
+                if expired.is_none() {
+                    shard.update_next(&wheel);
                 }
-                None => return fired,
+                drop(wheel);
+                match expired {
+                    Some((_, waker)) => {
+                        self.wake_caught(Some(waker));
+                        fired += 1;
+                    }
+                    None => break,
+                }
             }
         }
+        fired
     }
 
     /// Wakes a fired timer's waker. A user's waker (a `Sleep` polled with a
@@ -183,12 +245,12 @@ impl TimeDriver {
         }
     }
 
-    /// The tick at which the wheel next has work (a timer fires, or timers
+    /// The tick at which some wheel next has work (a timer fires, or timers
     /// move a level closer to firing), if any timer is registered.
     pub(crate) fn next_expiration(&self) -> Option<u64> {
-        match self.next.load(Acquire) {
-            NONE => None,
-            tick => Some(tick),
+        match self.shards.iter().map(|s| s.next.load(Acquire)).min() {
+            Some(NONE) | None => None,
+            tick => tick,
         }
     }
 
@@ -206,22 +268,24 @@ impl TimeDriver {
     /// Moves a mock clock straight to the earliest timer deadline and fires
     /// what is due there; returns how many fired (0 only if no timer is left).
     ///
-    /// The wheel's next expiration may be the start of a wide slot, where
+    /// A wheel's next expiration may be the start of a wide slot, where
     /// timers only move closer, so this advances from expiration to
     /// expiration until a timer is due: at most eight steps, all while the
     /// runtime is idle, so no task sees the clock stop in between.
     ///
-    /// Each step moves the clock and takes the first due timer under the
-    /// wheel lock. A thread that takes a busy unit without the advance lock
-    /// (a worker woken by an unpark) may call [`process`](Self::process)
-    /// while this runs and fire the due timers itself; deciding "nothing was
-    /// due, move on" from this thread's own count would then jump past a
-    /// deadline whose task has not run yet (seen: a sleeper due at +15 ms
-    /// woke at +17 ms).
+    /// Each step holds every wheel's lock (taken in shard order; every other
+    /// path holds at most one) while it finds the earliest expiration, moves
+    /// the clock there and takes the first due timer, so no timer registered
+    /// meanwhile can be jumped over. A thread that takes a busy unit without
+    /// the advance lock (a worker woken by an unpark) may call
+    /// [`process`](Self::process) while this runs and fire the due timers
+    /// itself; deciding "nothing was due, move on" from this thread's own
+    /// count would then jump past a deadline whose task has not run yet
+    /// (seen: a sleeper due at +15 ms woke at +17 ms).
     pub(crate) fn jump_to_next_timer(&self) -> usize {
         loop {
-            let mut wheel = self.lock();
-            let Some(tick) = wheel.next_expiration() else {
+            let mut wheels: Vec<_> = self.shards.iter().map(Shard::lock).collect();
+            let Some(tick) = wheels.iter().filter_map(|w| w.next_expiration()).min() else {
                 return 0;
             };
             self.clock.advance_to_tick(tick);
@@ -229,16 +293,19 @@ impl TimeDriver {
                 // Past what the mock clock can count (u64 nanoseconds).
                 return 0;
             }
-            let first = wheel.poll_expired(tick);
-            if first.is_none() {
-                // Only a cascade: timers moved a level closer.
-                self.next
-                    .store(wheel.next_expiration().unwrap_or(NONE), Release);
-                continue;
+            let mut first = None;
+            for (shard, wheel) in self.shards.iter().zip(wheels.iter_mut()) {
+                if first.is_none() {
+                    first = wheel.poll_expired(tick);
+                }
+                shard.update_next(wheel);
             }
-            drop(wheel);
-            let first = first.map(|(_, waker)| waker);
-            self.wake_caught(first);
+            drop(wheels);
+            let Some((_, first)) = first else {
+                // Only a cascade: timers moved a level closer.
+                continue;
+            };
+            self.wake_caught(Some(first));
             // The rest due at `tick` (another thread may fire some of them).
             return 1 + self.process();
         }

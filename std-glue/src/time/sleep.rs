@@ -7,9 +7,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use minirt_core::time::TimerKey;
-
-use super::driver::TimeDriver;
+use super::driver::{TimeDriver, TimerId};
 use super::Instant;
 use crate::runtime::{context, NO_RUNTIME};
 
@@ -60,7 +58,7 @@ pub struct Sleep {
 }
 
 struct Registration {
-    key: TimerKey,
+    key: TimerId,
     tick: u64,
     /// The waker stored in the wheel, to skip the lock when it is unchanged.
     waker: Waker,

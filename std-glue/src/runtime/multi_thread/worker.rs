@@ -126,6 +126,8 @@ pub(super) fn run(
         parker,
     };
     let _entered = context::enter_runtime("a minirt worker thread");
+    // This worker's sleeps register in its own timer wheel.
+    crate::time::driver::set_shard_hint(index);
     context::enter_handle(&handle, || {
         WORKER.with(|w| w.set(&ctx));
         // An awake worker holds a unit of the driver's busy count; it gives
