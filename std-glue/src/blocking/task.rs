@@ -69,12 +69,47 @@ impl Schedule for BlockingSchedule {
 }
 
 /// A future that runs a closure the first time it is polled.
+///
+/// With a runtime (`handle`), it is counted in that driver's blocking jobs
+/// in flight (`driver::spin`) from creation until the closure has returned,
+/// or until it is dropped unrun.
 struct BlockingTask<F> {
     func: Option<F>,
     handle: Option<Handle>,
 }
 
 impl<F> Unpin for BlockingTask<F> {}
+
+impl<F> BlockingTask<F> {
+    fn new(func: F, handle: Option<Handle>) -> BlockingTask<F> {
+        if let Some(handle) = &handle {
+            handle.inner.driver.blocking.started();
+        }
+        BlockingTask {
+            func: Some(func),
+            handle,
+        }
+    }
+}
+
+impl<F> Drop for BlockingTask<F> {
+    fn drop(&mut self) {
+        // Still here: never run (cancelled, or the pool shut down).
+        if let Some(handle) = &self.handle {
+            handle.inner.driver.blocking.finished();
+        }
+    }
+}
+
+/// Counts a blocking job as finished when dropped: after its closure
+/// returned or unwound.
+struct Finished<'a>(&'a Handle);
+
+impl Drop for Finished<'_> {
+    fn drop(&mut self) {
+        self.0.inner.driver.blocking.finished();
+    }
+}
 
 impl<F: FnOnce() -> R, R> Future for BlockingTask<F> {
     type Output = R;
@@ -85,6 +120,7 @@ impl<F: FnOnce() -> R, R> Future for BlockingTask<F> {
         // while it waits (see `driver::busy`).
         // (The job holds that unit until the closure has returned.)
         let handle = self.handle.take();
+        let _finished = handle.as_ref().map(Finished);
         let _held = handle
             .as_ref()
             .and_then(|h| h.inner.driver.busy.mark_held_here());
@@ -111,10 +147,7 @@ where
     let busy = handle
         .as_ref()
         .and_then(|h| BusyToken::new(&h.inner.driver));
-    let future = BlockingTask {
-        func: Some(func),
-        handle,
-    };
+    let future = BlockingTask::new(func, handle);
     let (owned, notified, join) = task::spawn(future, BlockingSchedule);
     let job = BlockingJob {
         notified: Some(notified),

@@ -119,6 +119,17 @@ impl IoPoller {
         dispatched
     }
 
+    /// Spins (see `spin.rs`) until an unparker asks this thread not to
+    /// sleep; returns whether one did, consuming that notify. Meanwhile the
+    /// flag stays `EMPTY`, so unparkers write no eventfd.
+    pub(crate) fn spin_for_notify(&self) -> bool {
+        let state = self.state();
+        super::spin::spin_until(|| state.load(SeqCst) == NOTIFIED)
+            && state
+                .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
+                .is_ok()
+    }
+
     /// The parked flag (re-borrowed around `poll_io`, which needs `&mut`).
     fn state(&self) -> &AtomicU8 {
         &self.handle.inner.state

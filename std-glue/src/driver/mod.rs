@@ -49,6 +49,7 @@
 
 pub(crate) mod busy;
 pub(crate) mod io;
+pub(crate) mod spin;
 
 use std::sync::Arc;
 use std::task::Waker;
@@ -60,6 +61,7 @@ use crate::time::driver::TimeDriver;
 use crate::time::Clock;
 use busy::{BlockOnWaker, Busy, ThreadWaker};
 use io::{IoPoller, IoUnparker};
+use spin::InFlight;
 
 /// "Nobody sleeps in the poller" in [`Driver::io_holder`].
 const NO_HOLDER: usize = usize::MAX;
@@ -81,6 +83,9 @@ pub(crate) struct Driver {
     advance: Mutex<()>,
     /// Real idle time required before jumping while I/O sources exist.
     autojump_threshold: Duration,
+    /// Blocking jobs of this runtime not yet returned: while there are any,
+    /// a thread spins briefly before it sleeps (see [`spin`]).
+    pub(crate) blocking: InFlight,
 }
 
 /// How a thread that parks through [`Driver::park`] is woken.
@@ -118,6 +123,7 @@ impl Driver {
             time,
             advance: Mutex::new(()),
             autojump_threshold: clock.autojump_threshold_or_default(),
+            blocking: InFlight::new(),
         }))
     }
 
@@ -197,6 +203,8 @@ impl Driver {
         let woken = sleeper
             .parker
             .is_some_and(|p| p.park_timeout(Duration::ZERO));
+        // A blocking job's result is likely on its way: wait for it awake.
+        let woken = woken || (self.blocking.worth_spinning(timeout) && io.spin_for_notify());
         if !woken {
             io.park(timeout);
         }
@@ -314,14 +322,16 @@ impl BlockOnThread {
 
     /// Waits until the future is woken (or `timeout` passes). Virtual time
     /// may move meanwhile if `has_work` says the scheduler is idle too.
-    pub(crate) fn park(&self, timeout: Option<Duration>, has_work: &dyn Fn() -> bool) {
+    /// With blocking jobs of the runtime in flight (`blocking`), it spins
+    /// briefly first (see [`spin`]).
+    pub(crate) fn park(
+        &self,
+        blocking: &InFlight,
+        timeout: Option<Duration>,
+        has_work: &dyn Fn() -> bool,
+    ) {
         let Some((driver, waker)) = &self.tracked else {
-            match timeout {
-                Some(t) => {
-                    self.parker().park_timeout(t);
-                }
-                None => self.parker().park(),
-            }
+            self.wait(blocking, timeout);
             return;
         };
         if !waker.park_idle() {
@@ -333,13 +343,25 @@ impl BlockOnThread {
             waker.resume_with_unit();
             return;
         }
+        self.wait(blocking, timeout);
+        waker.resume();
+    }
+
+    /// Sleeps on the parker until unparked or `timeout`, spinning first
+    /// while a blocking job is in flight.
+    fn wait(&self, blocking: &InFlight, timeout: Option<Duration>) {
+        let parker = self.parker();
+        if blocking.worth_spinning(timeout)
+            && spin::spin_until(|| parker.park_timeout(Duration::ZERO))
+        {
+            return;
+        }
         match timeout {
             Some(t) => {
-                self.parker().park_timeout(t);
+                parker.park_timeout(t);
             }
-            None => self.parker().park(),
+            None => parker.park(),
         }
-        waker.resume();
     }
 }
 

@@ -301,6 +301,6 @@ fn block_here<F: Future>(
         if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
             return out;
         }
-        thread.park(None, &|| true);
+        thread.park(&driver.blocking, None, &|| true);
     }
 }

@@ -452,7 +452,11 @@ impl Shared {
                 if !self.core_taken.load(Acquire) {
                     break;
                 }
-                thread.park(Some(Duration::from_millis(1)), &|| true);
+                thread.park(
+                    &self.driver.blocking,
+                    Some(Duration::from_millis(1)),
+                    &|| true,
+                );
             }
         }
     }

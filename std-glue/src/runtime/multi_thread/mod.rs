@@ -358,7 +358,7 @@ impl Shared {
                 self.on_panic.check();
                 return out;
             }
-            thread.park(None, &|| self.has_stealable_work());
+            thread.park(&self.driver.blocking, None, &|| self.has_stealable_work());
         }
     }
 
