@@ -137,3 +137,47 @@ fn spawn_blocking_outside_a_runtime_panics() {
         drop(minirt::spawn_blocking(|| ()));
     });
 }
+
+/// A task that awaits one blocking job after another (a loop of small
+/// `fs::read`s) is served by one pool thread: the thread that handed over
+/// a result counts as on its way back, so the next job waits for it instead
+/// of waking a second thread. On both runtimes and both clocks, with a
+/// timer and another task's work running beside it.
+#[test]
+fn one_job_at_a_time_is_served_by_one_pool_thread() {
+    bounded(Duration::from_secs(120), || {
+        let path = std::env::temp_dir().join(format!("minirt-one-thread-{}", std::process::id()));
+        std::fs::write(&path, b"0123456789").unwrap();
+        let cases = minirt_tests::named_runtimes().into_iter().chain(
+            minirt_tests::mock_runtimes()
+                .into_iter()
+                .map(|rt| ("mock", rt)),
+        );
+        for (name, rt) in cases {
+            let path = path.clone();
+            let (sum, ticks) = rt.block_on(async move {
+                let ticker = minirt::spawn(async {
+                    let mut ticks = 0u32;
+                    for _ in 0..5 {
+                        minirt::time::sleep(Duration::from_millis(1)).await;
+                        ticks += 1;
+                    }
+                    ticks
+                });
+                let reader = minirt::spawn(async move {
+                    let mut sum = 0usize;
+                    for i in 0..300usize {
+                        sum += minirt::spawn_blocking(move || i).await.unwrap();
+                        sum += minirt::fs::read(&path).await.unwrap().len();
+                    }
+                    sum
+                });
+                (reader.await.unwrap(), ticker.await.unwrap())
+            });
+            assert_eq!(sum, 299 * 300 / 2 + 300 * 10, "{name}");
+            assert_eq!(ticks, 5, "{name}");
+            assert_eq!(rt.metrics().blocking_threads, 1, "{name}");
+        }
+        std::fs::remove_file(&path).unwrap();
+    });
+}

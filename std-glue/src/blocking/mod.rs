@@ -17,9 +17,11 @@
 //! wait on a condition variable. The growth rule (in
 //! `State::dispatch`, which [`Pool::submit`] applies):
 //!
-//! 0. if a thread woken or started earlier has not reached the queue yet,
-//!    nothing more is done: that thread takes the next job and, seeing more
-//!    queued, applies the rule again for the rest (a chain of wake-ups);
+//! 0. if a thread woken or started earlier has not reached the queue yet (or
+//!    a thread is spinning for its next job, or is handing over the result
+//!    of a job whose work is done), nothing more is done: that thread takes
+//!    the next job and, seeing more queued, applies the rule again for the
+//!    rest (a chain of wake-ups);
 //! 1. otherwise, if a thread is idle, the job is handed to it and exactly that
 //!    one thread is woken — no thread is started, the other idle threads
 //!    sleep on;

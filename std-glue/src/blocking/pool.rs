@@ -1,7 +1,7 @@
 //! [`Pool`]: submit jobs, read counters, shut down.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -32,9 +32,18 @@ pub(super) struct Shared<J> {
     pub(super) queued_while_spinning: AtomicU64,
     /// Whether an idle thread may spin first: not on a single-core machine.
     pub(super) may_spin: bool,
+    /// Threads whose job's work is done and that are handing over its
+    /// result: on their way back to the queue (see `state.rs`). Raised by
+    /// the job without the lock, lowered by the thread under it.
+    pub(super) returning: AtomicUsize,
 }
 
 impl<J> Shared<J> {
+    /// [`returning`](Self::returning), read under the lock for a dispatch.
+    pub(super) fn returning(&self) -> usize {
+        self.returning.load(Ordering::Relaxed)
+    }
+
     /// Locks the state. Jobs and hooks never run under this lock, so poisoning
     /// can only come from a bug in the pool itself; the counters are still the
     /// best information there is, so a poisoned lock is used as is.
@@ -137,7 +146,7 @@ fn wait<'a, T>(
 /// assert!(pool.shutdown(None));
 /// ```
 pub struct Pool<J: Job> {
-    shared: Arc<Shared<J>>,
+    pub(super) shared: Arc<Shared<J>>,
 }
 
 impl<J: Job> Pool<J> {
@@ -163,6 +172,7 @@ impl<J: Job> Pool<J> {
                 thread_finished: Condvar::new(),
                 queued_while_spinning: AtomicU64::new(0),
                 may_spin: std::thread::available_parallelism().is_ok_and(|n| n.get() > 1),
+                returning: AtomicUsize::new(0),
             }),
         }
     }
@@ -187,7 +197,11 @@ impl<J: Job> Pool<J> {
         if state.shutting_down {
             return Err(job);
         }
-        let dispatch = state.transition_to_queued(job, self.shared.config.max_threads);
+        let dispatch = state.transition_to_queued(
+            job,
+            self.shared.config.max_threads,
+            self.shared.returning(),
+        );
         if state.spinning > 0 {
             // The spinner takes it (`dispatch` said `OnItsWay`): tell it.
             self.shared

@@ -13,9 +13,9 @@
 //! 4. `in_shutdown <= unfinished`.
 //! 5. once `shutting_down` is set it is never cleared, and `queue` stays empty.
 //! 6. the hand-off rule: while `queue` is not empty, either a thread is on its
-//!    way to it (`notified + starting + spinning > 0`; a started thread counts
-//!    as `starting` until its start hook has returned), or no idle thread is
-//!    left and `live == max_threads`. So a queued job waits only for a thread that is
+//!    way to it (`notified + starting + spinning + returning > 0`; a started
+//!    thread counts as `starting` until its start hook has returned), or no
+//!    idle thread is left and `live == max_threads`. So a queued job waits only for a thread that is
 //!    waking up or starting, never for a busy one while the pool may grow.
 //!
 //! # Why one thread on its way, not one per job
@@ -44,6 +44,22 @@
 //! counter the spinner watches. Only one thread spins at a time, and none
 //! on a single-core machine, where it would hold the core the submitter
 //! needs; a spinning thread counts as idle in the pool's metrics.
+//!
+//! # Why a thread handing over a result is on its way too
+//!
+//! The result of a `spawn_blocking` job reaches its task while the pool
+//! thread is still inside the job: completing the task wakes the awaiting
+//! task, whose next job can be submitted before the pool thread is back at
+//! the queue. That submitter used to find no idle or spinning thread and
+//! wake (or start) a second one, and the two threads took turns, each job
+//! paying a `futex` wake-up of a sleeping thread. So a job tells its thread
+//! when its work is done and only the hand-over of its result is left
+//! (`worker::job_work_done`, called by blocking tasks): the thread counts in
+//! `returning` (an atomic in `Shared`, which the caller of
+//! [`State::dispatch`] reads under the lock) until it has the lock again,
+//! and a submitter meanwhile only queues. Handing over a result is a wake-up
+//! and never waits for a job, so this is waiting for a thread on its way,
+//! not for a busy one.
 
 use std::collections::VecDeque;
 
@@ -128,16 +144,22 @@ impl<J> State<J> {
     }
 
     /// Queues `job` and dispatches for it (see [`State::dispatch`]).
-    pub(super) fn transition_to_queued(&mut self, job: J, max_threads: usize) -> Dispatch {
+    pub(super) fn transition_to_queued(
+        &mut self,
+        job: J,
+        max_threads: usize,
+        returning: usize,
+    ) -> Dispatch {
         debug_assert!(!self.shutting_down, "job queued after shutdown began");
         self.queue.push_back(job);
-        self.dispatch(max_threads)
+        self.dispatch(max_threads, returning)
     }
 
     /// The growth rule, applied whenever the queue gained a job or a thread
     /// on its way to the queue arrived (invariant 6):
     ///
-    /// * queue empty, or a thread already on its way → nothing;
+    /// * queue empty, or a thread already on its way (woken, starting,
+    ///   spinning, or `returning` from a job whose work is done) → nothing;
     /// * an idle thread exists → claim one (no thread is started);
     /// * otherwise, fewer than `max_threads` live → start a thread;
     /// * otherwise → the jobs wait in the queue.
@@ -146,8 +168,8 @@ impl<J> State<J> {
     /// blocking jobs can run for an unbounded time, and one job may wait for
     /// another that is still queued, so waiting for a busy thread could
     /// deadlock or serialize unrelated work.
-    pub(super) fn dispatch(&mut self, max_threads: usize) -> Dispatch {
-        if self.queue.is_empty() || self.notified + self.starting + self.spinning > 0 {
+    pub(super) fn dispatch(&mut self, max_threads: usize, returning: usize) -> Dispatch {
+        if self.queue.is_empty() || self.notified + self.starting + self.spinning + returning > 0 {
             Dispatch::OnItsWay
         } else if self.idle > 0 {
             self.idle -= 1;
@@ -169,13 +191,17 @@ impl<J> State<J> {
     /// hook: if more jobs are queued than the one it will take, and no other
     /// thread is on its way, dispatches for them (the chain goes on while the
     /// hook runs). The thread itself stays counted in `starting`.
-    pub(super) fn dispatch_ahead_of_starting_thread(&mut self, max_threads: usize) -> Dispatch {
+    pub(super) fn dispatch_ahead_of_starting_thread(
+        &mut self,
+        max_threads: usize,
+        returning: usize,
+    ) -> Dispatch {
         debug_assert!(self.starting > 0);
         if self.queue.len() <= 1 {
             return Dispatch::OnItsWay;
         }
         self.starting -= 1;
-        let dispatch = self.dispatch(max_threads);
+        let dispatch = self.dispatch(max_threads, returning);
         self.starting += 1;
         dispatch
     }

@@ -101,13 +101,17 @@ impl<F> Drop for BlockingTask<F> {
     }
 }
 
-/// Counts a blocking job as finished when dropped: after its closure
-/// returned or unwound.
-struct Finished<'a>(&'a Handle);
+/// Marks the end of a blocking job's work when dropped, after its closure
+/// returned or unwound: the driver stops counting it, and its pool thread
+/// counts as on its way back to the queue while the result is handed over.
+struct Finished<'a>(Option<&'a Handle>);
 
 impl Drop for Finished<'_> {
     fn drop(&mut self) {
-        self.0.inner.driver.blocking.finished();
+        if let Some(handle) = self.0 {
+            handle.inner.driver.blocking.finished();
+        }
+        super::worker::job_work_done();
     }
 }
 
@@ -120,7 +124,7 @@ impl<F: FnOnce() -> R, R> Future for BlockingTask<F> {
         // while it waits (see `driver::busy`).
         // (The job holds that unit until the closure has returned.)
         let handle = self.handle.take();
-        let _finished = handle.as_ref().map(Finished);
+        let _finished = Finished(handle.as_ref());
         let _held = handle
             .as_ref()
             .and_then(|h| h.inner.driver.busy.mark_held_here());

@@ -712,7 +712,7 @@ fn a_spinning_thread_takes_the_next_job_and_only_one_spins() {
     assert_eq!(state.idle_or_spinning(), 2);
     // A job arrives while one spins and one sleeps: nobody is woken.
     assert_eq!(
-        state.transition_to_queued(7, 4),
+        state.transition_to_queued(7, 4, 0),
         state::Dispatch::OnItsWay,
         "the spinner takes it"
     );
@@ -720,9 +720,73 @@ fn a_spinning_thread_takes_the_next_job_and_only_one_spins() {
     // The spinner comes back and takes it; the next job claims the sleeper.
     state.transition_from_spinning();
     assert_eq!(state.queue.pop_front(), Some(7));
-    assert_eq!(state.dispatch(4), state::Dispatch::OnItsWay, "queue empty");
     assert_eq!(
-        state.transition_to_queued(8, 4),
+        state.dispatch(4, 0),
+        state::Dispatch::OnItsWay,
+        "queue empty"
+    );
+    assert_eq!(
+        state.transition_to_queued(8, 4, 0),
         state::Dispatch::HandToIdle
     );
+}
+
+/// The hand-off to a thread returning from a job (see `state.rs`): a job
+/// queued while a thread hands over its last result is left to it, even
+/// with another thread idle and room to grow; once it is back, the rule is
+/// the usual one.
+#[test]
+fn a_thread_returning_from_a_job_takes_the_next_one() {
+    let mut state: state::State<u32> = state::State::new();
+    // One thread inside a job whose work is done, one asleep.
+    state.live = 2;
+    state.unfinished = 2;
+    state.transition_to_idle();
+    assert_eq!(
+        state.transition_to_queued(1, 4, 1),
+        state::Dispatch::OnItsWay,
+        "the returning thread takes it"
+    );
+    assert_eq!(state.idle, 1, "the sleeping thread was not claimed");
+    assert_eq!(state.live, 2, "no thread was started");
+    // Back at the queue, it takes the job; nothing more is queued.
+    assert_eq!(state.queue.pop_front(), Some(1));
+    assert_eq!(state.dispatch(4, 0), state::Dispatch::OnItsWay);
+    // The same job queued with nobody returning claims the sleeper.
+    assert_eq!(
+        state.transition_to_queued(2, 4, 0),
+        state::Dispatch::HandToIdle
+    );
+}
+
+/// Through a real pool: jobs that announce their work done (twice, even)
+/// and jobs that never do (a custom `Job`) leave no thread counted as
+/// returning once the pool's threads are back.
+#[test]
+fn returning_is_zero_after_jobs_with_and_without_an_announcement() {
+    struct Announcing(mpsc::Sender<()>, bool);
+    impl Job for Announcing {
+        fn run(self) {
+            if self.1 {
+                worker::job_work_done();
+                worker::job_work_done();
+            }
+            self.0.send(()).unwrap();
+        }
+    }
+    let pool: Pool<Announcing> = Pool::new(PoolConfig::default());
+    let (tx, rx) = mpsc::channel();
+    for _ in 0..20 {
+        assert!(pool.submit(Announcing(tx.clone(), true)).is_ok());
+        rx.recv_timeout(Duration::from_secs(30)).unwrap();
+    }
+    // Each job was submitted during the last one's hand-over: never a
+    // second thread.
+    assert_eq!(pool.live_threads(), 1);
+    for _ in 0..20 {
+        assert!(pool.submit(Announcing(tx.clone(), false)).is_ok());
+        rx.recv_timeout(Duration::from_secs(30)).unwrap();
+    }
+    pool.shutdown(Some(Duration::from_secs(30)));
+    assert_eq!(pool.shared.returning.load(Ordering::SeqCst), 0);
 }

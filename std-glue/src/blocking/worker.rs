@@ -17,7 +17,8 @@
 use std::cell::Cell;
 use std::io;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::Ordering;
+use std::ptr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -39,6 +40,38 @@ struct PoolThread {
 
 thread_local! {
     static POOL_THREAD: Cell<Option<PoolThread>> = const { Cell::new(None) };
+    /// While this pool thread runs a job: its pool's `Shared::returning`,
+    /// for [`job_work_done`]; null otherwise, and once that has been called.
+    static RETURNING: Cell<*const AtomicUsize> = const { Cell::new(ptr::null()) };
+}
+
+/// Called by a job on its pool thread when its work is done and only the
+/// hand-over of its result is left (a blocking task, before it completes
+/// and wakes its awaiter): the thread counts as on its way back to the
+/// queue, so a job submitted in reaction to that result waits for this
+/// thread instead of waking another (see `state.rs`). Does nothing on any
+/// other thread, or a second time within a job.
+pub(crate) fn job_work_done() {
+    let returning = RETURNING.with(|r| r.replace(ptr::null()));
+    // SAFETY: a non-null pointer was set by `run_announcing` on this thread
+    // from a `&Shared` it borrows until the job returns, and the job is
+    // still running: the counter is alive.
+    if let Some(returning) = unsafe { returning.as_ref() } {
+        returning.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Runs `job` with [`job_work_done`] armed; then, with the lock taken
+/// again, takes this thread out of `returning` if the job announced it.
+fn run_announcing<'a, J: Job>(shared: &'a Shared<J>, job: J) -> MutexGuard<'a, State<J>> {
+    RETURNING.with(|r| r.set(&shared.returning));
+    run_job(job);
+    let announced = RETURNING.with(|r| r.replace(ptr::null())).is_null();
+    let state = shared.lock();
+    if announced {
+        shared.returning.fetch_sub(1, Ordering::Relaxed);
+    }
+    state
 }
 
 /// Is the calling thread one of the threads of pool `pool_id`?
@@ -78,7 +111,8 @@ fn thread_main<J: Job>(shared: Arc<Shared<J>>) {
     // More jobs queued than this thread's own: wake or start the next helper
     // now, not after a start hook that may take its time.
     let mut state = shared.lock();
-    let dispatch = state.dispatch_ahead_of_starting_thread(shared.config.max_threads);
+    let dispatch =
+        state.dispatch_ahead_of_starting_thread(shared.config.max_threads, shared.returning());
     // `Err` only when no thread is alive, and this one is.
     let _ = shared.carry_out(state, dispatch);
     run_hook(shared.config.on_thread_start.as_ref());
@@ -101,12 +135,11 @@ fn work_loop<'a, J: Job>(shared: &'a Arc<Shared<J>>, mut state: MutexGuard<'a, S
     let mut may_spin = shared.may_spin;
     loop {
         if let Some(job) = state.queue.pop_front() {
-            let dispatch = state.dispatch(shared.config.max_threads);
+            let dispatch = state.dispatch(shared.config.max_threads, shared.returning());
             // `Err` only when no thread is alive, and this one is.
             let _ = shared.carry_out(state, dispatch);
-            run_job(job);
+            state = run_announcing(shared, job);
             may_spin = shared.may_spin;
-            state = shared.lock();
             continue;
         }
         if state.shutting_down {
