@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use minirt::fs::{self, File, OpenOptions};
-use minirt::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use minirt::io::{AsyncReadExt, AsyncSeek, AsyncSeekExt, AsyncWriteExt};
 use minirt::Builder;
 use minirt_tests::{bounded, mock_runtimes, named_runtimes, note_step};
 
@@ -230,6 +230,155 @@ fn random_reads_writes_and_seeks_match_a_std_reference() {
                 );
                 std::fs::remove_dir_all(&dir).unwrap();
             }
+        }
+    });
+}
+
+/// The read-ahead pipeline (a second read hop running while the caller
+/// consumes the first; see `fs/file_state.rs`) against a `std` reference:
+/// long sequential runs of reads, so the pipeline is running, broken up by
+/// writes, seeks, a `start_seek` not followed by `poll_complete`, and
+/// `into_std`-free cursor checks. Both runtimes and both clocks.
+#[test]
+fn sequential_runs_with_read_ahead_match_a_std_reference() {
+    bounded(Duration::from_secs(180), || {
+        let cases = named_runtimes()
+            .into_iter()
+            .chain(mock_runtimes().into_iter().map(|rt| ("mock", rt)));
+        for (flavour, rt) in cases {
+            for seed in [11u64, 12, 13] {
+                note_step(format!("{flavour} seed {seed}"));
+                let dir = scratch(&format!("ahead-{flavour}-{seed}"));
+                let path = dir.join("ahead.bin");
+                let initial = pattern(3 << 20);
+                std::fs::write(&path, &initial).unwrap();
+                let mut model = Cursor::new(initial);
+                let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                rt.block_on(async {
+                    let mut file = OpenOptions::new()
+                        .read(true)
+                        .write(true)
+                        .open(&path)
+                        .await
+                        .unwrap();
+                    for step in 0..60 {
+                        let len = model.get_ref().len() as u64;
+                        match rng.below(8) {
+                            0..=3 => {
+                                // A run long enough to start reading ahead.
+                                let run = 1 + rng.below(600_000) as usize;
+                                let chunk = 1 + rng.below(20_000) as usize;
+                                let mut done = 0;
+                                while done < run {
+                                    let n = chunk.min(run - done);
+                                    let mut got = vec![0u8; n];
+                                    let mut want = vec![0u8; n];
+                                    let g = file.read(&mut got).await.unwrap();
+                                    let w = Read::read(&mut model, &mut want).unwrap();
+                                    assert!(g <= w, "step {step}: read {g} > {w}");
+                                    assert!(g > 0 || w == 0, "step {step}: early EOF");
+                                    assert!(got[..g] == want[..g], "step {step}: bytes differ");
+                                    Seek::seek(&mut model, SeekFrom::Current(g as i64 - w as i64))
+                                        .unwrap();
+                                    if g == 0 {
+                                        break;
+                                    }
+                                    done += g;
+                                }
+                            }
+                            4 => {
+                                let n = 1 + rng.below(3000) as usize;
+                                let bytes: Vec<u8> = (0..n).map(|_| rng.next() as u8).collect();
+                                file.write_all(&bytes).await.unwrap();
+                                Write::write_all(&mut model, &bytes).unwrap();
+                            }
+                            5 => {
+                                let to = SeekFrom::Start(rng.below(len + 10));
+                                let got = file.seek(to).await.unwrap();
+                                assert_eq!(got, Seek::seek(&mut model, to).unwrap(), "step {step}");
+                            }
+                            6 => {
+                                // `start_seek` then straight to a read: the
+                                // read happens at the new position.
+                                let to = SeekFrom::Start(rng.below(len));
+                                std::pin::Pin::new(&mut file).start_seek(to).unwrap();
+                                Seek::seek(&mut model, to).unwrap();
+                                let mut got = [0u8; 100];
+                                let mut want = [0u8; 100];
+                                let g = file.read(&mut got).await.unwrap();
+                                let w = Read::read(&mut model, &mut want).unwrap();
+                                assert!(g <= w && (g > 0 || w == 0), "step {step}");
+                                assert!(got[..g] == want[..g], "step {step}: bytes differ");
+                                Seek::seek(&mut model, SeekFrom::Current(g as i64 - w as i64))
+                                    .unwrap();
+                            }
+                            _ => {
+                                let at = file.stream_position().await.unwrap();
+                                assert_eq!(at, model.position(), "step {step}");
+                            }
+                        }
+                    }
+                    let at = file.stream_position().await.unwrap();
+                    assert_eq!(at, model.position());
+                    // A second `start_seek` before the first is complete is
+                    // refused, and the first still completes.
+                    let mut pinned = std::pin::Pin::new(&mut file);
+                    pinned.as_mut().start_seek(SeekFrom::Start(5)).unwrap();
+                    let again = pinned.as_mut().start_seek(SeekFrom::Start(9));
+                    assert!(again.is_err(), "a second start_seek was accepted");
+                    let done = std::future::poll_fn(|cx| pinned.as_mut().poll_complete(cx));
+                    assert_eq!(done.await.unwrap(), 5);
+                    file.flush().await.unwrap();
+                });
+                assert!(
+                    std::fs::read(&path).unwrap() == *model.get_ref(),
+                    "{flavour} seed {seed}: the file differs from the reference"
+                );
+                std::fs::remove_dir_all(&dir).unwrap();
+            }
+        }
+    });
+}
+
+/// A file read to the end in small pieces, then handed to `std` mid-way
+/// through a second pass: every byte arrives once, in order, and `std`
+/// continues at the logical position although a read-ahead was in flight.
+#[test]
+fn a_file_read_to_the_end_with_read_ahead_and_into_std_mid_run() {
+    bounded(Duration::from_secs(120), || {
+        for (flavour, rt) in named_runtimes() {
+            note_step(flavour);
+            let dir = scratch(&format!("ahead-end-{flavour}"));
+            let path = dir.join("big.bin");
+            let data = pattern((5 << 20) + 12_345);
+            std::fs::write(&path, &data).unwrap();
+            rt.block_on(async {
+                let mut file = File::open(&path).await.unwrap();
+                let mut all = Vec::new();
+                let mut chunk = vec![0u8; 8 * 1024];
+                loop {
+                    let n = file.read(&mut chunk).await.unwrap();
+                    if n == 0 {
+                        break;
+                    }
+                    all.extend_from_slice(&chunk[..n]);
+                }
+                assert!(all == data, "{flavour}: bytes differ");
+                assert_eq!(file.read(&mut chunk).await.unwrap(), 0, "EOF again");
+                // Second pass: 300 KiB in, a read-ahead is running.
+                file.seek(SeekFrom::Start(0)).await.unwrap();
+                let mut first = vec![0u8; 300 * 1024];
+                file.read_exact(&mut first).await.unwrap();
+                assert!(first[..] == data[..first.len()]);
+                let mut std = file.into_std().await;
+                let mut rest = Vec::new();
+                std.read_to_end(&mut rest).unwrap();
+                assert!(
+                    rest[..] == data[first.len()..],
+                    "{flavour}: std resumed elsewhere"
+                );
+            });
+            std::fs::remove_dir_all(&dir).unwrap();
         }
     });
 }

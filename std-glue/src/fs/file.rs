@@ -401,6 +401,7 @@ impl AsyncSeek for File {
     }
 
     fn poll_complete(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<u64>> {
-        self.get_mut().inner.get_mut().poll_complete(cx)
+        let this = self.get_mut();
+        this.inner.get_mut().poll_complete(&this.std, cx)
     }
 }

@@ -155,7 +155,9 @@ impl Buffer {
         let result = self.apply_rewind(file).and_then(|()| {
             self.writing = false;
             self.pos = 0;
-            self.data.clear();
+            // Not cleared first: the bytes left from the last read are
+            // overwritten (and truncated away below), so only growth is
+            // zeroed, not 64 KiB per hop.
             self.data.resize(want, 0);
             loop {
                 match (&*file).read(&mut self.data) {
