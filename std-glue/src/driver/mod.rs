@@ -83,7 +83,7 @@ pub(crate) struct Driver {
     advance: Mutex<()>,
     /// Real idle time required before jumping while I/O sources exist.
     autojump_threshold: Duration,
-    /// Blocking jobs of this runtime not yet returned: while there are any,
+    /// Blocking jobs of this runtime not yet returned: while there are a few,
     /// a thread spins briefly before it sleeps (see [`spin`]).
     pub(crate) blocking: InFlight,
 }
@@ -123,7 +123,7 @@ impl Driver {
             time,
             advance: Mutex::new(()),
             autojump_threshold: clock.autojump_threshold_or_default(),
-            blocking: InFlight::new(),
+            blocking: InFlight::new(pollers),
         }))
     }
 

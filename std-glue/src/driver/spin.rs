@@ -15,14 +15,23 @@
 //! # What
 //!
 //! The driver counts the blocking jobs of its runtime that are queued or
-//! running ([`InFlight`]). A thread about to sleep in the poller while that
-//! count is not zero first spins for at most [`SPIN_FOR`], watching the
-//! poller's wake flag. A wake-up that comes meanwhile only flips the flag
+//! running ([`InFlight`]). A thread about to sleep while that count is
+//! between one and the number of threads that drive the runtime (1 for a
+//! current-thread runtime, the worker count otherwise) first spins for at
+//! most [`SPIN_FOR`], watching its wake flag. A wake-up that comes meanwhile only flips the flag
 //! (the unparker sees the thread not yet parked and skips the eventfd
 //! write, see `io.rs`), and the thread goes back to its tasks with no
 //! system call at all. With no job in flight, a timer due sooner than the
 //! spin, or a single-core machine (where spinning holds the core the job
 //! needs), it sleeps at once as before.
+//!
+//! Why an upper bound: with many jobs in flight (sixteen `spawn_blocking`
+//! calls, then sixteen awaits) the results come one after another, and a
+//! thread that sleeps takes several of them per wake-up, while a spinning
+//! one wakes for each and fights the pool thread for the task's cache
+//! lines: spinning made that benchmark row (`spawn_blocking`) about 1.5x
+//! slower. One job per driving thread is the "a task waits for its one
+//! result" case this is for (a loop of `fs::read`s, a `File`'s hops).
 //!
 //! The cost is bounded: at most `SPIN_FOR` of CPU per park, only while a
 //! blocking job of this runtime is outstanding, only by the one thread that
@@ -42,13 +51,18 @@ pub(crate) const SPIN_FOR: Duration = Duration::from_micros(50);
 /// this machine may spin at all.
 pub(crate) struct InFlight {
     jobs: AtomicUsize,
+    /// The most jobs in flight for which a thread still spins: the number
+    /// of threads that drive the runtime.
+    spin_up_to: usize,
     may_spin: bool,
 }
 
 impl InFlight {
-    pub(crate) fn new() -> InFlight {
+    /// For a runtime driven by `pollers` threads.
+    pub(crate) fn new(pollers: usize) -> InFlight {
         InFlight {
             jobs: AtomicUsize::new(0),
+            spin_up_to: pollers.max(1),
             // Under loom there is no real time to spin for.
             may_spin: !cfg!(minirt_loom)
                 && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1),
@@ -69,7 +83,7 @@ impl InFlight {
     /// Should a thread about to sleep for `timeout` spin first?
     pub(crate) fn worth_spinning(&self, timeout: Option<Duration>) -> bool {
         self.may_spin
-            && self.jobs.load(Ordering::Relaxed) > 0
+            && (1..=self.spin_up_to).contains(&self.jobs.load(Ordering::Relaxed))
             && timeout.is_none_or(|t| t > SPIN_FOR)
     }
 }
@@ -118,6 +132,34 @@ mod tests {
                 Builder::multi_thread().worker_threads(2).build().unwrap(),
             ),
         ]
+    }
+
+    #[test]
+    fn spins_only_for_one_to_pollers_jobs_and_a_timeout_longer_than_the_spin() {
+        let mut in_flight = super::InFlight::new(2);
+        in_flight.may_spin = true;
+        assert!(!in_flight.worth_spinning(None), "nothing in flight");
+        in_flight.started();
+        assert!(in_flight.worth_spinning(None));
+        assert!(in_flight.worth_spinning(Some(Duration::from_secs(1))));
+        assert!(
+            !in_flight.worth_spinning(Some(super::SPIN_FOR)),
+            "timer due first"
+        );
+        in_flight.started();
+        assert!(in_flight.worth_spinning(None), "one job per poller");
+        in_flight.started();
+        assert!(
+            !in_flight.worth_spinning(None),
+            "results will come in a row"
+        );
+        for _ in 0..3 {
+            in_flight.finished();
+        }
+        assert!(!in_flight.worth_spinning(None));
+        in_flight.started();
+        in_flight.may_spin = false;
+        assert!(!in_flight.worth_spinning(None), "single core");
     }
 
     #[test]

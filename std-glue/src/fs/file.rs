@@ -29,7 +29,10 @@ use super::OpenOptions;
 ///
 /// - **read-ahead**: a read hop reads up to 64 KiB (more if the caller asks
 ///   for more), and later small reads are served from the buffer without a
-///   hop;
+///   hop. Once two read hops in a row have filled the buffer (a file read
+///   from start to end), the next one starts right away, into a second
+///   buffer, while the caller consumes the first: reading and copying to
+///   the caller overlap, as with smol's `async-fs`;
 /// - **write-behind**: writes are copied into the buffer and return at once;
 ///   when it fills, one hop writes it while the caller goes on, and the
 ///   next operation waits for that hop;
@@ -354,7 +357,9 @@ impl fmt::Debug for File {
 }
 
 /// Served from the read-ahead buffer; one hop per 64 KiB (or per large
-/// read). A hop's error is returned by the read that waits for it.
+/// read), the next one already running during a sequential read. A hop's
+/// error is returned by the read that waits for it; a failed read-ahead
+/// is read again, and its error returned, when the caller gets there.
 impl AsyncRead for File {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -393,7 +398,9 @@ impl AsyncWrite for File {
 /// One hop per seek, which also drains written-behind bytes or drops the
 /// read-ahead first. `start_seek` while another operation is in flight is
 /// an error (use [`AsyncSeekExt::seek`](minirt_reactor::io::AsyncSeekExt::seek),
-/// which waits for it).
+/// which waits for it) — except a read-ahead started on the file's own
+/// account: then the seek is started by the next `poll_complete` (or read,
+/// or write), once that read is done.
 impl AsyncSeek for File {
     fn start_seek(self: Pin<&mut Self>, position: SeekFrom) -> io::Result<()> {
         let this = self.get_mut();

@@ -19,14 +19,29 @@
 //!   [`copy`], [`metadata`], ...) do the entire job — open, read or write
 //!   everything, close — in ONE hop;
 //! - [`File`] reads ahead 64 KiB per hop and serves small reads from its
-//!   buffer, and buffers small writes behind, draining them in one hop per
-//!   64 KiB or at `flush`;
+//!   buffer (during a sequential read the next hop already runs while the
+//!   caller consumes this one), and buffers small writes behind, draining
+//!   them in one hop per 64 KiB or at `flush`;
 //! - [`ReadDir`] fetches [`BATCH`] entries (and their file types) per hop.
 //!
 //! Errors are `std`'s with the operation and path in the message
 //! ("reading `config.toml`: No such file or directory"), same
 //! [`kind()`](std::io::Error::kind); a write-behind error is returned by the
 //! next operation on the file, never dropped (see [`File`]).
+//!
+//! # Making the hop itself cheap
+//!
+//! Fewer hops is half of it; the other half is what one hop costs. A task
+//! awaiting a hop usually has nothing else to do, and its thread used to
+//! go to sleep in `epoll_wait` and be woken by an eventfd write when the
+//! result came: two kernel round trips per hop, many microseconds on a
+//! loaded machine. Now a runtime thread about to sleep while a blocking job
+//! of its runtime is in flight (one, or one per worker; more come back in a
+//! row anyway) spins for up to 50 µs first, and a result
+//! that arrives meanwhile costs no system call at all; the pool thread
+//! likewise spins for its next job, and counts as on its way back while it
+//! hands a result over, so the next job waits for it rather than waking a
+//! second thread. (Details in `driver/spin.rs` and `blocking/state.rs`.)
 //!
 //! # Why not run small operations inline
 //!
