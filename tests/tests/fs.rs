@@ -601,3 +601,60 @@ async fn poll_once<F: std::future::Future>(future: F) -> Option<F::Output> {
     })
     .await
 }
+
+/// A FIFO is not read ahead: once two 64 KiB reads have come back full, a
+/// read-ahead would wait for input the writer never sends, and `into_std`
+/// (which waits for hops in flight) would wait with it. The writer grows
+/// the pipe to 1 MiB (so reads come back full), sends exactly 256 KiB, and
+/// holds its end open until the reader is done.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_fifo_is_not_read_ahead() {
+    use std::ffi::CString;
+    use std::os::fd::AsRawFd;
+    use std::os::unix::ffi::OsStrExt;
+    const SENT: usize = 256 * 1024;
+    bounded(Duration::from_secs(60), || {
+        for (flavour, rt) in named_runtimes() {
+            note_step(flavour);
+            let dir = scratch(&format!("fifo-{flavour}"));
+            let path = dir.join("fifo");
+            let c_path = CString::new(path.as_os_str().as_bytes()).unwrap();
+            // SAFETY: a NUL-terminated path and a mode.
+            assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+            let (sent_tx, sent_rx) = std::sync::mpsc::channel::<()>();
+            let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+            let writer_path = path.clone();
+            let writer = std::thread::spawn(move || {
+                let mut fifo = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(&writer_path)
+                    .unwrap();
+                // SAFETY: an open descriptor; F_SETPIPE_SZ takes a size.
+                let size = unsafe { libc::fcntl(fifo.as_raw_fd(), libc::F_SETPIPE_SZ, 1 << 20) };
+                assert!(size >= SENT as i32, "pipe size {size}");
+                fifo.write_all(&pattern(SENT)).unwrap();
+                sent_tx.send(()).unwrap();
+                // Keep the write end open: a read past SENT blocks.
+                let _ = done_rx.recv_timeout(Duration::from_secs(50));
+            });
+            rt.block_on(async {
+                let mut file = File::open(&path).await.unwrap();
+                sent_rx.recv_timeout(Duration::from_secs(30)).unwrap();
+                // In 8 KiB pieces, so reads hop 64 KiB at a time.
+                let mut got = Vec::new();
+                let mut piece = [0u8; 8 * 1024];
+                while got.len() < SENT {
+                    file.read_exact(&mut piece).await.unwrap();
+                    got.extend_from_slice(&piece);
+                }
+                assert!(got == pattern(SENT), "{flavour}: bytes differ");
+                // Returns only if no read is in flight.
+                drop(file.into_std().await);
+            });
+            done_tx.send(()).unwrap();
+            writer.join().unwrap();
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
+    });
+}

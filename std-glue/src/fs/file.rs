@@ -32,7 +32,10 @@ use super::OpenOptions;
 ///   hop. Once two read hops in a row have filled the buffer (a file read
 ///   from start to end), the next one starts right away, into a second
 ///   buffer, while the caller consumes the first: reading and copying to
-///   the caller overlap, as with smol's `async-fs`;
+///   the caller overlap, as with smol's `async-fs`. Only for regular files
+///   opened through minirt (a pipe or terminal read ahead of the caller
+///   could wait forever; a [`from_std`](File::from_std) file is not
+///   checked);
 /// - **write-behind**: writes are copied into the buffer and return at once;
 ///   when it fills, one hop writes it while the caller goes on, and the
 ///   next operation waits for that hop;
@@ -150,13 +153,16 @@ impl File {
     /// # Ok::<(), std::io::Error>(()) }).unwrap();
     /// ```
     pub fn from_std(std: StdFile) -> File {
-        File::with_path(std, None)
+        // Not known to be a regular file (no hop here to ask): no
+        // read-ahead pipeline (see "read-ahead" above).
+        File::with_path(std, None, false)
     }
 
-    pub(crate) fn with_path(std: StdFile, path: Option<Arc<Path>>) -> File {
+    /// `regular`: the file is known to be a regular file.
+    pub(crate) fn with_path(std: StdFile, path: Option<Arc<Path>>, regular: bool) -> File {
         File {
             std: Arc::new(std),
-            inner: Box::new(Mutex::new(Inner::new(path))),
+            inner: Box::new(Mutex::new(Inner::new(path, regular))),
         }
     }
 
@@ -267,7 +273,7 @@ impl File {
         let mut inner = self.inner.lock().await;
         match inner.run(&self.std, Command::TryClone).await? {
             Outcome::Cloned(result) => result
-                .map(File::from_std)
+                .map(|std| File::with_path(std, None, inner.may_read_ahead()))
                 .map_err(|e| inner.name_error("cloning the handle of", e)),
             other => unreachable!("try_clone gave {other:?}"),
         }
@@ -326,7 +332,7 @@ impl File {
         drop(self);
         Arc::try_unwrap(std).map_err(|std| File {
             std,
-            inner: Box::new(Mutex::new(Inner::new(None))),
+            inner: Box::new(Mutex::new(Inner::new(None, false))),
         })
     }
 }

@@ -23,6 +23,11 @@
 //! while the caller consumes the first. When the first is used up, the
 //! second takes its place and the next one starts.
 //!
+//! Only regular files read ahead (known from an `fstat` when the file is
+//! opened; a `File::from_std` does not): a read ahead on a pipe or a
+//! terminal could wait forever for input the caller never asked for, and
+//! every later write or seek would wait with it.
+//!
 //! The `ahead` hop moves the OS cursor like any read, so no other hop may
 //! run beside it: every other operation first waits for it and appends
 //! its bytes to the buffer (they are read-ahead like any other, so a write
@@ -119,6 +124,10 @@ pub(crate) struct Inner {
     spare: Option<Buffer>,
     /// A seek `start_seek` could not start while `ahead` was in flight.
     pending_seek: Option<SeekFrom>,
+    /// Whether reading ahead is safe: a regular file, whose reads never
+    /// wait for a writer (a pipe or terminal read ahead of the caller
+    /// could block a later write or seek forever).
+    may_read_ahead: bool,
     /// An error of a hop nobody waited for, for the next operation.
     error: Option<io::Error>,
     /// The position the last seek reported (`poll_complete` when idle).
@@ -128,7 +137,8 @@ pub(crate) struct Inner {
 }
 
 impl Inner {
-    pub(crate) fn new(path: Option<Arc<Path>>) -> Inner {
+    /// `may_read_ahead`: the file is known to be a regular file.
+    pub(crate) fn new(path: Option<Arc<Path>>, may_read_ahead: bool) -> Inner {
         Inner {
             state: State::Idle(Buffer::default()),
             ahead: None,
@@ -137,6 +147,7 @@ impl Inner {
             full_reads: 0,
             spare: None,
             pending_seek: None,
+            may_read_ahead,
             error: None,
             last_seek: 0,
             path,
@@ -315,7 +326,8 @@ impl Inner {
             return;
         }
         self.full_reads = self.full_reads.saturating_add(1);
-        if self.full_reads < FULL_READS_BEFORE_AHEAD || self.ahead.is_some() {
+        if self.full_reads < FULL_READS_BEFORE_AHEAD || self.ahead.is_some() || !self.may_read_ahead
+        {
             return;
         }
         let buffer = self.buffer();
@@ -427,6 +439,11 @@ impl Inner {
         self.start(file, move |buffer, file| buffer.hop_command(file, command));
         let outcome = std::future::poll_fn(|cx| self.poll_idle(file, cx, Wanted::Command)).await?;
         Ok(outcome.expect("the command just started is the hop in flight"))
+    }
+
+    /// See [`Inner::new`].
+    pub(crate) fn may_read_ahead(&self) -> bool {
+        self.may_read_ahead
     }
 
     /// Names an error of `operation` (for the outcomes of [`run`](Inner::run)).

@@ -103,8 +103,14 @@ impl OpenOptions {
         let options = self.0.clone();
         let path: Arc<Path> = Arc::from(path.as_ref());
         let opened = path.clone();
-        let std = hop::run(move || on_path("opening", &opened, options.open(&opened))).await?;
-        Ok(File::with_path(std, Some(path)))
+        let (std, regular) = hop::run(move || {
+            let std = on_path("opening", &opened, options.open(&opened))?;
+            // Whether `File` may read ahead (see there); one `fstat`.
+            let regular = std.metadata().is_ok_and(|m| m.is_file());
+            Ok((std, regular))
+        })
+        .await?;
+        Ok(File::with_path(std, Some(path), regular))
     }
 }
 
