@@ -27,7 +27,9 @@ use std::path::Path;
 use std::process::ExitStatus;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::cpu::Stopwatch;
 
 /// Children per wave: the "100 commands" of the workload.
 pub const WAVE: usize = 100;
@@ -90,17 +92,48 @@ where
     ran
 }
 
-/// Times `iters` children in waves; `run_wave(size)` runs one wave and
-/// returns how many children its workers ran.
-async fn timed_waves<Fut>(iters: u64, run_wave: impl Fn(usize) -> Fut) -> Duration
+/// How a run of children is measured: `Wall` for `process_spawn_wait`,
+/// `ParentCpu` for `process_spawn_wait_parent_cpu` (the parent's user +
+/// system time, children left out: the runtime's share of each child).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Measure {
+    Wall,
+    ParentCpu,
+}
+
+impl Measure {
+    /// Children to run for `iters` iterations. A wall-time iteration is one
+    /// child; a CPU iteration is a whole wave, because `compare` samples CPU
+    /// rows one iteration at a time and one child is too short for
+    /// `getrusage` to measure.
+    fn children(self, iters: u64) -> u64 {
+        match self {
+            Measure::Wall => iters,
+            Measure::ParentCpu => iters * WAVE as u64,
+        }
+    }
+
+    /// A stopwatch whose reading is the time of `iters` iterations.
+    fn start(self) -> Stopwatch {
+        match self {
+            Measure::Wall => Stopwatch::wall(),
+            // Per child, so that the row reads like `process_spawn_wait`.
+            Measure::ParentCpu => Stopwatch::process_cpu_per(WAVE as u32),
+        }
+    }
+}
+
+/// Times `iters` iterations of children in waves; `run_wave(size)` runs
+/// one wave and returns how many children its workers ran.
+async fn timed_waves<Fut>(iters: u64, measure: Measure, run_wave: impl Fn(usize) -> Fut) -> Duration
 where
     Fut: Future<Output = usize>,
 {
-    let start = Instant::now();
-    for wave in waves(iters) {
+    let watch = measure.start();
+    for wave in waves(measure.children(iters)) {
         assert_eq!(run_wave(wave).await, wave, "children lost in a wave");
     }
-    start.elapsed()
+    watch.elapsed()
 }
 
 #[cfg(feature = "minirt")]
@@ -109,8 +142,17 @@ pub(crate) mod minirt_side {
 
     /// `process_spawn_wait` on minirt.
     pub(crate) fn process_spawn_wait(iters: u64) -> Duration {
+        spawn_wait(iters, Measure::Wall)
+    }
+
+    /// `process_spawn_wait_parent_cpu`.
+    pub(crate) fn process_spawn_wait_parent_cpu(iters: u64) -> Duration {
+        spawn_wait(iters, Measure::ParentCpu)
+    }
+
+    fn spawn_wait(iters: u64, measure: Measure) -> Duration {
         let rt = crate::rt_minirt::multi_thread();
-        rt.block_on(timed_waves(iters, |wave| async move {
+        rt.block_on(timed_waves(iters, measure, |wave| async move {
             let next = Arc::new(AtomicUsize::new(0));
             let handles: Vec<_> = (0..workers(wave))
                 .map(|_| {
@@ -133,8 +175,17 @@ pub(crate) mod tokio_side {
 
     /// `process_spawn_wait` on tokio.
     pub(crate) fn process_spawn_wait(iters: u64) -> Duration {
+        spawn_wait(iters, Measure::Wall)
+    }
+
+    /// `process_spawn_wait_parent_cpu`.
+    pub(crate) fn process_spawn_wait_parent_cpu(iters: u64) -> Duration {
+        spawn_wait(iters, Measure::ParentCpu)
+    }
+
+    fn spawn_wait(iters: u64, measure: Measure) -> Duration {
         let rt = crate::rt_tokio::multi_thread();
-        rt.block_on(timed_waves(iters, |wave| async move {
+        rt.block_on(timed_waves(iters, measure, |wave| async move {
             let next = Arc::new(AtomicUsize::new(0));
             let handles: Vec<_> = (0..workers(wave))
                 .map(|_| {
@@ -156,11 +207,20 @@ pub(crate) mod smol_side {
     use super::*;
     use crate::smol_pool::SmolPool;
 
-    /// `process_spawn_wait` on smol: `async-process` on a 2-worker pool.
+    /// `process_spawn_wait` on smol (`async-process` on a 2-worker pool).
     pub(crate) fn process_spawn_wait(iters: u64) -> Duration {
+        spawn_wait(iters, Measure::Wall)
+    }
+
+    /// `process_spawn_wait_parent_cpu`.
+    pub(crate) fn process_spawn_wait_parent_cpu(iters: u64) -> Duration {
+        spawn_wait(iters, Measure::ParentCpu)
+    }
+
+    fn spawn_wait(iters: u64, measure: Measure) -> Duration {
         let pool = SmolPool::new(crate::params::WORKER_THREADS);
         let executor = pool.executor();
-        pool.block_on(timed_waves(iters, |wave| async move {
+        pool.block_on(timed_waves(iters, measure, |wave| async move {
             let next = Arc::new(AtomicUsize::new(0));
             let tasks: Vec<_> = (0..workers(wave))
                 .map(|_| {

@@ -54,6 +54,10 @@ pub fn runner(id: &str) -> Option<Runner> {
         "rwlock_read_mostly" => Runner::Time(crate::sync_locks::smol_side::rwlock_read_mostly),
         #[cfg(unix)]
         "process_spawn_wait" => Runner::Time(crate::process::smol_side::process_spawn_wait),
+        #[cfg(unix)]
+        "process_spawn_wait_parent_cpu" => {
+            Runner::Time(crate::process::smol_side::process_spawn_wait_parent_cpu)
+        }
         "memory_per_task" => Runner::Bytes(memory_per_task),
         _ => return None,
     })

@@ -29,9 +29,11 @@ pub enum Unit {
     ColdTime,
     /// Heap bytes per task (lower is better).
     Bytes,
-    /// User CPU time of the whole process per operation (lower is better),
-    /// one run per sample like [`ColdTime`](Unit::ColdTime).
-    UserCpu,
+    /// CPU time of this process per operation (lower is better): every
+    /// thread, children left out; user time only, or user + system, as the
+    /// row's summary says. One run per sample like
+    /// [`ColdTime`](Unit::ColdTime).
+    Cpu,
 }
 
 /// How to run one workload on one runtime.
@@ -137,7 +139,7 @@ pub const WORKLOADS: &[Workload] = &[
     Workload {
         id: "tcp_echo_mt_user_cpu",
         summary: "tcp_echo_mt's user CPU (getrusage, all threads) per round trip",
-        unit: Unit::UserCpu,
+        unit: Unit::Cpu,
     },
     time(
         "scope_fanout",
@@ -182,6 +184,12 @@ pub const WORKLOADS: &[Workload] = &[
         "process_spawn_wait",
         "one child of /bin/true spawned and waited for, 8 in flight, in waves of 100",
     ),
+    #[cfg(unix)]
+    Workload {
+        id: "process_spawn_wait_parent_cpu",
+        summary: "process_spawn_wait's parent CPU (user + system, children left out) per child",
+        unit: Unit::Cpu,
+    },
     time(
         "c10k_idle",
         "connect 10 000 idle loopback clients; until the server holds all",
@@ -239,7 +247,7 @@ mod tests {
     fn tokio_runs_every_workload_with_the_right_unit() {
         for workload in WORKLOADS {
             match (workload.unit, runner(Runtime::Tokio, workload.id)) {
-                (Unit::Time | Unit::ColdTime | Unit::UserCpu, Some(Runner::Time(_)))
+                (Unit::Time | Unit::ColdTime | Unit::Cpu, Some(Runner::Time(_)))
                 | (Unit::Bytes, Some(Runner::Bytes(_))) => {}
                 (unit, other) => panic!("{}: unit {unit:?} but runner {other:?}", workload.id),
             }

@@ -123,7 +123,7 @@ fn measure(workload: Workload, plan: &Plan) -> Row {
     let values = match workload.unit {
         Unit::Time => measure_time(&runners, plan),
         Unit::ColdTime => measure_single(&runners, plan, true),
-        Unit::UserCpu => measure_single(&runners, plan, false),
+        Unit::Cpu => measure_single(&runners, plan, false),
         Unit::Bytes => measure_bytes(&runners, plan),
     };
     eprintln!(" done");
@@ -269,7 +269,7 @@ fn format_ratio(ratio: Option<f64>) -> String {
 fn format_value(unit: Unit, value: f64) -> String {
     match unit {
         Unit::Bytes => format!("{value:.0} B"),
-        Unit::UserCpu => format!("{} CPU", format_value(Unit::Time, value)),
+        Unit::Cpu => format!("{} CPU", format_value(Unit::Time, value)),
         Unit::Time | Unit::ColdTime if value < 1e3 => format!("{value:.1} ns"),
         Unit::Time | Unit::ColdTime if value < 1e6 => format!("{:.2} µs", value / 1e3),
         Unit::Time | Unit::ColdTime if value < 1e9 => format!("{:.2} ms", value / 1e6),
@@ -312,7 +312,7 @@ mod tests {
         assert_eq!(format_value(Unit::Time, 1_234_567.0), "1.23 ms");
         assert_eq!(format_value(Unit::Time, 2.5e9), "2.50 s");
         assert_eq!(format_value(Unit::Bytes, 127.6), "128 B");
-        assert_eq!(format_value(Unit::UserCpu, 2_500.0), "2.50 µs CPU");
+        assert_eq!(format_value(Unit::Cpu, 2_500.0), "2.50 µs CPU");
         assert_eq!(format_value(Unit::ColdTime, 1_234_567.0), "1.23 ms");
     }
 
