@@ -56,9 +56,16 @@ fn duration(time: libc::timeval) -> Duration {
 pub struct Stopwatch {
     /// When the section started (wall clock).
     wall: Instant,
-    /// `Some((clock, its reading at the start, divisor))` to report CPU
-    /// time instead.
-    cpu: Option<(fn() -> Duration, Duration, u32)>,
+    /// Set to report CPU time instead.
+    cpu: Option<CpuStart>,
+}
+
+/// A CPU stopwatch's clock, its reading at the start, and the divisor.
+#[derive(Debug, Clone, Copy)]
+struct CpuStart {
+    clock: fn() -> Duration,
+    at: Duration,
+    per: u32,
 }
 
 impl Stopwatch {
@@ -85,7 +92,11 @@ impl Stopwatch {
     fn cpu_per(clock: fn() -> Duration, per: u32) -> Stopwatch {
         Stopwatch {
             wall: Instant::now(),
-            cpu: Some((clock, clock(), per.max(1))),
+            cpu: Some(CpuStart {
+                clock,
+                at: clock(),
+                per: per.max(1),
+            }),
         }
     }
 
@@ -93,7 +104,7 @@ impl Stopwatch {
     pub fn elapsed(&self) -> Duration {
         match self.cpu {
             None => self.wall.elapsed(),
-            Some((clock, start, per)) => clock().saturating_sub(start) / per,
+            Some(CpuStart { clock, at, per }) => clock().saturating_sub(at) / per,
         }
     }
 }
