@@ -1,5 +1,6 @@
 //! Sleeps, timeouts and intervals on real and mock clocks, both runtimes.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -270,5 +271,88 @@ fn seed_on_multi_thread_is_rejected() {
     bounded(Duration::from_secs(60), || {
         let err = Builder::multi_thread().seed(1).build().unwrap_err();
         assert!(err.to_string().contains("seed"));
+    });
+}
+
+/// Spins (no sleep) until the real clock has passed `deadline` by a tick.
+fn spin_past(deadline: std::time::Instant) {
+    while std::time::Instant::now() < deadline + Duration::from_millis(2) {
+        std::hint::spin_loop();
+    }
+}
+
+/// A sleep's first poll on the real clock asks the timer wheel, not the
+/// clock, whether the deadline has passed (it saves a clock read a sleep).
+/// Whichever way it learns it, a passed deadline must complete the sleep,
+/// promptly and never early: one the wheel has already advanced past is
+/// done at the first poll; one only the clock has passed (nothing advanced
+/// the wheel since) is registered and fires at the wheel's next advance.
+#[test]
+fn a_deadline_passed_before_the_first_poll_completes_on_both_runtimes() {
+    bounded(Duration::from_secs(60), || {
+        for rt in [
+            Builder::current_thread().build().unwrap(),
+            Runtime::new().unwrap(),
+        ] {
+            rt.block_on(async {
+                // Only the clock has moved past these: the runtime just
+                // started and no timer made its wheel advance.
+                let deadline = Instant::now() + Duration::from_millis(3);
+                spin_past(deadline.into_std());
+                time::sleep_until(deadline).await;
+                assert!(Instant::now() >= deadline);
+                time::sleep(Duration::ZERO).await;
+
+                // Long past, before the runtime's clock started counting.
+                let long_ago = Instant::now() - Duration::from_secs(1);
+                time::sleep_until(long_ago).await;
+
+                // From a task, which on the multi-thread runtime may run on
+                // a worker whose wheel never advanced.
+                let deadline = Instant::now() + Duration::from_millis(2);
+                spin_past(deadline.into_std());
+                let task = minirt::spawn(async move {
+                    time::sleep_until(deadline).await;
+                    Instant::now() >= deadline
+                });
+                assert!(task.await.unwrap(), "fired before its deadline");
+            });
+        }
+    });
+}
+
+#[test]
+fn a_deadline_the_wheel_has_passed_is_ready_at_the_first_poll() {
+    bounded(Duration::from_secs(60), || {
+        let rt = Builder::current_thread().build().unwrap();
+        rt.block_on(async {
+            let deadline = Instant::now() + Duration::from_millis(3);
+            // This sleep's firing moves the (only) wheel to its deadline.
+            time::sleep_until(deadline).await;
+            let mut again = std::pin::pin!(time::sleep_until(deadline));
+            let first = std::future::poll_fn(|cx| {
+                std::task::Poll::Ready(again.as_mut().poll(cx).is_ready())
+            })
+            .await;
+            assert!(first, "a sleep the wheel is past was not done at once");
+        });
+    });
+}
+
+#[test]
+fn a_passed_deadline_on_a_mock_clock_is_ready_at_the_first_poll() {
+    bounded(Duration::from_secs(60), || {
+        for rt in mock_runtimes() {
+            rt.block_on(async {
+                let deadline = Instant::now() + Duration::from_secs(5);
+                time::advance(Duration::from_secs(6)).await;
+                let mut sleep = std::pin::pin!(time::sleep_until(deadline));
+                let first = std::future::poll_fn(|cx| {
+                    std::task::Poll::Ready(sleep.as_mut().poll(cx).is_ready())
+                })
+                .await;
+                assert!(first, "the mock clock is past the deadline");
+            });
+        }
     });
 }

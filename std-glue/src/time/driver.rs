@@ -6,7 +6,12 @@
 //!
 //! A sleep registers **lazily, on its first poll**, by taking a wheel's
 //! lock once to insert (O(1)); dropping a registered sleep takes it once to
-//! cancel (O(1)). Nothing else touches the lock on the task side: a sleep
+//! cancel (O(1)). On the real clock that first poll does not read the
+//! clock: under the same lock, a deadline at or before the wheel's own tick
+//! (which never runs ahead of the clock) is done at once, and any later one
+//! is inserted, even if the clock has passed it meanwhile, and fires at the
+//! wheel's next advance ([`TimeDriver::register_new`]). One clock read was a
+//! quarter of a register-and-cancel (`timers_mt`). Nothing else touches the lock on the task side: a sleep
 //! that is polled again only replaces its waker if it changed.
 //!
 //! **One wheel per worker** (a *shard*; the current-thread runtime has one).
@@ -140,6 +145,40 @@ impl TimeDriver {
         }
     }
 
+    /// Registers a new timer for `tick` that wakes `waker`, unless the wheel
+    /// it goes to has already advanced to `tick` (then the deadline has
+    /// passed, and `None` says so without inserting anything).
+    ///
+    /// This is how a sleep's first poll learns that it is due without
+    /// reading the clock (tokio's rule too): a wheel's tick never runs ahead
+    /// of the clock, so "the wheel is past it" proves "the clock is past
+    /// it". A deadline the clock has passed but the wheel has not is
+    /// registered, and fires at the wheel's next advance: the registration
+    /// lowers the wheel's next expiration to it, which wakes a parked driver.
+    pub(crate) fn register_new(&self, tick: u64, waker: &Waker) -> Option<TimerId> {
+        let shard = SHARD_HINT.with(Cell::get) % self.shards.len();
+        let wheel_shard = &self.shards[shard];
+        let mut wheel = wheel_shard.lock();
+        if tick <= wheel.now() {
+            return None;
+        }
+        let key = wheel.insert(tick, waker.clone());
+        self.finish_register(wheel_shard, wheel);
+        Some(TimerId { shard, key })
+    }
+
+    /// Publishes `wheel`'s next expiration after a registration, unlocks it,
+    /// and wakes a parked driver if the earliest deadline moved earlier.
+    fn finish_register(&self, shard: &Shard, wheel: MutexGuard<'_, TimerWheel<Waker>>) {
+        let (prev, next) = shard.update_next(&wheel);
+        drop(wheel);
+        if next < prev {
+            // A new earliest deadline for this wheel: a driver parked until
+            // `prev` (or later) must recompute its timeout.
+            self.unpark.unpark();
+        }
+    }
+
     /// Registers (or, if `id` is still live, updates) a timer for `tick`
     /// that wakes `waker`. Returns the id to keep.
     pub(crate) fn register(&self, id: Option<TimerId>, tick: u64, waker: &Waker) -> TimerId {
@@ -171,13 +210,7 @@ impl TimeDriver {
             }
             None => wheel.insert(tick, waker.clone()),
         };
-        let (prev, next) = wheel_shard.update_next(&wheel);
-        drop(wheel);
-        if next < prev {
-            // A new earliest deadline for this wheel: a driver parked until
-            // `prev` (or later) must recompute its timeout.
-            self.unpark.unpark();
-        }
+        self.finish_register(wheel_shard, wheel);
         TimerId { shard, key }
     }
 

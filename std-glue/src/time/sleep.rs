@@ -31,8 +31,13 @@ pub fn sleep(duration: Duration) -> Sleep {
     Sleep::new(Instant::now().far_add(duration))
 }
 
-/// Waits until `deadline` on the runtime's clock; completes at once if it
-/// has passed.
+/// Waits until `deadline` on the runtime's clock.
+///
+/// A deadline that has passed completes the sleep without waiting, never
+/// early: at the first poll when the runtime's timers have moved past it
+/// already (or on a mock clock), otherwise at the timers' next turn, which
+/// the registration brings forward. This is tokio's rule; it spares the
+/// first poll a clock read.
 ///
 /// ```
 /// use std::time::Duration;
@@ -60,8 +65,30 @@ pub struct Sleep {
 struct Registration {
     key: TimerId,
     tick: u64,
-    /// The waker stored in the wheel, to skip the lock when it is unchanged.
-    waker: Waker,
+    /// Which waker the wheel holds, to skip the lock when it is unchanged.
+    waker: WakerId,
+}
+
+/// A waker's identity as [`Waker::will_wake`] sees it (its data and vtable
+/// addresses), kept instead of a clone: a clone is two reference-count
+/// updates a sleep (an eighth of a register-and-cancel). Only ever compared.
+/// While the registration is live the wheel holds a clone of that waker, so
+/// what it points at stays allocated and no other waker can take on its
+/// identity; once the timer fires, a re-poll finds the deadline passed
+/// before it compares.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct WakerId {
+    data: usize,
+    vtable: usize,
+}
+
+impl WakerId {
+    fn of(waker: &Waker) -> WakerId {
+        WakerId {
+            data: waker.data().addr(),
+            vtable: std::ptr::from_ref(waker.vtable()).addr(),
+        }
+    }
 }
 
 impl Sleep {
@@ -109,6 +136,26 @@ impl Sleep {
             }
         };
         let tick = driver.clock.deadline_tick(self.deadline.0);
+        if self.registered.is_none() && !driver.clock.is_mock() {
+            // First poll on the real clock: the wheel decides whether the
+            // deadline has passed, under the lock the registration takes
+            // anyway, which saves a clock read per sleep (a quarter of a
+            // register-and-cancel; see `TimeDriver::register_new`). A mock
+            // clock keeps the exact check below: reading it is one atomic
+            // load, and a test that moves it expects a sleep whose deadline
+            // it passed to be done at once.
+            return match driver.register_new(tick, cx.waker()) {
+                None => Poll::Ready(()),
+                Some(key) => {
+                    self.registered = Some(Registration {
+                        key,
+                        tick,
+                        waker: WakerId::of(cx.waker()),
+                    });
+                    Poll::Pending
+                }
+            };
+        }
         if driver.clock.now_tick() >= tick {
             if let Some(reg) = self.registered.take() {
                 driver.cancel(reg.key);
@@ -116,14 +163,14 @@ impl Sleep {
             return Poll::Ready(());
         }
         match &self.registered {
-            Some(reg) if reg.tick == tick && reg.waker.will_wake(cx.waker()) => {}
+            Some(reg) if reg.tick == tick && reg.waker == WakerId::of(cx.waker()) => {}
             _ => {
                 let key =
                     driver.register(self.registered.as_ref().map(|r| r.key), tick, cx.waker());
                 self.registered = Some(Registration {
                     key,
                     tick,
-                    waker: cx.waker().clone(),
+                    waker: WakerId::of(cx.waker()),
                 });
             }
         }
