@@ -90,27 +90,40 @@ impl Inner {
         source: &mut S,
         interest: Interest,
     ) -> io::Result<Arc<ScheduledIo>> {
-        let mut entries = self.lock_entries();
-        if entries.is_shutdown {
-            return Err(io::Error::other(
-                "the minirt reactor has shut down (its runtime was dropped); \
-                 create I/O objects inside a running runtime",
-            ));
+        // The entry goes in first and the system call (`epoll_ctl`) comes
+        // after, outside the lock: the driver thread dispatches events under
+        // this lock, and holding it across a system call made every accept
+        // of a connection burst wait on it (`c10k_idle`: a contended lock,
+        // ~2 futex calls, per connection). No event can name the token
+        // before the registration exists, so the entry is there for it.
+        let io = {
+            let mut entries = self.lock_entries();
+            if entries.is_shutdown {
+                return Err(io::Error::other(
+                    "the minirt reactor has shut down (its runtime was dropped); \
+                     create I/O objects inside a running runtime",
+                ));
+            }
+            let generation = entries.next_generation;
+            let vacant = entries.slab.vacant_entry();
+            let key = vacant.key();
+            if key > MAX_KEY {
+                return Err(io::Error::other(format!(
+                    "too many I/O resources registered with one minirt reactor (limit {})",
+                    MAX_KEY + 1
+                )));
+            }
+            let io = Arc::new(ScheduledIo::new(key, generation));
+            vacant.insert(io.clone());
+            entries.next_generation = generation.wrapping_add(1) & GENERATION_MASK;
+            io
+        };
+        let token = token::pack(io.key(), io.generation());
+        if let Err(err) = self.registry.register(source, token, interest) {
+            // Nothing was registered, so no event can name the entry.
+            self.remove(&io);
+            return Err(err);
         }
-        let generation = entries.next_generation;
-        let vacant = entries.slab.vacant_entry();
-        let key = vacant.key();
-        if key > MAX_KEY {
-            return Err(io::Error::other(format!(
-                "too many I/O resources registered with one minirt reactor (limit {})",
-                MAX_KEY + 1
-            )));
-        }
-        let io = Arc::new(ScheduledIo::new(key, generation));
-        self.registry
-            .register(source, token::pack(key, generation), interest)?;
-        vacant.insert(io.clone());
-        entries.next_generation = generation.wrapping_add(1) & GENERATION_MASK;
         Ok(io)
     }
 
@@ -125,6 +138,12 @@ impl Inner {
         if matches {
             entries.slab.remove(io.key());
         }
+    }
+
+    /// How many registrations hold an entry (for tests).
+    #[cfg(test)]
+    pub(crate) fn live_registrations(&self) -> usize {
+        self.lock_entries().slab.len()
     }
 
     /// Deregisters `source` from mio (before its file descriptor is closed).

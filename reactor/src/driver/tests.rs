@@ -119,3 +119,31 @@ fn dropping_the_driver_fails_live_registrations() {
     assert!(inner.add(&mut other, mio::Interest::READABLE).is_err());
     inner.remove(&io);
 }
+
+/// `add` puts the entry in before the `epoll_ctl` and takes it back out if
+/// that fails: a failed registration leaves no entry behind, and the slot
+/// goes to the next registration.
+#[cfg(unix)]
+#[test]
+fn a_failed_registration_leaves_no_entry() {
+    use std::os::fd::AsRawFd;
+
+    let driver = Driver::new().unwrap();
+    let inner = driver.handle().inner;
+    // epoll refuses regular files (EPERM).
+    let file = std::fs::File::open("/proc/self/exe")
+        .or_else(|_| std::fs::File::open(std::env::current_exe().unwrap()))
+        .unwrap();
+    let fd = file.as_raw_fd();
+    let err = inner
+        .add(&mut mio::unix::SourceFd(&fd), mio::Interest::READABLE)
+        .map(|_| ())
+        .expect_err("epoll registered a regular file");
+    assert_eq!(err.kind(), std::io::ErrorKind::PermissionDenied, "{err}");
+    assert_eq!(inner.live_registrations(), 0, "the failed entry stayed");
+
+    let (mut source, _peer) = mio_pair();
+    let io = inner.add(&mut source, mio::Interest::READABLE).unwrap();
+    assert_eq!(io.key(), 0, "the freed slot is reused");
+    assert_eq!(inner.live_registrations(), 1);
+}
