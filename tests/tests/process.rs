@@ -321,3 +321,107 @@ fn every_test_passes_on_the_sigchld_fallback() {
         assert!(stdout.contains("test result: ok"), "{stdout}");
     });
 }
+
+/// A shell pipeline from minirt children: each pipe end taken out of the
+/// runtime (`Stdio::try_from`) is a blocking pipe again in the next child,
+/// and the data goes through whole, both ways round.
+#[test]
+fn one_childs_pipe_feeds_another() {
+    on_each_runtime(|| async {
+        // stdout -> stdin: `printf ... | tr a-z A-Z`, 64 KiB (more than a
+        // pipe buffer, so both children really run at once).
+        let text = "minirt pipes ".repeat(64 * 1024 / 13);
+        let mut producer = Command::new("printf")
+            .arg(&text)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pipe: Stdio = producer.stdout.take().unwrap().try_into().unwrap();
+        let upper = Command::new("tr")
+            .args(["a-z", "A-Z"])
+            .stdin(pipe)
+            .output()
+            .await
+            .unwrap();
+        assert!(upper.status.success());
+        assert_eq!(upper.stdout, text.to_uppercase().as_bytes());
+        assert!(producer.wait().await.unwrap().success());
+
+        // stdin -> stdout: a second child writes into the first's stdin.
+        let mut cat = Command::new("cat")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pipe: Stdio = cat.stdin.take().unwrap().try_into().unwrap();
+        let status = Command::new("echo").arg("fed").stdout(pipe).status().await;
+        assert!(status.unwrap().success());
+        let out = cat.wait_with_output().await.unwrap();
+        assert_eq!(out.stdout, b"fed\n");
+
+        // A stdin already shut down has no pipe to give.
+        let mut cat = Command::new("cat").stdin(Stdio::piped()).spawn().unwrap();
+        let mut stdin = cat.stdin.take().unwrap();
+        stdin.shutdown().await.unwrap();
+        let err = Stdio::try_from(stdin).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe, "{err}");
+        assert!(cat.wait().await.unwrap().success());
+    });
+}
+
+/// The Unix builder options tokio has: `process_group`, `arg0`, `uid`/`gid`
+/// (to this process's own ids, which needs no privilege) and `pre_exec`.
+#[test]
+fn unix_builder_options_reach_the_child() {
+    on_each_runtime(|| async {
+        // In a group of its own the child leads it: its group id is its pid.
+        if cfg!(target_os = "linux") {
+            for own_group in [true, false] {
+                let mut cmd = Command::new("sh");
+                cmd.args(["-c", "echo $$ $(cut -d' ' -f5 /proc/$$/stat)"]);
+                if own_group {
+                    cmd.process_group(0);
+                }
+                let out = cmd.output().await.unwrap();
+                let text = String::from_utf8(out.stdout).unwrap();
+                let ids: Vec<&str> = text.split_whitespace().collect();
+                assert_eq!(ids.len(), 2, "{text:?}");
+                assert_eq!(ids[0] == ids[1], own_group, "pid and group: {text:?}");
+            }
+        }
+
+        let named = Command::new("sh")
+            .arg0("renamed")
+            .args(["-c", "echo $0"])
+            .output()
+            .await
+            .unwrap();
+        assert_eq!(named.stdout, b"renamed\n");
+
+        // SAFETY: getuid/getgid only read this process's ids.
+        let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+        let ids = Command::new("id")
+            .args(["-u"])
+            .uid(uid)
+            .gid(gid)
+            .output()
+            .await
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&ids.stdout).trim(), uid.to_string());
+
+        let mut cmd = Command::new("true");
+        // SAFETY: the hook only returns an error value: no allocation, no
+        // lock, nothing but async-signal-safe work in the forked child.
+        unsafe {
+            cmd.pre_exec(|| Err(std::io::Error::from_raw_os_error(libc::EDOM)));
+        }
+        let err = cmd.spawn().unwrap_err();
+        let edom = std::io::Error::from_raw_os_error(libc::EDOM);
+        assert_eq!(err.kind(), edom.kind(), "{err}");
+        assert!(
+            err.to_string().contains("`true`"),
+            "names the program: {err}"
+        );
+        assert!(err.to_string().contains(&edom.to_string()), "{err}");
+    });
+}

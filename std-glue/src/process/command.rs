@@ -208,7 +208,7 @@ impl Command {
     }
 
     /// The std builder inside, for options minirt does not wrap
-    /// (`std::os::unix::process::CommandExt`: `uid`, `process_group`, ...).
+    /// (`std::os::unix::process::CommandExt::groups`, ...).
     ///
     /// ```
     /// use std::os::unix::process::CommandExt;
@@ -217,6 +217,98 @@ impl Command {
     /// ```
     pub fn as_std_mut(&mut self) -> &mut std::process::Command {
         &mut self.std
+    }
+
+    /// Runs the child as user `id` (`setuid` before `exec`; Unix only).
+    ///
+    /// ```no_run
+    /// let mut cmd = minirt::process::Command::new("id");
+    /// cmd.uid(65534); // spawning fails with PermissionDenied unless allowed
+    /// ```
+    #[cfg(unix)]
+    pub fn uid(&mut self, id: u32) -> &mut Command {
+        std::os::unix::process::CommandExt::uid(&mut self.std, id);
+        self
+    }
+
+    /// Runs the child with group `id` (`setgid` before `exec`; Unix only).
+    ///
+    /// ```no_run
+    /// let mut cmd = minirt::process::Command::new("id");
+    /// cmd.gid(65534);
+    /// ```
+    #[cfg(unix)]
+    pub fn gid(&mut self, id: u32) -> &mut Command {
+        std::os::unix::process::CommandExt::gid(&mut self.std, id);
+        self
+    }
+
+    /// Puts the child in process group `pgroup` (`setpgid`; 0 makes a new
+    /// group led by the child), so that a signal to that group reaches it
+    /// and not this process. Unix only.
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// minirt::block_on(async {
+    ///     let status = minirt::process::Command::new("true").process_group(0).status().await?;
+    ///     assert!(status.success());
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    #[cfg(unix)]
+    pub fn process_group(&mut self, pgroup: i32) -> &mut Command {
+        std::os::unix::process::CommandExt::process_group(&mut self.std, pgroup);
+        self
+    }
+
+    /// Sets the child's `argv[0]` (what it sees as its own name), keeping
+    /// the program that is run. Unix only.
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// let out = minirt::block_on(async {
+    ///     minirt::process::Command::new("sh")
+    ///         .arg0("renamed")
+    ///         .args(["-c", "echo $0"])
+    ///         .output()
+    ///         .await
+    /// })?;
+    /// assert_eq!(out.stdout, b"renamed\n");
+    /// # Ok(()) }
+    /// ```
+    #[cfg(unix)]
+    pub fn arg0<S: AsRef<OsStr>>(&mut self, arg: S) -> &mut Command {
+        std::os::unix::process::CommandExt::arg0(&mut self.std, arg);
+        self
+    }
+
+    /// Runs `f` in the child after `fork` and before `exec`
+    /// (`std::os::unix::process::CommandExt::pre_exec`). Unix only.
+    ///
+    /// # Safety
+    ///
+    /// As std's: `f` runs in a forked copy of this process where only the
+    /// calling thread exists, so it must be async-signal-safe (no
+    /// allocation, no locks another thread may hold, no minirt calls).
+    ///
+    /// ```no_run
+    /// let mut cmd = minirt::process::Command::new("true");
+    /// // SAFETY: the closure only returns; it allocates nothing and takes
+    /// // no lock.
+    /// unsafe {
+    ///     cmd.pre_exec(|| Ok(()));
+    /// }
+    /// ```
+    #[cfg(unix)]
+    pub unsafe fn pre_exec<F>(&mut self, f: F) -> &mut Command
+    where
+        F: FnMut() -> io::Result<()> + Send + Sync + 'static,
+    {
+        // SAFETY: the caller upholds `CommandExt::pre_exec`'s contract,
+        // which this method's documentation repeats.
+        unsafe { std::os::unix::process::CommandExt::pre_exec(&mut self.std, f) };
+        self
     }
 
     /// Starts the process. Its exit is watched by the current runtime's

@@ -29,21 +29,36 @@ struct Pipe {
 
 impl Pipe {
     fn new(fd: OwnedFd, interest: Interest) -> io::Result<Pipe> {
-        set_nonblocking(fd.as_raw_fd())?;
+        set_nonblocking(fd.as_raw_fd(), true)?;
         Ok(Pipe {
             fd: AsyncFd::with_interest(File::from(fd), interest)?,
         })
     }
+
+    /// The descriptor, deregistered from the reactor and back in blocking
+    /// mode: a process that inherits it as its stdio expects a blocking
+    /// pipe (a non-blocking one would fail its reads with `EAGAIN`).
+    fn into_owned_fd(self) -> io::Result<OwnedFd> {
+        let fd = OwnedFd::from(self.fd.into_inner()?);
+        set_nonblocking(fd.as_raw_fd(), false)?;
+        Ok(fd)
+    }
 }
 
-fn set_nonblocking(fd: RawFd) -> io::Result<()> {
+/// Sets or clears `O_NONBLOCK` on `fd`.
+fn set_nonblocking(fd: RawFd, on: bool) -> io::Result<()> {
     // SAFETY: `fcntl` on a descriptor we own, with integer arguments only.
     let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
     if flags < 0 {
         return Err(io::Error::last_os_error());
     }
+    let flags = if on {
+        flags | libc::O_NONBLOCK
+    } else {
+        flags & !libc::O_NONBLOCK
+    };
     // SAFETY: as above.
-    if unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) } < 0 {
+    if unsafe { libc::fcntl(fd, libc::F_SETFL, flags) } < 0 {
         return Err(io::Error::last_os_error());
     }
     Ok(())
@@ -137,6 +152,31 @@ impl ChildStdin {
         })
     }
 
+    /// Takes the pipe end out of the runtime: deregistered from the reactor
+    /// and in blocking mode again, for another process to inherit or for
+    /// blocking code. `Stdio::try_from` (and so `.try_into()`) does this,
+    /// to feed a child's stdin from elsewhere.
+    ///
+    /// # Errors
+    ///
+    /// `BrokenPipe` if it was [shut down](crate::io::AsyncWriteExt::shutdown)
+    /// (the pipe is closed); the OS error from the poller or `fcntl`.
+    ///
+    /// ```no_run
+    /// use std::os::fd::OwnedFd;
+    /// use minirt::process::{Command, Stdio};
+    ///
+    /// # async fn demo() -> std::io::Result<()> {
+    /// let mut cat = Command::new("cat").stdin(Stdio::piped()).spawn()?;
+    /// let fd: OwnedFd = cat.stdin.take().unwrap().into_owned_fd()?;
+    /// std::fs::File::from(fd).sync_all().ok(); // a blocking pipe again
+    /// # Ok(()) }
+    /// ```
+    pub fn into_owned_fd(mut self) -> io::Result<OwnedFd> {
+        self.open_pipe()?;
+        self.pipe.take().expect("open_pipe checked").into_owned_fd()
+    }
+
     fn open_pipe(&self) -> io::Result<&Pipe> {
         self.pipe.as_ref().ok_or_else(|| {
             io::Error::new(io::ErrorKind::BrokenPipe, "the child's stdin was shut down")
@@ -188,6 +228,32 @@ impl ChildStderr {
     }
 }
 
+/// The pipe end as another child's stdout or stderr (see
+/// [`into_owned_fd`](ChildStdin::into_owned_fd)): what a second child
+/// writes there, the first reads.
+///
+/// ```
+/// use minirt::process::{Command, Stdio};
+///
+/// # fn main() -> std::io::Result<()> {
+/// minirt::block_on(async {
+///     let mut cat = Command::new("cat").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn()?;
+///     let pipe: Stdio = cat.stdin.take().unwrap().try_into()?;
+///     Command::new("echo").arg("fed").stdout(pipe).status().await?;
+///     let out = cat.wait_with_output().await?;
+///     assert_eq!(out.stdout, b"fed\n");
+///     Ok(())
+/// })
+/// # }
+/// ```
+impl TryFrom<ChildStdin> for std::process::Stdio {
+    type Error = io::Error;
+
+    fn try_from(stdin: ChildStdin) -> io::Result<std::process::Stdio> {
+        stdin.into_owned_fd().map(std::process::Stdio::from)
+    }
+}
+
 impl AsyncWrite for ChildStdin {
     fn poll_write(
         self: Pin<&mut Self>,
@@ -233,6 +299,60 @@ macro_rules! impl_reader {
                 buf: &mut [u8],
             ) -> Poll<io::Result<usize>> {
                 self.pipe.fd.poll_read_io(cx, |mut f| f.read(buf))
+            }
+        }
+
+        impl $ty {
+            /// Takes the pipe end out of the runtime: deregistered from the
+            /// reactor and in blocking mode again, for another process to
+            /// inherit or for blocking code. `Stdio::try_from` (and so
+            /// `.try_into()`) does this, to pipe one child into another.
+            ///
+            /// # Errors
+            ///
+            /// The OS error from the poller or `fcntl`.
+            ///
+            /// ```no_run
+            /// use std::io::Read;
+            /// use std::os::fd::OwnedFd;
+            /// use minirt::process::{Command, Stdio};
+            ///
+            /// # async fn demo() -> std::io::Result<()> {
+            /// let mut echo = Command::new("echo").arg("hi").stdout(Stdio::piped()).spawn()?;
+            /// let fd: OwnedFd = echo.stdout.take().unwrap().into_owned_fd()?;
+            /// let mut text = String::new();
+            /// std::fs::File::from(fd).read_to_string(&mut text)?; // blocks
+            /// assert_eq!(text, "hi\n");
+            /// # Ok(()) }
+            /// ```
+            pub fn into_owned_fd(self) -> io::Result<OwnedFd> {
+                self.pipe.into_owned_fd()
+            }
+        }
+
+        /// The pipe end as another child's stdio (see
+        /// [`into_owned_fd`]($ty::into_owned_fd)): how one child's output
+        /// feeds the next, as in a shell pipeline.
+        ///
+        /// ```
+        /// use minirt::process::{Command, Stdio};
+        ///
+        /// # fn main() -> std::io::Result<()> {
+        /// minirt::block_on(async {
+        ///     let mut echo = Command::new("echo").arg("hi").stdout(Stdio::piped()).spawn()?;
+        ///     let pipe: Stdio = echo.stdout.take().unwrap().try_into()?;
+        ///     let upper = Command::new("tr").args(["a-z", "A-Z"]).stdin(pipe).output().await?;
+        ///     assert_eq!(upper.stdout, b"HI\n");
+        ///     assert!(echo.wait().await?.success());
+        ///     Ok(())
+        /// })
+        /// # }
+        /// ```
+        impl TryFrom<$ty> for std::process::Stdio {
+            type Error = io::Error;
+
+            fn try_from(pipe: $ty) -> io::Result<std::process::Stdio> {
+                pipe.into_owned_fd().map(std::process::Stdio::from)
             }
         }
 
