@@ -67,7 +67,7 @@ pub mod hyper;
 mod loom;
 #[cfg(unix)]
 pub mod main_scope;
-#[cfg(unix)]
+#[cfg(any(unix, windows))]
 pub mod process;
 pub mod runtime;
 pub mod scope;

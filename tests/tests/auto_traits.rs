@@ -120,3 +120,14 @@ fn lock_types_have_the_auto_traits_of_tokios() {
     send_val(&cell.get_or_try_init(|| async { Ok::<u8, ()>(1) }));
     send_val(&Barrier::new(1).wait());
 }
+
+/// tokio's process types are `Send + Sync` on every platform; so are
+/// minirt's (on Windows the exit watch holds a thread-pool wait handle).
+#[test]
+fn process_types_are_send_and_sync() {
+    send_sync::<minirt::process::Command>();
+    send_sync::<minirt::process::Child>();
+    send_sync::<minirt::process::ChildStdin>();
+    send_sync::<minirt::process::ChildStdout>();
+    send_sync::<minirt::process::ChildStderr>();
+}

@@ -158,6 +158,12 @@ impl File {
         File::with_path(std, None, false)
     }
 
+    /// The std file inside (for the handle of a child's pipe on Windows).
+    #[cfg(windows)]
+    pub(crate) fn std_file(&self) -> &StdFile {
+        &self.std
+    }
+
     /// `regular`: the file is known to be a regular file.
     pub(crate) fn with_path(std: StdFile, path: Option<Arc<Path>>, regular: bool) -> File {
         File {

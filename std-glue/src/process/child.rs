@@ -23,6 +23,7 @@ use std::process::{ExitStatus, Output};
 use std::task::{Context, Poll};
 
 use super::exit_watch::ExitWatch;
+#[cfg(unix)]
 use super::orphan;
 use super::pipes::{ChildStderr, ChildStdin, ChildStdout};
 use crate::io::AsyncReadExt;
@@ -60,8 +61,10 @@ pub struct Child {
 /// The process itself: std's handle, what tells us it exited, and the status
 /// once known.
 pub(super) struct Process {
-    std: std::process::Child,
+    /// Declared (so dropped) before `std`: on Windows it holds a wait on
+    /// the process handle, which must end first.
     watch: ExitWatch,
+    std: std::process::Child,
     status: Option<ExitStatus>,
     /// For error messages.
     program: OsString,
@@ -108,6 +111,7 @@ impl Process {
     }
 }
 
+#[cfg(unix)]
 impl Drop for Process {
     /// A process dropped before its exit was observed goes to the orphan
     /// queue, to be reaped later.
@@ -202,7 +206,8 @@ impl Child {
         self.process().try_wait()
     }
 
-    /// Sends `SIGKILL` without waiting for the exit; follow with
+    /// Sends `SIGKILL` (on Windows, `TerminateProcess`) without waiting for
+    /// the exit; follow with
     /// [`wait`](Child::wait) to reap the process (or drop the `Child`: it is
     /// reaped anyway).
     ///
@@ -223,7 +228,8 @@ impl Child {
         self.process().start_kill()
     }
 
-    /// Sends `SIGKILL` and waits for the process to exit.
+    /// Sends `SIGKILL` (on Windows, `TerminateProcess`) and waits for the
+    /// process to exit.
     ///
     /// Cancellation safe in the sense of [`wait`](Child::wait): if dropped
     /// after the signal was sent, the process still dies and is reaped by a
@@ -290,9 +296,9 @@ async fn read_all<R: crate::io::AsyncRead + Unpin>(pipe: Option<R>) -> io::Resul
 }
 
 impl Drop for Child {
-    /// Kills the process if `kill_on_drop` was set; then, if it has not
-    /// exited yet, leaves a reaper task on the current runtime (or, without
-    /// one, queues it as an orphan) so it is reaped when it exits.
+    /// Kills the process if `kill_on_drop` was set; then, on Unix, if it
+    /// has not exited yet, leaves a reaper task on the current runtime (or,
+    /// without one, queues it as an orphan) so it is reaped when it exits.
     fn drop(&mut self) {
         let Some(mut process) = self.process.take() else {
             return;
@@ -303,6 +309,10 @@ impl Drop for Child {
         if self.kill_on_drop {
             let _ = process.start_kill();
         }
+        // Windows has no zombies: closing the handles is all there is to do.
+        #[cfg(windows)]
+        drop(process);
+        #[cfg(unix)]
         match crate::runtime::Handle::try_current() {
             Some(handle) => {
                 // If the runtime drops the task before the exit (shutdown),

@@ -9,6 +9,7 @@ use std::process::{ExitStatus, Output, Stdio};
 
 use super::child::{Child, Process};
 use super::exit_watch::ExitWatch;
+#[cfg(unix)]
 use super::orphan;
 use super::pipes::{ChildStderr, ChildStdin, ChildStdout};
 
@@ -311,8 +312,38 @@ impl Command {
         self
     }
 
+    /// Sets the process creation flags (`CREATE_NO_WINDOW`, ...; see
+    /// `std::os::windows::process::CommandExt::creation_flags`). Windows
+    /// only.
+    ///
+    /// ```no_run
+    /// const CREATE_NO_WINDOW: u32 = 0x0800_0000;
+    /// let mut cmd = minirt::process::Command::new("cmd");
+    /// cmd.creation_flags(CREATE_NO_WINDOW);
+    /// ```
+    #[cfg(windows)]
+    pub fn creation_flags(&mut self, flags: u32) -> &mut Command {
+        std::os::windows::process::CommandExt::creation_flags(&mut self.std, flags);
+        self
+    }
+
+    /// Appends `text` to the command line as is, without the quoting that
+    /// [`arg`](Command::arg) applies (for programs such as `cmd /c` that
+    /// parse their command line themselves). Windows only.
+    ///
+    /// ```no_run
+    /// let mut cmd = minirt::process::Command::new("cmd");
+    /// cmd.arg("/c").raw_arg("\"echo a b\"");
+    /// ```
+    #[cfg(windows)]
+    pub fn raw_arg<S: AsRef<OsStr>>(&mut self, text: S) -> &mut Command {
+        std::os::windows::process::CommandExt::raw_arg(&mut self.std, text);
+        self
+    }
+
     /// Starts the process. Its exit is watched by the current runtime's
-    /// reactor (a pidfd on Linux, `SIGCHLD` elsewhere); piped stdio becomes
+    /// reactor (a pidfd on Linux, `SIGCHLD` on other Unixes, the system
+    /// thread pool's wait on the process handle on Windows); piped stdio becomes
     /// [`ChildStdin`] / [`ChildStdout`] / [`ChildStderr`].
     ///
     /// # Errors
@@ -337,6 +368,7 @@ impl Command {
         // Panics now, with the runtime's message, rather than after the
         // process has started.
         drop(minirt_reactor::Handle::current());
+        #[cfg(unix)]
         orphan::reap_exited();
         let program = self.std.get_program().to_os_string();
         let mut std_child = self.std.spawn().map_err(|err| {
@@ -350,12 +382,13 @@ impl Command {
         let stdin = std_child.stdin.take();
         let stdout = std_child.stdout.take();
         let stderr = std_child.stderr.take();
-        let watch = match ExitWatch::new(std_child.id()) {
+        let watch = match ExitWatch::new(&std_child) {
             Ok(watch) => watch,
             Err(err) => {
                 if self.kill_on_drop {
                     let _ = std_child.kill();
                 }
+                #[cfg(unix)]
                 orphan::adopt(libc::pid_t::try_from(std_child.id()).expect("pid fits"));
                 return Err(err);
             }

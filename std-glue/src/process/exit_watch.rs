@@ -47,8 +47,9 @@ pub(super) enum ExitWatch {
 }
 
 impl ExitWatch {
-    /// Starts watching child `pid` (not yet reaped) on the current runtime.
-    pub(super) fn new(pid: u32) -> io::Result<ExitWatch> {
+    /// Starts watching `child` (not yet reaped) on the current runtime.
+    pub(super) fn new(child: &std::process::Child) -> io::Result<ExitWatch> {
+        let pid = child.id();
         #[cfg(target_os = "linux")]
         if std::env::var_os(NO_PIDFD_VAR).is_none() {
             if let Some(pidfd) = pidfd::open(pid) {

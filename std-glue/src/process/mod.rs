@@ -34,7 +34,7 @@
 //!
 //! # No zombies
 //!
-//! A [`Child`] dropped before its process exited is still reaped: it
+//! (Unix; Windows has no zombies.) A [`Child`] dropped before its process exited is still reaped: it
 //! leaves a small reaper task on the current runtime, which waits for the
 //! exit. If that runtime shuts down first, or there was none, the id goes
 //! to an orphan queue that every later spawn, `SIGCHLD` and completed wait
@@ -50,14 +50,30 @@
 //!
 //! # Platforms
 //!
-//! Unix only (Linux and macOS): on Windows this module does not exist.
+//! Unix (Linux and macOS) and Windows. On Unix,
 //! `ExitStatusExt::signal` (`std::os::unix::process::ExitStatusExt`)
-//! tells which signal ended a child.
+//! tells which signal ended a child. On Windows an exit is observed with
+//! `RegisterWaitForSingleObject` (the system thread pool waits on the
+//! process handle; no thread per child), there are no zombies to reap,
+//! "kill" is `TerminateProcess`, and piped stdio runs on the blocking pool,
+//! since std's anonymous pipes cannot do overlapped I/O (the module docs
+//! of each pipe type say more). The Unix builder options (`uid`,
+//! `process_group`, `pre_exec`, ...) are Unix only, and Windows has
+//! `creation_flags` and `raw_arg` instead.
 
 mod child;
 mod command;
+#[cfg(unix)]
 mod exit_watch;
+#[cfg(windows)]
+#[path = "exit_watch_windows.rs"]
+mod exit_watch;
+#[cfg(unix)]
 mod orphan;
+#[cfg(unix)]
+mod pipes;
+#[cfg(windows)]
+#[path = "pipes_windows.rs"]
 mod pipes;
 
 pub use child::Child;
