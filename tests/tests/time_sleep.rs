@@ -281,61 +281,87 @@ fn spin_past(deadline: std::time::Instant) {
     }
 }
 
-/// A sleep's first poll on the real clock asks the timer wheel, not the
-/// clock, whether the deadline has passed (it saves a clock read a sleep).
-/// Whichever way it learns it, a passed deadline must complete the sleep,
-/// promptly and never early: one the wheel has already advanced past is
-/// done at the first poll; one only the clock has passed (nothing advanced
-/// the wheel since) is registered and fires at the wheel's next advance.
+/// Polls `sleep` once; whether it was done.
+async fn first_poll_is_ready(sleep: std::pin::Pin<&mut time::Sleep>) -> bool {
+    let mut sleep = sleep;
+    std::future::poll_fn(|cx| std::task::Poll::Ready(sleep.as_mut().poll(cx).is_ready())).await
+}
+
+/// A passed deadline completes the sleep at its first poll on both
+/// runtimes, whether the runtime's timers have moved past it or only the
+/// clock has: `sleep_until`, and a `reset`, check the clock exactly.
 #[test]
-fn a_deadline_passed_before_the_first_poll_completes_on_both_runtimes() {
+fn a_passed_deadline_is_done_at_the_first_poll_on_both_runtimes() {
     bounded(Duration::from_secs(60), || {
         for rt in [
             Builder::current_thread().build().unwrap(),
             Runtime::new().unwrap(),
         ] {
             rt.block_on(async {
-                // Only the clock has moved past these: the runtime just
-                // started and no timer made its wheel advance.
+                // Only the clock has moved past it: no timer made any wheel
+                // advance since the runtime started.
                 let deadline = Instant::now() + Duration::from_millis(3);
                 spin_past(deadline.into_std());
-                time::sleep_until(deadline).await;
-                assert!(Instant::now() >= deadline);
-                time::sleep(Duration::ZERO).await;
+                let sleep = std::pin::pin!(time::sleep_until(deadline));
+                assert!(first_poll_is_ready(sleep).await, "clock past it");
 
                 // Long past, before the runtime's clock started counting.
                 let long_ago = Instant::now() - Duration::from_secs(1);
-                time::sleep_until(long_ago).await;
+                let sleep = std::pin::pin!(time::sleep_until(long_ago));
+                assert!(first_poll_is_ready(sleep).await, "long past");
 
-                // From a task, which on the multi-thread runtime may run on
-                // a worker whose wheel never advanced.
-                let deadline = Instant::now() + Duration::from_millis(2);
-                spin_past(deadline.into_std());
+                // Reset to a passed deadline, from a task (on the
+                // multi-thread runtime, maybe on the other worker).
                 let task = minirt::spawn(async move {
-                    time::sleep_until(deadline).await;
-                    Instant::now() >= deadline
+                    let mut sleep = std::pin::pin!(time::sleep(Duration::from_secs(3600)));
+                    let _ = first_poll_is_ready(sleep.as_mut()).await;
+                    sleep
+                        .as_mut()
+                        .reset(Instant::now() - Duration::from_millis(5));
+                    first_poll_is_ready(sleep).await
                 });
-                assert!(task.await.unwrap(), "fired before its deadline");
+                assert!(task.await.unwrap(), "reset to a passed deadline");
             });
         }
     });
 }
 
+/// The first poll of a `sleep(duration)` skips the clock read (`sleep` has
+/// just made one): the timer wheel decides, and a deadline that the clock
+/// passed before that poll (the sleep was made and left unpolled) is
+/// registered and fires at the wheel's next advance — promptly, on both
+/// runtimes, from a task too, and never early.
 #[test]
-fn a_deadline_the_wheel_has_passed_is_ready_at_the_first_poll() {
+fn a_sleep_polled_after_its_deadline_still_completes_promptly() {
     bounded(Duration::from_secs(60), || {
-        let rt = Builder::current_thread().build().unwrap();
-        rt.block_on(async {
-            let deadline = Instant::now() + Duration::from_millis(3);
-            // This sleep's firing moves the (only) wheel to its deadline.
-            time::sleep_until(deadline).await;
-            let mut again = std::pin::pin!(time::sleep_until(deadline));
-            let first = std::future::poll_fn(|cx| {
-                std::task::Poll::Ready(again.as_mut().poll(cx).is_ready())
-            })
-            .await;
-            assert!(first, "a sleep the wheel is past was not done at once");
-        });
+        for rt in [
+            Builder::current_thread().build().unwrap(),
+            Runtime::new().unwrap(),
+        ] {
+            rt.block_on(async {
+                let made = std::time::Instant::now();
+                let sleep = time::sleep(Duration::from_millis(2));
+                spin_past(made + Duration::from_millis(2));
+                sleep.await;
+                time::sleep(Duration::ZERO).await;
+
+                let task = minirt::spawn(async move {
+                    let made = std::time::Instant::now();
+                    let sleep = time::sleep(Duration::from_millis(2));
+                    spin_past(made + Duration::from_millis(2));
+                    sleep.await;
+                    made.elapsed()
+                });
+                assert!(task.await.unwrap() >= Duration::from_millis(2));
+
+                // Made, then the wheel (this thread's) moved past its
+                // deadline while it waited unpolled: done at the first poll,
+                // without a clock read.
+                let early = std::pin::pin!(time::sleep(Duration::from_millis(1)));
+                time::sleep(Duration::from_millis(3)).await;
+                assert!(first_poll_is_ready(early).await, "the wheel is past it");
+            });
+        }
     });
 }
 
@@ -346,12 +372,11 @@ fn a_passed_deadline_on_a_mock_clock_is_ready_at_the_first_poll() {
             rt.block_on(async {
                 let deadline = Instant::now() + Duration::from_secs(5);
                 time::advance(Duration::from_secs(6)).await;
-                let mut sleep = std::pin::pin!(time::sleep_until(deadline));
-                let first = std::future::poll_fn(|cx| {
-                    std::task::Poll::Ready(sleep.as_mut().poll(cx).is_ready())
-                })
-                .await;
-                assert!(first, "the mock clock is past the deadline");
+                let sleep = std::pin::pin!(time::sleep_until(deadline));
+                assert!(
+                    first_poll_is_ready(sleep).await,
+                    "the mock clock is past it"
+                );
             });
         }
     });

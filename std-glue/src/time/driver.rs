@@ -6,12 +6,13 @@
 //!
 //! A sleep registers **lazily, on its first poll**, by taking a wheel's
 //! lock once to insert (O(1)); dropping a registered sleep takes it once to
-//! cancel (O(1)). On the real clock that first poll does not read the
-//! clock: under the same lock, a deadline at or before the wheel's own tick
-//! (which never runs ahead of the clock) is done at once, and any later one
-//! is inserted, even if the clock has passed it meanwhile, and fires at the
-//! wheel's next advance ([`TimeDriver::register_new`]). One clock read was a
-//! quarter of a register-and-cancel (`timers_mt`). Nothing else touches the lock on the task side: a sleep
+//! cancel (O(1)). The first poll of a `sleep(duration)` on the real clock
+//! does not read the clock again (`sleep` just read it to compute the
+//! deadline): under the same lock, a deadline at or before the wheel's own
+//! tick (which never runs ahead of the clock) is done at once, and any
+//! later one is inserted, even if the clock has passed it meanwhile, and
+//! fires at the wheel's next advance ([`TimeDriver::register_new`]). One
+//! clock read was a quarter of a register-and-cancel (`timers_mt`). Nothing else touches the lock on the task side: a sleep
 //! that is polled again only replaces its waker if it changed.
 //!
 //! **One wheel per worker** (a *shard*; the current-thread runtime has one).

@@ -28,16 +28,13 @@ use crate::runtime::{context, NO_RUNTIME};
 /// });
 /// ```
 pub fn sleep(duration: Duration) -> Sleep {
-    Sleep::new(Instant::now().far_add(duration))
+    let mut sleep = Sleep::new(Instant::now().far_add(duration));
+    sleep.just_read_clock = true;
+    sleep
 }
 
-/// Waits until `deadline` on the runtime's clock.
-///
-/// A deadline that has passed completes the sleep without waiting, never
-/// early: at the first poll when the runtime's timers have moved past it
-/// already (or on a mock clock), otherwise at the timers' next turn, which
-/// the registration brings forward. This is tokio's rule; it spares the
-/// first poll a clock read.
+/// Waits until `deadline` on the runtime's clock; completes at once if it
+/// has passed.
 ///
 /// ```
 /// use std::time::Duration;
@@ -60,6 +57,10 @@ pub struct Sleep {
     driver: Option<Arc<TimeDriver>>,
     /// The live registration, if any.
     registered: Option<Registration>,
+    /// Made by [`sleep`], which read the clock to compute the deadline, and
+    /// not yet polled or reset: the first poll may trust that the deadline
+    /// is still ahead (see `poll_sleep`).
+    just_read_clock: bool,
 }
 
 struct Registration {
@@ -97,6 +98,7 @@ impl Sleep {
             deadline,
             driver: None,
             registered: None,
+            just_read_clock: false,
         }
     }
 
@@ -124,6 +126,7 @@ impl Sleep {
     /// ```
     pub fn reset(&mut self, deadline: Instant) {
         self.deadline = deadline;
+        self.just_read_clock = false;
     }
 
     fn poll_sleep(&mut self, cx: &mut Context<'_>) -> Poll<()> {
@@ -136,14 +139,21 @@ impl Sleep {
             }
         };
         let tick = driver.clock.deadline_tick(self.deadline.0);
-        if self.registered.is_none() && !driver.clock.is_mock() {
-            // First poll on the real clock: the wheel decides whether the
-            // deadline has passed, under the lock the registration takes
-            // anyway, which saves a clock read per sleep (a quarter of a
-            // register-and-cancel; see `TimeDriver::register_new`). A mock
-            // clock keeps the exact check below: reading it is one atomic
-            // load, and a test that moves it expects a sleep whose deadline
-            // it passed to be done at once.
+        if std::mem::take(&mut self.just_read_clock)
+            && self.registered.is_none()
+            && !driver.clock.is_mock()
+        {
+            // First poll of a `sleep(duration)` on the real clock: the clock
+            // was read a moment ago to compute this deadline, so it is all
+            // but certainly ahead. Reading it again would be a quarter of a
+            // register-and-cancel (`timers_mt`); instead the wheel decides,
+            // under the lock the registration takes anyway
+            // (`TimeDriver::register_new`): done at once if the wheel has
+            // passed the deadline, otherwise registered, and if the clock
+            // has passed it meanwhile (a tiny duration, or a sleep polled
+            // long after it was made) it fires at the wheel's next advance,
+            // never early. `sleep_until`, a reset and the mock clock keep
+            // the exact check below (a passed deadline is done at once).
             return match driver.register_new(tick, cx.waker()) {
                 None => Poll::Ready(()),
                 Some(key) => {
