@@ -1,5 +1,6 @@
 //! The work-stealing multi-thread runtime.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{mpsc, Arc, Barrier};
 
@@ -232,5 +233,74 @@ fn idle_worker_steals_from_a_blocked_one() {
         });
         rt.block_on(parent).unwrap();
         assert!(rt.metrics().steals >= 1, "{:?}", rt.metrics());
+    });
+}
+
+/// Tasks that one worker wakes from inside the driver go to that worker's
+/// own queue, and it must wake a sleeping worker to share them: here 32
+/// readers wait on 32 socket pairs, the test thread writes to all of them
+/// at once, and each woken reader then works (spins) for 2 ms. The burst is
+/// 64 ms of work for one worker; the other worker, woken when the first
+/// brings the burst out of the poller, must take part in it. It used not
+/// to: nothing told it (no timer, no spawn, no overflow of the LIFO slot),
+/// and it slept while one worker ran every reader (`tcp_echo_mt`: each
+/// worker idle ~28% of the run).
+#[cfg(unix)]
+#[cfg_attr(miri, ignore = "sockets")]
+#[test]
+fn an_io_burst_woken_in_the_driver_runs_on_both_workers() {
+    use minirt::io::AsyncReadExt;
+    use std::collections::HashSet;
+    use std::io::Write;
+    use std::sync::Mutex;
+
+    const READERS: usize = 32;
+    bounded(Duration::from_secs(60), || {
+        let rt = rt(2);
+        for round in 0..5 {
+            let threads = Arc::new(Mutex::new(HashSet::new()));
+            let (waiting_tx, waiting_rx) = mpsc::channel();
+            let mut writers = Vec::new();
+            let readers: Vec<_> = (0..READERS)
+                .map(|_| {
+                    let (reader, writer) = std::os::unix::net::UnixStream::pair().unwrap();
+                    writers.push(writer);
+                    let (threads, waiting) = (threads.clone(), waiting_tx.clone());
+                    rt.spawn(async move {
+                        let mut socket = minirt::net::UnixStream::from_std(reader).unwrap();
+                        let mut byte = [0u8; 1];
+                        let mut read = std::pin::pin!(socket.read_exact(&mut byte));
+                        // Poll once, so the read waits in the poller, and
+                        // only then say so.
+                        std::future::poll_fn(|cx| {
+                            assert!(read.as_mut().poll(cx).is_pending(), "nothing sent yet");
+                            std::task::Poll::Ready(())
+                        })
+                        .await;
+                        waiting.send(()).unwrap();
+                        read.await.unwrap();
+                        let start = std::time::Instant::now();
+                        while start.elapsed() < Duration::from_millis(2) {
+                            std::hint::spin_loop();
+                        }
+                        threads.lock().unwrap().insert(std::thread::current().id());
+                    })
+                })
+                .collect();
+            for _ in 0..READERS {
+                waiting_rx.recv_timeout(Duration::from_secs(30)).unwrap();
+            }
+            for writer in &mut writers {
+                writer.write_all(b"x").unwrap();
+            }
+            for reader in readers {
+                rt.block_on(reader).unwrap();
+            }
+            let threads = threads.lock().unwrap().len();
+            assert_eq!(
+                threads, 2,
+                "round {round}: the burst ran on {threads} worker(s)"
+            );
+        }
     });
 }

@@ -96,6 +96,10 @@ mod loom_queue {
         pub(crate) fn pop(&self) -> Option<T> {
             lock(&self.queue).pop_front()
         }
+
+        pub(crate) fn len(&self) -> usize {
+            lock(&self.queue).len()
+        }
     }
 
     /// `crossbeam_deque::Stealer`.
