@@ -1,6 +1,5 @@
 //! The work-stealing multi-thread runtime.
 
-use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{mpsc, Arc, Barrier};
 
@@ -251,6 +250,7 @@ fn idle_worker_steals_from_a_blocked_one() {
 fn an_io_burst_woken_in_the_driver_runs_on_both_workers() {
     use minirt::io::AsyncReadExt;
     use std::collections::HashSet;
+    use std::future::Future;
     use std::io::Write;
     use std::sync::Mutex;
 
