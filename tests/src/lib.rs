@@ -53,6 +53,18 @@ pub fn named_runtimes() -> Vec<(&'static str, Runtime)> {
     ]
 }
 
+/// Runs `body()` to completion on each of [`named_runtimes`] in turn, the
+/// whole under [`bounded`]`(limit)`, with the runtime's name as the step a
+/// hang reports.
+pub fn on_each_runtime<F: std::future::Future<Output = ()>>(limit: Duration, body: impl Fn() -> F) {
+    bounded(limit, || {
+        for (name, rt) in named_runtimes() {
+            note_step(name);
+            rt.block_on(body());
+        }
+    });
+}
+
 /// Runs `f`, aborting the whole test binary if it takes longer than `limit`:
 /// a lost wake-up or signal must fail CI, not hang it.
 ///

@@ -16,23 +16,13 @@ use std::time::Duration;
 use minirt::io::{AsyncReadExt, AsyncWriteExt};
 use minirt::process::{Command, Stdio};
 use minirt::time::{sleep, timeout, Instant};
-use minirt_tests::{bounded, mock_runtimes, named_runtimes, note_step};
+use minirt_tests::{bounded, mock_runtimes, on_each_runtime};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
-/// Runs `body` on each runtime kind under the watchdog.
-fn on_each_runtime<F: Future<Output = ()>>(body: impl Fn() -> F) {
-    bounded(LIMIT, || {
-        for (name, rt) in named_runtimes() {
-            note_step(name);
-            rt.block_on(body());
-        }
-    });
-}
-
 #[test]
 fn status_reports_exit_codes() {
-    on_each_runtime(|| async {
+    on_each_runtime(LIMIT, || async {
         let ok = Command::new("true").status().await.unwrap();
         assert!(ok.success());
         let seven = Command::new("sh")
@@ -47,7 +37,7 @@ fn status_reports_exit_codes() {
 
 #[test]
 fn output_captures_stdout_and_stderr_separately() {
-    on_each_runtime(|| async {
+    on_each_runtime(LIMIT, || async {
         let out = Command::new("sh")
             .args(["-c", "echo to-out; echo to-err >&2; exit 3"])
             .output()
@@ -61,7 +51,7 @@ fn output_captures_stdout_and_stderr_separately() {
 
 #[test]
 fn output_passes_args_env_and_current_dir() {
-    on_each_runtime(|| async {
+    on_each_runtime(LIMIT, || async {
         let dir = std::env::temp_dir().canonicalize().unwrap();
         let out = Command::new("sh")
             .args([
@@ -92,7 +82,7 @@ fn output_passes_args_env_and_current_dir() {
 
 #[test]
 fn a_signal_shows_in_the_exit_status() {
-    on_each_runtime(|| async {
+    on_each_runtime(LIMIT, || async {
         let status = Command::new("sh")
             .args(["-c", "kill -TERM $$"])
             .status()
@@ -105,7 +95,7 @@ fn a_signal_shows_in_the_exit_status() {
 
 #[test]
 fn kill_ends_a_running_child_with_sigkill() {
-    on_each_runtime(|| async {
+    on_each_runtime(LIMIT, || async {
         let mut child = Command::new("sleep").arg("60").spawn().unwrap();
         assert!(child.try_wait().unwrap().is_none());
         child.kill().await.unwrap();
@@ -119,7 +109,7 @@ fn kill_ends_a_running_child_with_sigkill() {
 
 #[test]
 fn start_kill_then_wait() {
-    on_each_runtime(|| async {
+    on_each_runtime(LIMIT, || async {
         let mut child = Command::new("sleep").arg("60").spawn().unwrap();
         child.start_kill().unwrap();
         let status = child.wait().await.unwrap();
@@ -129,7 +119,7 @@ fn start_kill_then_wait() {
 
 #[test]
 fn one_mebibyte_through_cat_comes_back_intact() {
-    on_each_runtime(|| async {
+    on_each_runtime(LIMIT, || async {
         let payload: Vec<u8> = (0..1 << 20).map(|i: u32| (i * 7 % 251) as u8).collect();
         let mut child = Command::new("cat")
             .stdin(Stdio::piped())
@@ -161,7 +151,7 @@ fn one_mebibyte_through_cat_comes_back_intact() {
 
 #[test]
 fn try_wait_before_and_after_exit() {
-    on_each_runtime(|| async {
+    on_each_runtime(LIMIT, || async {
         let mut child = Command::new("cat")
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
@@ -178,7 +168,7 @@ fn try_wait_before_and_after_exit() {
 
 #[test]
 fn fifty_children_at_once() {
-    on_each_runtime(|| async {
+    on_each_runtime(LIMIT, || async {
         let tasks: Vec<_> = (0..50)
             .map(|i| {
                 minirt::spawn(async move {
@@ -201,7 +191,7 @@ fn fifty_children_at_once() {
 
 #[test]
 fn a_dropped_wait_future_loses_nothing() {
-    on_each_runtime(|| async {
+    on_each_runtime(LIMIT, || async {
         let mut child = Command::new("cat")
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
@@ -280,7 +270,7 @@ fn exit_is_watched_through_a_pidfd_unless_turned_off() {
         return;
     }
     let fallback = std::env::var_os("MINIRT_NO_PIDFD").is_some();
-    on_each_runtime(|| async move {
+    on_each_runtime(LIMIT, || async move {
         let mut child = Command::new("cat")
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
@@ -327,7 +317,7 @@ fn every_test_passes_on_the_sigchld_fallback() {
 /// and the data goes through whole, both ways round.
 #[test]
 fn one_childs_pipe_feeds_another() {
-    on_each_runtime(|| async {
+    on_each_runtime(LIMIT, || async {
         // stdout -> stdin: `printf ... | tr a-z A-Z`, 64 KiB (more than a
         // pipe buffer, so both children really run at once).
         let text = "minirt pipes ".repeat(64 * 1024 / 13);
@@ -373,7 +363,7 @@ fn one_childs_pipe_feeds_another() {
 /// (to this process's own ids, which needs no privilege) and `pre_exec`.
 #[test]
 fn unix_builder_options_reach_the_child() {
-    on_each_runtime(|| async {
+    on_each_runtime(LIMIT, || async {
         // In a group of its own the child leads it: its group id is its pid.
         if cfg!(target_os = "linux") {
             for own_group in [true, false] {

@@ -3,29 +3,21 @@
 //! without waiting (no zombies). Both runtimes; Unix only.
 #![cfg(unix)]
 
-use std::future::Future;
 use std::io::ErrorKind;
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
 use minirt::io::{AsyncReadExt, AsyncWriteExt};
 use minirt::process::{Command, Stdio};
-use minirt_tests::{bounded, named_runtimes, note_step};
+#[cfg(target_os = "linux")]
+use minirt_tests::bounded;
+use minirt_tests::on_each_runtime;
 
 const LIMIT: Duration = Duration::from_secs(60);
 
-fn on_each_runtime<F: Future<Output = ()>>(body: impl Fn() -> F) {
-    bounded(LIMIT, || {
-        for (name, rt) in named_runtimes() {
-            note_step(name);
-            rt.block_on(body());
-        }
-    });
-}
-
 #[test]
 fn a_missing_program_is_not_found_and_named() {
-    on_each_runtime(|| async {
+    on_each_runtime(LIMIT, || async {
         let err = Command::new("minirt-no-such-program")
             .output()
             .await
@@ -41,7 +33,7 @@ fn a_non_executable_program_is_permission_denied_and_named() {
     std::fs::write(&path, "#!/bin/sh\necho hi\n").unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
     let shown = path.display().to_string();
-    on_each_runtime(|| async {
+    on_each_runtime(LIMIT, || async {
         let err = Command::new(&path).status().await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::PermissionDenied);
         assert!(err.to_string().contains(&shown), "{err}");
@@ -51,7 +43,7 @@ fn a_non_executable_program_is_permission_denied_and_named() {
 
 #[test]
 fn a_child_that_closes_its_pipes_early_gives_eof_and_broken_pipe() {
-    on_each_runtime(|| async {
+    on_each_runtime(LIMIT, || async {
         // Closes stdin, then stdout, then keeps running.
         let mut child = Command::new("sh")
             .args(["-c", "exec <&- >&-; exec sleep 60"])
@@ -85,7 +77,7 @@ fn a_child_that_closes_its_pipes_early_gives_eof_and_broken_pipe() {
 
 #[test]
 fn writing_after_shutdown_is_broken_pipe() {
-    on_each_runtime(|| async {
+    on_each_runtime(LIMIT, || async {
         let mut child = Command::new("cat")
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
@@ -101,7 +93,7 @@ fn writing_after_shutdown_is_broken_pipe() {
 
 #[test]
 fn killing_an_exited_child_is_invalid_input_naming_it() {
-    on_each_runtime(|| async {
+    on_each_runtime(LIMIT, || async {
         let mut child = Command::new("true").spawn().unwrap();
         child.wait().await.unwrap();
         let err = child.start_kill().unwrap_err();
@@ -141,7 +133,7 @@ async fn until_reaped(pids: &[u32]) {
 #[cfg(target_os = "linux")]
 #[test]
 fn dropped_children_leave_no_zombies() {
-    on_each_runtime(|| async {
+    on_each_runtime(LIMIT, || async {
         let mut pids = Vec::new();
         for _ in 0..5 {
             // Exits as soon as its stdin closes, i.e. when the Child drops.

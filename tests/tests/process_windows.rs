@@ -10,19 +10,9 @@ use std::time::Duration;
 use minirt::io::{AsyncReadExt, AsyncWriteExt};
 use minirt::process::{Command, Stdio};
 use minirt::time::{sleep, timeout, Instant};
-use minirt_tests::{bounded, mock_runtimes, named_runtimes, note_step};
+use minirt_tests::{bounded, mock_runtimes, on_each_runtime};
 
 const LIMIT: Duration = Duration::from_secs(120);
-
-/// Runs `body` on each runtime kind under the watchdog.
-fn on_each_runtime<F: std::future::Future<Output = ()>>(body: impl Fn() -> F) {
-    bounded(LIMIT, || {
-        for (name, rt) in named_runtimes() {
-            note_step(name);
-            rt.block_on(body());
-        }
-    });
-}
 
 /// A child that runs until it is killed: `cmd` waiting for a line on a
 /// stdin nobody writes to. (Take the stdin out of the `Child` and keep it:
@@ -35,7 +25,7 @@ fn waits_forever() -> Command {
 
 #[test]
 fn status_and_output_report_what_the_child_did() {
-    on_each_runtime(|| async {
+    on_each_runtime(LIMIT, || async {
         let three = Command::new("cmd")
             .args(["/c", "exit 3"])
             .status()
@@ -57,7 +47,7 @@ fn status_and_output_report_what_the_child_did() {
 
 #[test]
 fn piped_stdin_and_stdout_carry_every_line() {
-    on_each_runtime(|| async {
+    on_each_runtime(LIMIT, || async {
         let mut child = Command::new("find")
             .arg("minirt")
             .stdin(Stdio::piped())
@@ -88,7 +78,7 @@ fn piped_stdin_and_stdout_carry_every_line() {
 
 #[test]
 fn kill_ends_a_running_child_and_try_wait_sees_it() {
-    on_each_runtime(|| async {
+    on_each_runtime(LIMIT, || async {
         let mut child = waits_forever().spawn().unwrap();
         let _open_stdin = child.stdin.take();
         assert!(child.id().is_some());
@@ -104,7 +94,7 @@ fn kill_ends_a_running_child_and_try_wait_sees_it() {
 
 #[test]
 fn a_missing_program_is_an_error_that_names_it() {
-    on_each_runtime(|| async {
+    on_each_runtime(LIMIT, || async {
         let err = Command::new("no-such-program-minirt").spawn().unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::NotFound, "{err}");
         assert!(err.to_string().contains("no-such-program-minirt"), "{err}");
@@ -113,7 +103,7 @@ fn a_missing_program_is_an_error_that_names_it() {
 
 #[test]
 fn kill_on_drop_kills_and_a_plain_drop_does_not() {
-    on_each_runtime(|| async {
+    on_each_runtime(LIMIT, || async {
         // Dropped with kill_on_drop: the wait on its stdout ends (the pipe
         // closes when the process dies).
         let mut child = waits_forever()

@@ -8,7 +8,7 @@ use std::time::Duration;
 use minirt::time::{self, Clock, Instant, MissedTickBehavior};
 use minirt::{Builder, Runtime};
 use minirt_tests::bounded;
-use minirt_tests::mock_runtimes;
+use minirt_tests::{mock_runtimes, runtimes};
 
 #[test]
 fn real_clock_sleep_never_fires_early() {
@@ -282,8 +282,7 @@ fn spin_past(deadline: std::time::Instant) {
 }
 
 /// Polls `sleep` once; whether it was done.
-async fn first_poll_is_ready(sleep: std::pin::Pin<&mut time::Sleep>) -> bool {
-    let mut sleep = sleep;
+async fn first_poll_is_ready(mut sleep: std::pin::Pin<&mut time::Sleep>) -> bool {
     std::future::poll_fn(|cx| std::task::Poll::Ready(sleep.as_mut().poll(cx).is_ready())).await
 }
 
@@ -293,10 +292,7 @@ async fn first_poll_is_ready(sleep: std::pin::Pin<&mut time::Sleep>) -> bool {
 #[test]
 fn a_passed_deadline_is_done_at_the_first_poll_on_both_runtimes() {
     bounded(Duration::from_secs(60), || {
-        for rt in [
-            Builder::current_thread().build().unwrap(),
-            Runtime::new().unwrap(),
-        ] {
+        for rt in runtimes() {
             rt.block_on(async {
                 // Only the clock has moved past it: no timer made any wheel
                 // advance since the runtime started.
@@ -334,10 +330,7 @@ fn a_passed_deadline_is_done_at_the_first_poll_on_both_runtimes() {
 #[test]
 fn a_sleep_polled_after_its_deadline_still_completes_promptly() {
     bounded(Duration::from_secs(60), || {
-        for rt in [
-            Builder::current_thread().build().unwrap(),
-            Runtime::new().unwrap(),
-        ] {
+        for rt in runtimes() {
             rt.block_on(async {
                 let made = std::time::Instant::now();
                 let sleep = time::sleep(Duration::from_millis(2));

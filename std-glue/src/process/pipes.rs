@@ -173,15 +173,20 @@ impl ChildStdin {
     /// # Ok(()) }
     /// ```
     pub fn into_owned_fd(mut self) -> io::Result<OwnedFd> {
-        self.open_pipe()?;
-        self.pipe.take().expect("open_pipe checked").into_owned_fd()
+        self.pipe
+            .take()
+            .ok_or_else(stdin_shut_down)?
+            .into_owned_fd()
     }
 
     fn open_pipe(&self) -> io::Result<&Pipe> {
-        self.pipe.as_ref().ok_or_else(|| {
-            io::Error::new(io::ErrorKind::BrokenPipe, "the child's stdin was shut down")
-        })
+        self.pipe.as_ref().ok_or_else(stdin_shut_down)
     }
+}
+
+/// The error of every use of a [`ChildStdin`] after its shutdown.
+fn stdin_shut_down() -> io::Error {
+    io::Error::new(io::ErrorKind::BrokenPipe, "the child's stdin was shut down")
 }
 
 impl ChildStdout {

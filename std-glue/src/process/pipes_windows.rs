@@ -81,23 +81,17 @@ impl ChildStdin {
     /// `BrokenPipe` if it was shut down; `WouldBlock` if a write is still
     /// in flight (flush first).
     pub fn into_owned_handle(mut self) -> io::Result<OwnedHandle> {
-        into_owned_handle(self.open_file()?.take().expect("open_file checked"))
-    }
-
-    fn open_file(&mut self) -> io::Result<&mut Option<File>> {
-        if self.file.is_none() {
-            return Err(io::Error::new(
-                io::ErrorKind::BrokenPipe,
-                "the child's stdin was shut down",
-            ));
-        }
-        Ok(&mut self.file)
+        into_owned_handle(self.file.take().ok_or_else(stdin_shut_down)?)
     }
 
     fn file(&mut self) -> io::Result<Pin<&mut File>> {
-        let file = self.open_file()?.as_mut().expect("open_file checked");
-        Ok(Pin::new(file))
+        self.file.as_mut().map(Pin::new).ok_or_else(stdin_shut_down)
     }
+}
+
+/// The error of every use of a [`ChildStdin`] after its shutdown.
+fn stdin_shut_down() -> io::Error {
+    io::Error::new(io::ErrorKind::BrokenPipe, "the child's stdin was shut down")
 }
 
 /// The pipe end as another child's stdout or stderr (see

@@ -12,8 +12,9 @@
 //! tick (which never runs ahead of the clock) is done at once, and any
 //! later one is inserted, even if the clock has passed it meanwhile, and
 //! fires at the wheel's next advance ([`TimeDriver::register_new`]). One
-//! clock read was a quarter of a register-and-cancel (`timers_mt`). Nothing else touches the lock on the task side: a sleep
-//! that is polled again only replaces its waker if it changed.
+//! clock read was a quarter of a register-and-cancel (`timers_mt`).
+//! Nothing else touches the lock on the task side: a sleep that is polled
+//! again only replaces its waker if it changed.
 //!
 //! **One wheel per worker** (a *shard*; the current-thread runtime has one).
 //! A sleep registers in the wheel of the worker that first polls it and

@@ -70,6 +70,16 @@ struct Registration {
     waker: WakerId,
 }
 
+impl Registration {
+    fn new(key: TimerId, tick: u64, waker: &Waker) -> Registration {
+        Registration {
+            key,
+            tick,
+            waker: WakerId::of(waker),
+        }
+    }
+}
+
 /// A waker's identity as [`Waker::will_wake`] sees it (its data and vtable
 /// addresses), kept instead of a clone: a clone is two reference-count
 /// updates a sleep (an eighth of a register-and-cancel). Only ever compared.
@@ -154,17 +164,11 @@ impl Sleep {
             // long after it was made) it fires at the wheel's next advance,
             // never early. `sleep_until`, a reset and the mock clock keep
             // the exact check below (a passed deadline is done at once).
-            return match driver.register_new(tick, cx.waker()) {
-                None => Poll::Ready(()),
-                Some(key) => {
-                    self.registered = Some(Registration {
-                        key,
-                        tick,
-                        waker: WakerId::of(cx.waker()),
-                    });
-                    Poll::Pending
-                }
+            let Some(key) = driver.register_new(tick, cx.waker()) else {
+                return Poll::Ready(());
             };
+            self.registered = Some(Registration::new(key, tick, cx.waker()));
+            return Poll::Pending;
         }
         if driver.clock.now_tick() >= tick {
             if let Some(reg) = self.registered.take() {
@@ -177,11 +181,7 @@ impl Sleep {
             _ => {
                 let key =
                     driver.register(self.registered.as_ref().map(|r| r.key), tick, cx.waker());
-                self.registered = Some(Registration {
-                    key,
-                    tick,
-                    waker: WakerId::of(cx.waker()),
-                });
+                self.registered = Some(Registration::new(key, tick, cx.waker()));
             }
         }
         Poll::Pending
