@@ -30,7 +30,9 @@
 //! count only if the head needs more; only what the queue does not take is
 //! added to the word, after unlocking. So while waiters queue, the permit
 //! word is only read — its cache line stays shared between the threads
-//! instead of bouncing on every release (`semaphore_mt`: ~20% faster). Had
+//! instead of bouncing on every release (`semaphore_mt`: ~20% faster). The
+//! grant counter `served` (below), written on every grant, lives next to
+//! the lock for the same reason (`semaphore_mt`: another ~6%). Had
 //! the release seen the flag clear, it adds to the word and, if the flag got
 //! set meanwhile, serves the queue from the word as before.
 //!
@@ -116,9 +118,10 @@ use crate::loom::atomic::{AtomicUsize, Ordering::*};
 ///   fail with [`AcquireError`]; permits already held stay valid.
 /// - **No allocation per wait** once warmed up; cancelling a wait is O(1).
 ///
-/// The waiter queue is protected by a spin lock held only for a few loads and
-/// stores — never across an `.await` and never while a waker is woken or
-/// dropped (wakers are collected and woken after the lock is released).
+/// The waiter queue is protected by a lock (a `std` mutex with the `std`
+/// feature, a spin lock without) held only for a few loads and stores —
+/// never across an `.await` and never while a waker is woken or dropped
+/// (wakers are collected and woken after the lock is released).
 ///
 /// # Examples
 ///
@@ -143,13 +146,23 @@ use crate::loom::atomic::{AtomicUsize, Ordering::*};
 pub struct Semaphore {
     /// `free << 2 | HAS_WAITERS | CLOSED`; see the module docs.
     permits: AtomicUsize,
+    /// The waiter queue and its grant counter, on their own cache line.
+    queue: CacheLine<Queue>,
+}
+
+/// The part of a [`Semaphore`] that only the queue's users write, kept off
+/// the permit word's cache line: while waiters queue, the permit word is
+/// only read, and its line stays shared between the cores.
+struct Queue {
+    /// The waiters, behind the lock.
+    state: Lock<State>,
     /// Grant tickets below this one (in wrapping order) have been granted:
     /// a woken waiter learns that it got its permits with one load, without
-    /// the lock. See "Grant tickets" in the module docs.
+    /// the lock. See "Grant tickets" in the module docs. Written by the
+    /// granter under the lock, so its line is the lock's: a grant dirties
+    /// no other line, and the woken waiter's load fetches the line its next
+    /// lock needs anyway.
     served: AtomicUsize,
-    /// The waiter queue, on its own cache line: the lock word is written by
-    /// every locker, the permit word by every lock-free acquire and release.
-    state: CacheLine<Lock<State>>,
 }
 
 /// Set once [`Semaphore::close`] ran; never cleared.
@@ -228,8 +241,10 @@ impl Semaphore {
         );
         Self {
             permits: AtomicUsize::new(permits << SHIFT),
-            served: AtomicUsize::new(0),
-            state: CacheLine(Lock::new(State::new())),
+            queue: CacheLine(Queue {
+                state: Lock::new(State::new()),
+                served: AtomicUsize::new(0),
+            }),
         }
     }
 
@@ -246,8 +261,10 @@ impl Semaphore {
         );
         Self {
             permits: AtomicUsize::new(permits << SHIFT),
-            served: AtomicUsize::new(0),
-            state: CacheLine(Lock::new(State::new())),
+            queue: CacheLine(Queue {
+                state: Lock::new(State::new()),
+                served: AtomicUsize::new(0),
+            }),
         }
     }
 
@@ -386,13 +403,13 @@ impl Semaphore {
 
     /// Locks the state.
     fn lock(&self) -> LockGuard<'_, State> {
-        self.state.lock()
+        self.queue.state.lock()
     }
 
     /// Whether the waiter with `ticket` has been granted its permits: one
     /// load, no lock. `false` is only a hint (see "Grant tickets").
     fn is_served(&self, ticket: usize) -> bool {
-        let served = self.served.load(Acquire);
+        let served = self.queue.served.load(Acquire);
         // `ticket < served` in wrapping order: the distance is "small".
         served.wrapping_sub(ticket).wrapping_sub(1) <= isize::MAX as usize
     }
@@ -555,7 +572,7 @@ impl Semaphore {
                 Outcome::Waiting,
                 "queued node {key} not waiting"
             );
-            self.served.store(waiter.ticket.wrapping_add(1), Release);
+            self.queue.served.store(waiter.ticket.wrapping_add(1), Release);
             if let Some(waker) = waiter.waker.take() {
                 wakes.push(waker);
             }

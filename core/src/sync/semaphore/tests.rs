@@ -257,7 +257,7 @@ fn grant_tickets_work_across_the_wrap_of_the_counter() {
     let sem = Semaphore::new(0);
     let start = usize::MAX - 2;
     sem.lock().next_ticket = start;
-    sem.served.store(start, Release);
+    sem.queue.served.store(start, Release);
     let mut futs: Vec<_> = (0..6)
         .map(|_| (sem.acquire(), CountingWaker::new()))
         .collect();
@@ -292,12 +292,12 @@ fn a_granted_waiter_whose_key_was_reused_still_gets_its_permits() {
     assert!(poll_with(&mut second, &second_waker).is_pending());
     // Pretend the lock-free check missed the grant: the lock path must
     // still see that the key now holds someone else's ticket.
-    sem.served.store(0, Release);
+    sem.queue.served.store(0, Release);
     let Poll::Ready(Ok(permit)) = poll_with(&mut first, &first_waker) else {
         panic!("the first waiter lost its grant")
     };
     drop(permit); // goes to the second waiter
-    sem.served.store(2, Release);
+    sem.queue.served.store(2, Release);
     assert!(matches!(
         poll_with(&mut second, &second_waker),
         Poll::Ready(Ok(_))
