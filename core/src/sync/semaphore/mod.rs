@@ -572,7 +572,9 @@ impl Semaphore {
                 Outcome::Waiting,
                 "queued node {key} not waiting"
             );
-            self.queue.served.store(waiter.ticket.wrapping_add(1), Release);
+            self.queue
+                .served
+                .store(waiter.ticket.wrapping_add(1), Release);
             if let Some(waker) = waiter.waker.take() {
                 wakes.push(waker);
             }
