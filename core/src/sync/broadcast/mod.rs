@@ -67,6 +67,7 @@ use core::pin::Pin;
 use core::task::{Context, Poll};
 
 use self::error::{RecvError, SendError, TryRecvError};
+use super::cache_line::CacheLine;
 use super::lock::{Lock, LockGuard};
 use super::value_lock::{ReadGuard, ValueLock};
 use super::waiter_set::{self, Registration, WaiterSet};
@@ -107,8 +108,12 @@ struct Shared<T> {
     slots: Box<[Slot<T>]>,
     /// `slots.len() - 1` (the length is a power of two).
     mask: u64,
-    /// Next position, receivers, closed flag, waiting receivers.
-    tail: Lock<Tail>,
+    /// Next position, receivers, closed flag, waiting receivers. On a cache
+    /// line of its own: every send and every receiver that registers writes
+    /// the lock word, while every receive reads `slots` and `mask`, which
+    /// never change — on one line, each lock stole the line those reads
+    /// need.
+    tail: CacheLine<Lock<Tail>>,
     /// Live senders (the last one to go closes the channel).
     senders: AtomicUsize,
     /// Senders waiting in `closed`, woken when the last receiver goes.
@@ -305,12 +310,12 @@ impl<T> Sender<T> {
             shared: Arc::new(Shared {
                 slots,
                 mask: len as u64 - 1,
-                tail: Lock::new(Tail {
+                tail: CacheLine(Lock::new(Tail {
                     pos: 0,
                     receivers: 0,
                     closed: false,
                     waiters: WaiterSet::new(),
-                }),
+                })),
                 senders: AtomicUsize::new(1),
                 tx_closed: Notify::new(),
             }),
