@@ -126,10 +126,19 @@ impl Busy {
     /// being (the count does not reach zero on the way, the caller holds
     /// one). Returns how many were adopted; pass it to
     /// [`release_adopted`](Self::release_adopted).
+    #[inline]
     pub(crate) fn acquire_adopting(&self) -> usize {
         if !self.tracked {
             return 0;
         }
+        self.acquire_adopting_tracked()
+    }
+
+    /// [`acquire_adopting`](Self::acquire_adopting) for a tracked count
+    /// (a mock clock's), out of line: every `block_on` calls the untracked
+    /// check.
+    #[inline(never)]
+    fn acquire_adopting_tracked(&self) -> usize {
         let me: *const Busy = self;
         let held = HELD_HERE
             .try_with(|h| {
@@ -155,7 +164,17 @@ impl Busy {
     /// Gives back a unit taken by [`acquire_adopting`](Self::acquire_adopting):
     /// adopted units go back to the work on this thread (the caller's unit
     /// is still held, so taking the others again leaves no gap).
+    #[inline]
     pub(crate) fn release_adopted(&self, adopted: usize, wake: bool) {
+        // Untracked, nothing was taken (`acquire_adopting` returned 0).
+        if self.tracked {
+            self.release_adopted_tracked(adopted, wake);
+        }
+    }
+
+    /// [`release_adopted`](Self::release_adopted) for a tracked count.
+    #[inline(never)]
+    fn release_adopted_tracked(&self, adopted: usize, wake: bool) {
         if adopted == 0 {
             self.release(wake);
             return;

@@ -82,15 +82,24 @@ pub(crate) fn enter_handle<R>(handle: &Handle, f: impl FnOnce() -> R) -> R {
 ///
 /// If the thread already drives one, with `what` naming the caller.
 #[track_caller]
+#[inline]
 pub(crate) fn enter_runtime(what: &str) -> EnterRuntimeGuard {
     if ENTERED.with(|e| e.replace(true)) {
-        panic!(
-            "{what} was called from inside a minirt runtime. Blocking a thread that \
-             drives tasks would stall them. Use `.await` instead, or move the blocking \
-             part to `minirt::spawn_blocking`."
-        );
+        nested_block_on(what);
     }
     EnterRuntimeGuard { _private: () }
+}
+
+/// The panic of [`enter_runtime`], out of line (it is on every `block_on`).
+#[track_caller]
+#[cold]
+#[inline(never)]
+fn nested_block_on(what: &str) -> ! {
+    panic!(
+        "{what} was called from inside a minirt runtime. Blocking a thread that \
+         drives tasks would stall them. Use `.await` instead, or move the blocking \
+         part to `minirt::spawn_blocking`."
+    );
 }
 
 /// Clears the entered flag on drop.
@@ -99,6 +108,7 @@ pub(crate) struct EnterRuntimeGuard {
 }
 
 impl Drop for EnterRuntimeGuard {
+    #[inline]
     fn drop(&mut self) {
         ENTERED.with(|e| e.set(false));
     }

@@ -114,6 +114,7 @@ impl PanicShutdown {
     }
 
     /// Whether the runtime was shut down by a task panic.
+    #[inline]
     pub(crate) fn is_triggered(&self) -> bool {
         self.triggered.load(SeqCst)
     }

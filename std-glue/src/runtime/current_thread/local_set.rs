@@ -124,15 +124,24 @@ impl Drop for OwnedSets {
 
 impl LocalSet {
     /// Whether the calling thread owns a set on any runtime.
+    #[inline]
     pub(super) fn this_thread_owns_any() -> bool {
         OWNS_SETS.try_with(Cell::get).unwrap_or(false)
     }
 
     /// The calling thread's set on runtime `runtime`, if it has one.
+    #[inline]
     pub(super) fn of_this_thread(runtime: u64) -> Option<Arc<LocalSet>> {
         if !Self::this_thread_owns_any() {
             return None;
         }
+        Self::find_of_this_thread(runtime)
+    }
+
+    /// The search half of [`of_this_thread`](Self::of_this_thread), out of
+    /// line: most threads own no set, and every `block_on` asks.
+    #[inline(never)]
+    fn find_of_this_thread(runtime: u64) -> Option<Arc<LocalSet>> {
         OWNED_SETS
             .try_with(|sets| {
                 let sets = sets.borrow();

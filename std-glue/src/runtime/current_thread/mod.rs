@@ -546,6 +546,7 @@ struct CoreGuard<'a> {
 }
 
 impl<'a> CoreGuard<'a> {
+    #[inline]
     fn take(shared: &'a Arc<Shared>) -> Option<CoreGuard<'a>> {
         if shared.core_taken.swap(true, Acquire) {
             return None;
@@ -612,13 +613,24 @@ impl<'a> CoreGuard<'a> {
     /// panic out of `block_on`. Checked before each round, so the round
     /// after the panicking poll is the last.
     #[track_caller]
+    #[inline]
     fn stop_if_a_task_panicked(&self) {
-        let shared = self.shared;
-        if shared.on_panic.is_triggered() {
-            shared.closed.store(true, Release);
-            shared.cancel_all();
-            shared.on_panic.check();
+        if self.shared.on_panic.is_triggered() {
+            self.stop_after_a_task_panic();
         }
+    }
+
+    /// The rare half of [`stop_if_a_task_panicked`](Self::stop_if_a_task_panicked),
+    /// out of line so that the check on every round stays a load and a
+    /// branch.
+    #[track_caller]
+    #[cold]
+    #[inline(never)]
+    fn stop_after_a_task_panic(&self) {
+        let shared = self.shared;
+        shared.closed.store(true, Release);
+        shared.cancel_all();
+        shared.on_panic.check();
     }
 
     /// Whether anything is ready to run: the driver asks before it lets a
@@ -666,6 +678,7 @@ impl<'a> CoreGuard<'a> {
 }
 
 impl Drop for CoreGuard<'_> {
+    #[inline]
     fn drop(&mut self) {
         let shared = self.shared;
         // Local tasks of this thread still queued go back to their set, so
