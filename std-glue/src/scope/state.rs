@@ -57,7 +57,7 @@ pub(crate) struct State<'env, T> {
     pub(crate) node: Arc<CancelNode>,
     pub(crate) handle: Handle,
     config: Config<T>,
-    book: Mutex<Book<'env, T>>,
+    book: BookLock<'env, T>,
     /// The task that cancels the scope at its deadline.
     watchdog: Mutex<Option<AbortHandle>>,
     /// Set once the owner consumes completions one by one
@@ -68,6 +68,16 @@ pub(crate) struct State<'env, T> {
     /// also waits for the children of scopes nested in it.
     parent_hold: Mutex<Option<Hold>>,
 }
+
+/// The book's lock, on a cache line of its own (128 bytes: x86 prefetches
+/// lines in pairs). Every child's launch and report takes this lock, on
+/// whichever worker the child runs; beside `node`, `handle` and `config`,
+/// which every spawn and report reads, each lock took those reads' line
+/// from the other worker (`scope_fanout`: 179 → 146 ms for 50 iterations,
+/// `perf` had the lock's compare-and-swap and unlock as the hottest
+/// instructions of `report`).
+#[repr(align(128))]
+struct BookLock<'env, T>(Mutex<Book<'env, T>>);
 
 struct Book<'env, T> {
     /// One slot per child, in spawn order.
@@ -123,7 +133,7 @@ impl<'env, T: Send + 'env> State<'env, T> {
             node,
             handle,
             config,
-            book: Mutex::new(Book {
+            book: BookLock(Mutex::new(Book {
                 results: Vec::new(),
                 pending: VecDeque::new(),
                 active: 0,
@@ -131,7 +141,7 @@ impl<'env, T: Send + 'env> State<'env, T> {
                 cancelled_taken: false,
                 failure: None,
                 closed: false,
-            }),
+            })),
             watchdog: Mutex::new(watchdog),
             wake_each: AtomicBool::new(false),
             parent_hold: Mutex::new(parent_hold),
@@ -140,7 +150,7 @@ impl<'env, T: Send + 'env> State<'env, T> {
 
     fn lock(&self) -> MutexGuard<'_, Book<'env, T>> {
         // No user code runs under this lock; ignore poisoning.
-        self.book.lock().unwrap_or_else(|e| e.into_inner())
+        self.book.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Adds a child; returns its spawn index, or `None` (dropping `body`)
