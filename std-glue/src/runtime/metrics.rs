@@ -53,7 +53,7 @@ pub(super) fn collect(handle: &Handle) -> RuntimeMetrics {
         }
         SchedulerHandle::MultiThread(mt) => {
             m.workers = mt.num_workers();
-            m.tasks_spawned = mt.remote_spawns.load(Relaxed);
+            m.tasks_spawned = mt.remote_spawns.0.load(Relaxed);
             m.injector_depth = mt.injector_depth();
             for w in mt.worker_metrics.iter() {
                 m.tasks_spawned += w.spawned.load(Relaxed);

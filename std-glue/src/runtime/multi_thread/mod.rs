@@ -89,10 +89,9 @@ pub(crate) struct Shared {
     on_panic: Arc<PanicShutdown>,
     /// Per-worker counters, written only by their worker.
     pub(crate) worker_metrics: Box<[WorkerMetrics]>,
-    /// Tasks spawned from outside the workers.
-    pub(crate) remote_spawns: AtomicU64,
-    /// Rotates remote spawns over the owned-task shards.
-    remote_shard: AtomicU64,
+    /// Tasks spawned from outside the workers; also rotates those spawns
+    /// over the owned-task shards.
+    pub(crate) remote_spawns: RemoteSpawns,
     /// I/O, timers, the clock and the busy count: every idle worker and
     /// `block_on` thread waits through it.
     driver: Arc<Driver>,
@@ -115,6 +114,13 @@ pub(crate) struct WorkerMetrics {
     pub(crate) parks: AtomicU64,
     pub(crate) lifo_hits: AtomicU64,
 }
+
+/// The count of spawns from outside the workers, on a cache line of its
+/// own: a thread spawning in a loop writes it on every spawn, while the
+/// workers read `Shared`'s other fields (stealers, unparkers, the owned
+/// list, the driver) on every poll.
+#[repr(align(128))]
+pub(crate) struct RemoteSpawns(pub(crate) AtomicU64);
 
 /// Adds `by` to a counter only its worker writes; returns the old value.
 fn bump(counter: &AtomicU64, by: u64) -> u64 {
@@ -204,8 +210,7 @@ impl Shared {
             closed: AtomicBool::new(false),
             on_panic: parts.on_panic,
             worker_metrics: (0..n).map(|_| WorkerMetrics::default()).collect(),
-            remote_spawns: AtomicU64::new(0),
-            remote_shard: AtomicU64::new(0),
+            remote_spawns: RemoteSpawns(AtomicU64::new(0)),
             driver: parts.driver,
             tracer: parts.tracer,
         });
@@ -298,10 +303,7 @@ impl Shared {
                 let n = bump(&self.worker_metrics[index].spawned, 1);
                 (n as usize).wrapping_mul(self.num_workers()) + index
             }
-            None => {
-                self.remote_spawns.fetch_add(1, Relaxed);
-                self.remote_shard.fetch_add(1, Relaxed) as usize
-            }
+            None => self.remote_spawns.0.fetch_add(1, Relaxed) as usize,
         }
     }
 
