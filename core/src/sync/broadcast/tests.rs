@@ -263,3 +263,15 @@ fn a_small_ring_under_threads_reports_lag_and_stays_in_order() {
         assert_eq!(receiver.join().unwrap(), values, "seen + missed = sent");
     }
 }
+
+#[test]
+fn the_tail_lock_shares_no_line_with_what_every_receive_reads() {
+    // Measured (see `Shared::tail`): on one line, every send took the line
+    // of `slots` and `mask` from the receivers on the other worker.
+    let (tx, _rx) = channel::<u8>(4);
+    let shared = &*tx.shared;
+    let line = |addr: usize| addr / 64;
+    let tail = line(core::ptr::from_ref(&shared.tail).addr());
+    assert_ne!(tail, line(core::ptr::from_ref(&shared.mask).addr()));
+    assert_ne!(tail, line(core::ptr::from_ref(&shared.slots).addr()));
+}
