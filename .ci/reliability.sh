@@ -16,10 +16,10 @@ set -euo pipefail
 cd "$(git rev-parse --show-toplevel)"
 FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
 export LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-2}"
-MIRI_TESTS=(rt_block_on rt_local task_abort task_panic combinators task_matrix rt_multi_thread scope_nesting scope_sync scope_sync_runtimes scope_daemon blocking)
+MIRI_TESTS=(rt_block_on rt_local task_abort task_panic task_memory combinators task_matrix rt_multi_thread scope_nesting scope_sync scope_sync_runtimes scope_daemon blocking)
 FUZZ_TARGETS=(timer_wheel semaphore scheduler mpsc scope)
 # Both sanitizers run these; each adds the tests below that only it needs.
-SANITIZER_TESTS=(stress rt_multi_thread fault_panics
+SANITIZER_TESTS=(stress rt_multi_thread task_memory fault_panics
     sync_mpsc sync_channels sync_locks
     net_lookup net_tcp net_timeout net_udp net_unix
     scope_async scope_daemon scope_nesting scope_schedule scope_sync scope_sync_clock scope_sync_runtimes)

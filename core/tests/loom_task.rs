@@ -511,3 +511,59 @@ fn notified_queue_push_vs_take_all() {
         assert_eq!(Arc::strong_count(&q.0), 1);
     });
 }
+
+// ---- the cell cache ----
+
+/// Two threads give blocks back to a cache while its owner takes from it:
+/// every block comes back to the owner exactly once, whatever the
+/// interleaving of the pushes with the owner's drain (the stack is never
+/// popped one block at a time, so there is no ABA to lose one to).
+#[test]
+fn cell_cache_remote_gives_race_the_owner_drain() {
+    use std::alloc::{alloc, dealloc, Layout};
+    use std::ptr::NonNull;
+
+    use minirt_core::task::CellCache;
+
+    loom::model(|| {
+        let layout = Layout::from_size_align(64, std::mem::align_of::<usize>()).unwrap();
+        let cache = Arc::new(CellCache::new());
+        // SAFETY: a non-zero-sized layout.
+        let blocks: Vec<usize> = (0..3).map(|_| unsafe { alloc(layout) } as usize).collect();
+        let givers: Vec<_> = blocks[1..]
+            .iter()
+            .map(|&b| {
+                let cache = cache.clone();
+                thread::spawn(move || {
+                    // SAFETY: each block is given once, by one thread.
+                    let kept =
+                        unsafe { cache.give_remote(NonNull::new(b as *mut u8).unwrap(), layout) };
+                    assert!(kept);
+                })
+            })
+            .collect();
+        // SAFETY: the model's main thread is the cache's only owner.
+        let owner = unsafe { cache.owner() };
+        // SAFETY: a fresh block, given once.
+        assert!(unsafe { owner.give(NonNull::new(blocks[0] as *mut u8).unwrap(), layout) });
+        let mut taken = Vec::new();
+        // Racing the givers: the owned block, then maybe drained ones.
+        taken.extend(owner.take(layout));
+        taken.extend(owner.take(layout));
+        for giver in givers {
+            giver.join().unwrap();
+        }
+        while let Some(block) = owner.take(layout) {
+            taken.push(block);
+        }
+        let mut taken: Vec<usize> = taken.iter().map(|b| b.as_ptr() as usize).collect();
+        taken.sort_unstable();
+        let mut expected = blocks;
+        expected.sort_unstable();
+        assert_eq!(taken, expected, "each block back once");
+        for b in taken {
+            // SAFETY: taken back above, each once.
+            unsafe { dealloc(b as *mut u8, layout) };
+        }
+    });
+}

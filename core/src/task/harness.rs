@@ -5,12 +5,12 @@ use core::future::Future;
 use core::marker::PhantomData;
 use core::mem::{self, ManuallyDrop};
 use core::pin::Pin;
-use core::ptr::NonNull;
+use core::ptr::{self, NonNull};
 use core::task::{Context, Poll, Waker};
 
 use super::error::JoinError;
 use super::header::{Header, Vtable};
-use super::placement::{self, Placement};
+use super::placement::Placement;
 use super::state::{State, TransitionToIdle, TransitionToRunning};
 use super::{trace, waker, Notified, Schedule, Task};
 use crate::loom::UnsafeCell;
@@ -62,7 +62,7 @@ impl<F: Future, S: Schedule> Cell<F, S> {
         spawned_at: &'static core::panic::Location<'static>,
     ) -> NonNull<Header> {
         let id = scheduler.task_id();
-        let cell = Placement::of::<S>().allocate::<Self>();
+        let cell = Placement::of::<S>().allocate::<Self, S>(&scheduler);
         let value = Cell {
             header: Header {
                 state: State::new(),
@@ -314,11 +314,48 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         }
     }
 
+    /// Drops what is left in the cell and frees its memory (into a cell
+    /// cache, if the scheduler keeps them), even if a drop panics. The
+    /// scheduler is moved out first and dropped last: freeing into a cache
+    /// needs it, and it may hold the last reference to the cache.
     fn dealloc(self) {
+        /// Frees the memory, then drops the scheduler.
+        struct Free<F: Future, S: Schedule> {
+            cell: NonNull<Cell<F, S>>,
+            scheduler: ManuallyDrop<S>,
+        }
+        impl<F: Future, S: Schedule> Drop for Free<F, S> {
+            fn drop(&mut self) {
+                // SAFETY: the cell's other fields are dropped (or their drop
+                // unwound); `allocate` got the memory from
+                // `Placement::of::<S>()`, a constant, with this scheduler.
+                unsafe { Placement::of::<S>().deallocate(self.cell, &*self.scheduler) };
+                // SAFETY: moved out of the cell once, dropped once.
+                unsafe { ManuallyDrop::drop(&mut self.scheduler) };
+            }
+        }
+        /// Drops the stage, also when dropping the header unwinds.
+        struct DropStage<F: Future, S>(*mut Cell<F, S>);
+        impl<F: Future, S> Drop for DropStage<F, S> {
+            fn drop(&mut self) {
+                // SAFETY: the stage is initialised and dropped only here.
+                unsafe { ptr::drop_in_place(ptr::addr_of_mut!((*self.0).stage)) };
+            }
+        }
+        let cell = self.cell.as_ptr();
         // SAFETY: the reference count reached zero, so no handle, waker or
-        // queue can reach the cell any more; `allocate` got it from
-        // `Placement::of::<S>()`, which is a constant.
-        unsafe { placement::drop_and_deallocate(Placement::of::<S>(), self.cell) };
+        // queue can reach the cell any more: its fields are ours to move
+        // out and drop, each once.
+        let scheduler = unsafe { ptr::read(ptr::addr_of!((*cell).scheduler)) };
+        let free = Free {
+            cell: self.cell,
+            scheduler: ManuallyDrop::new(scheduler),
+        };
+        let stage = DropStage(cell);
+        // SAFETY: as above.
+        unsafe { ptr::drop_in_place(ptr::addr_of_mut!((*cell).header)) };
+        drop(stage);
+        drop(free);
     }
 }
 

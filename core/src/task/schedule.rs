@@ -1,7 +1,33 @@
 //! The `Schedule` trait: what the task core asks of an executor.
 
+use super::cell_cache::{CellCache, CellCacheOwner};
 use super::error::PanicPayload;
 use super::{Notified, Task};
+
+/// How an executor recycles the memory of its tasks
+/// ([`Schedule::CELL_CACHING`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CellCaching {
+    /// Every task is allocated and freed with the global allocator.
+    Off,
+    /// The executor has one [`CellCache`] (tag 0 in both hooks): a
+    /// current-thread runtime, whose core holder owns it.
+    One,
+    /// The executor has several caches, one per owning thread (a worker
+    /// each), told apart by a tag below 255 that the task core keeps in
+    /// one byte of each task's allocation, so a task freed on another
+    /// thread goes back to the cache of the thread that allocated it.
+    PerThread,
+}
+
+/// Where a freed task's memory goes ([`Schedule::cell_cache`]).
+#[derive(Debug)]
+pub enum CellCacheRef<'a> {
+    /// The calling thread owns the cache: the memory goes to its lists.
+    Owner(CellCacheOwner<'a>),
+    /// Another thread owns it: the memory goes to its lock-free stack.
+    Remote(&'a CellCache),
+}
 
 /// Implemented by executors; stored in every task they spawn.
 ///
@@ -144,5 +170,66 @@ pub trait Schedule: Sized + 'static {
     /// instead of killing a worker.
     fn unwind<R>(&self, f: impl FnOnce() -> R) -> Result<R, PanicPayload> {
         Ok(f())
+    }
+
+    /// Whether tasks' memory is recycled through [`CellCache`]s (see there
+    /// for why) instead of going back to the global allocator each time.
+    /// With anything but [`CellCaching::Off`], the task core calls
+    /// [`owned_cell_cache`](Schedule::owned_cell_cache) when it allocates
+    /// a task and [`cell_cache`](Schedule::cell_cache) when it frees one,
+    /// and rounds cell sizes up to a whole number of pointers so they fit
+    /// the cache's size classes.
+    ///
+    /// ```
+    /// use minirt_core::task::{self, CellCache, CellCacheOwner, CellCacheRef, CellCaching};
+    /// use minirt_core::task::{Notified, Schedule, Task};
+    ///
+    /// // One cache for a toy executor that runs everything on this thread.
+    /// static CACHE: CellCache = CellCache::new();
+    ///
+    /// struct Recycling;
+    /// impl Schedule for Recycling {
+    ///     const CELL_CACHING: CellCaching = CellCaching::One;
+    ///     fn schedule(&self, task: Notified<Self>) { task.run() }
+    ///     fn release(&self, _task: &Task<Self>) -> Option<Task<Self>> { None }
+    ///     fn owned_cell_cache(&self) -> Option<(CellCacheOwner<'_>, u8)> {
+    ///         // SAFETY: this example only ever uses the cache from one thread.
+    ///         Some((unsafe { CACHE.owner() }, 0))
+    ///     }
+    ///     fn cell_cache(&self, _tag: u8) -> Option<CellCacheRef<'_>> {
+    ///         // SAFETY: as above.
+    ///         Some(CellCacheRef::Owner(unsafe { CACHE.owner() }))
+    ///     }
+    /// }
+    ///
+    /// let (owned, notified, handle) = task::spawn(async { 1 }, Recycling);
+    /// drop(owned);
+    /// notified.run();
+    /// drop(handle); // the task's memory is now in CACHE
+    /// // SAFETY: as above.
+    /// assert!(unsafe { CACHE.owner() }.owned_bytes() > 0);
+    /// ```
+    const CELL_CACHING: CellCaching = CellCaching::Off;
+
+    /// The cache the calling thread owns, if it owns one of this
+    /// executor's, and its tag (below 255; ignored with
+    /// [`CellCaching::One`]). A task allocated on a thread that owns none
+    /// comes from the global allocator and, with
+    /// [`CellCaching::PerThread`], goes back to it when freed.
+    ///
+    /// Called on the spawning thread, once per task, so it should be
+    /// cheap (a thread-local read).
+    fn owned_cell_cache(&self) -> Option<(CellCacheOwner<'_>, u8)> {
+        None
+    }
+
+    /// Where the memory of a freed task allocated by the owner of cache
+    /// `tag` goes, seen from the calling thread: the owner's lists if the
+    /// calling thread owns the cache, its lock-free stack if not; `None`
+    /// frees it with the global allocator. Called on whichever thread
+    /// drops a task's last reference.
+    fn cell_cache(&self, tag: u8) -> Option<CellCacheRef<'_>> {
+        let _ = tag;
+        None
     }
 }

@@ -111,7 +111,7 @@
 //!     |
 //!     | (12) transition_to_terminal = true, in Harness::complete
 //!     v
-//!   refcount 0: Harness::dealloc frees the cell (placement::drop_and_deallocate)
+//!   refcount 0: Harness::dealloc frees the cell (Placement::deallocate)
 //!
 //!  A wake of a NOTIFIED or COMPLETE task changes no flag:
 //!  transition_to_notified_by_{val,ref} = DoNothing, in waker.rs wake / wake_by_ref

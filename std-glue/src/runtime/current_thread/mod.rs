@@ -37,7 +37,8 @@ use std::time::Duration;
 
 use minirt_core::coop;
 use minirt_core::task::{
-    JoinHandle, LocalOwnedTasks, Notified, NotifiedQueue, OwnedTasks, PanicPayload, Schedule, Task,
+    CellCache, CellCacheOwner, CellCacheRef, CellCaching, JoinHandle, LocalOwnedTasks, Notified,
+    NotifiedQueue, OwnedTasks, PanicPayload, Schedule, Task,
 };
 
 use super::trace::{PollClock, Poller, Tracer};
@@ -101,6 +102,9 @@ pub(crate) struct Shared {
     pub(crate) spawned: AtomicU64,
     pub(crate) polls: AtomicU64,
     pub(crate) parks: AtomicU64,
+    /// The memory of finished tasks, for the next spawns; owned by the core
+    /// holder (see `Scheduler::owned_cell_cache`).
+    cells: CellCache,
 }
 
 // SAFETY: `local` is a RefCell (and holds a `!Sync` owned list), so not Sync
@@ -204,8 +208,31 @@ impl Wake for MainWaker {
 pub(crate) struct Scheduler(Arc<Shared>);
 
 impl Schedule for Scheduler {
+    /// One cache, owned by whichever thread holds the core: spawning on
+    /// the runtime's thread reuses the cells of finished tasks.
+    const CELL_CACHING: CellCaching = CellCaching::One;
+
     fn schedule(&self, task: Notified<Self>) {
         self.0.schedule(task);
+    }
+
+    #[inline]
+    fn owned_cell_cache(&self) -> Option<(CellCacheOwner<'_>, u8)> {
+        // SAFETY: one thread at a time holds the core (`core_taken`, taken
+        // with acquire and given back with release ordering, so the lists
+        // pass from one holder to the next), and only it sees its `CORE_OF`
+        // pointing here.
+        self.0
+            .is_core_thread()
+            .then(|| (unsafe { self.0.cells.owner() }, 0))
+    }
+
+    #[inline]
+    fn cell_cache(&self, _tag: u8) -> Option<CellCacheRef<'_>> {
+        Some(match self.owned_cell_cache() {
+            Some((owner, _)) => CellCacheRef::Owner(owner),
+            None => CellCacheRef::Remote(&self.0.cells),
+        })
     }
 
     #[inline]
@@ -273,6 +300,7 @@ impl Shared {
             spawned: AtomicU64::new(0),
             polls: AtomicU64::new(0),
             parks: AtomicU64::new(0),
+            cells: CellCache::new(),
         })
     }
 
@@ -594,6 +622,10 @@ impl<'a> CoreGuard<'a> {
             }
             if ran == 0 && !shared.main.woken.load(Acquire) {
                 shared.parks.fetch_add(1, Relaxed);
+                // Going idle: take in the cells other threads freed, so
+                // they are not held beyond the cache's bound for long.
+                // SAFETY: we hold the core (see `owned_cell_cache`).
+                unsafe { shared.cells.owner() }.drain_remote();
                 let sleeper = Sleeper {
                     id: 0,
                     parker: None,

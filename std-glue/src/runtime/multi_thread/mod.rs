@@ -53,7 +53,10 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use minirt_core::coop;
-use minirt_core::task::{JoinHandle, Notified, OwnedTasks, PanicPayload, Schedule, Task};
+use minirt_core::task::{
+    CellCache, CellCacheOwner, CellCacheRef, CellCaching, JoinHandle, Notified, OwnedTasks,
+    PanicPayload, Schedule, Task,
+};
 
 use super::builder::Builder;
 use super::trace::{DumpBuilder, Tracer};
@@ -97,7 +100,15 @@ pub(crate) struct Shared {
     driver: Arc<Driver>,
     /// Dumps' and the long-poll detector's state.
     pub(crate) tracer: Arc<Tracer>,
+    /// Each worker's cache of task memory, for its next spawns (see
+    /// `Scheduler::owned_cell_cache`).
+    cells: Box<[WorkerCells]>,
 }
+
+/// One worker's cell cache, on cache lines of its own: other workers push
+/// the cells they free onto its stack, while its owner pops from its lists.
+#[repr(align(128))]
+struct WorkerCells(CellCache);
 
 /// Counters of one worker. Only that worker writes them (load + store, no
 /// read-modify-write), so they cost a plain store on the hot path — as long
@@ -147,6 +158,34 @@ pub(crate) struct Scheduler(Arc<Shared>);
 impl Schedule for Scheduler {
     /// Workers poll neighbouring tasks on different threads.
     const ISOLATE_TASKS: bool = true;
+
+    /// One cache per worker: a task stolen and finished by another worker
+    /// goes back to the one that spawned it, which reuses the memory
+    /// (rather than glibc's `free` taking that worker's arena lock).
+    const CELL_CACHING: CellCaching = CellCaching::PerThread;
+
+    #[inline]
+    fn owned_cell_cache(&self) -> Option<(CellCacheOwner<'_>, u8)> {
+        let index = worker::current_index(&self.0)?;
+        let tag = u8::try_from(index).ok().filter(|&tag| tag != u8::MAX)?;
+        // SAFETY: worker `index` is one thread for the runtime's whole
+        // life (spawned once in `Runtime::new`), and only that thread sees
+        // its `WORKER` context with this index and runtime.
+        Some((unsafe { self.0.cells[index].0.owner() }, tag))
+    }
+
+    #[inline]
+    fn cell_cache(&self, tag: u8) -> Option<CellCacheRef<'_>> {
+        let cache = &self.0.cells.get(usize::from(tag))?.0;
+        Some(
+            if worker::current_index(&self.0) == Some(usize::from(tag)) {
+                // SAFETY: as in `owned_cell_cache`: we are worker `tag`.
+                CellCacheRef::Owner(unsafe { cache.owner() })
+            } else {
+                CellCacheRef::Remote(cache)
+            },
+        )
+    }
 
     fn schedule(&self, task: Notified<Self>) {
         self.0.schedule(task, Reschedule::Woken);
@@ -211,6 +250,7 @@ impl Shared {
             on_panic: parts.on_panic,
             worker_metrics: (0..n).map(|_| WorkerMetrics::default()).collect(),
             remote_spawns: RemoteSpawns(AtomicU64::new(0)),
+            cells: (0..n).map(|_| WorkerCells(CellCache::new())).collect(),
             driver: parts.driver,
             tracer: parts.tracer,
         });

@@ -286,6 +286,11 @@ impl WorkerContext {
         // Step 3: wait through the driver (which may also move a mock clock
         // if every thread is idle and no queue has work).
         bump(&self.shared.worker_metrics[self.index].parks, 1);
+        // Going idle: take in the cells other workers freed, so they are
+        // not held beyond the cache's bound for long.
+        // SAFETY: this thread is worker `self.index`, the cache's one owner
+        // (see `Scheduler::owned_cell_cache`).
+        unsafe { self.shared.cells[self.index].0.owner() }.drain_remote();
         let sleeper = Sleeper {
             id: self.index,
             parker: Some(&self.parker),
