@@ -505,31 +505,33 @@ mod tests {
         assert!(CellCache::caches(layout(MAX_BLOCK)));
     }
 
+    /// A block pointer that may cross threads (it is plain memory).
+    #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+    struct Block(NonNull<u8>);
+    // SAFETY: the test hands each block to one thread at a time.
+    unsafe impl Send for Block {}
+    // SAFETY: as above.
+    unsafe impl Sync for Block {}
+
     #[test]
     fn blocks_given_by_other_threads_reach_the_owner() {
         let cache = CellCache::new();
         let l = layout(160);
-        let blocks: Vec<usize> = (0..64).map(|_| fresh(l).as_ptr() as usize).collect();
+        let blocks: Vec<Block> = (0..64).map(|_| Block(fresh(l))).collect();
         std::thread::scope(|s| {
             for half in blocks.chunks(32) {
                 let cache = &cache;
                 s.spawn(move || {
-                    for &b in half {
+                    for &Block(b) in half {
                         // SAFETY: each block is given once, by one thread.
-                        assert!(unsafe {
-                            cache.give_remote(NonNull::new(b as *mut u8).unwrap(), l)
-                        });
+                        assert!(unsafe { cache.give_remote(b, l) });
                     }
                 });
             }
         });
-        let mut taken: Vec<usize> = (0..64)
-            .map(|_| {
-                // SAFETY: this thread is the owner.
-                unsafe { cache.take(l) }
-                    .expect("every block comes back")
-                    .as_ptr() as usize
-            })
+        let mut taken: Vec<Block> = (0..64)
+            // SAFETY: this thread is the owner.
+            .map(|_| Block(unsafe { cache.take(l) }.expect("every block comes back")))
             .collect();
         // SAFETY: owner.
         assert!(unsafe { cache.take(l) }.is_none(), "and no block twice");
@@ -537,9 +539,9 @@ mod tests {
         let mut expected = blocks;
         expected.sort_unstable();
         assert_eq!(taken, expected);
-        for b in taken {
+        for Block(b) in taken {
             // SAFETY: taken back above, each once.
-            unsafe { dealloc(b as *mut u8, l) };
+            unsafe { dealloc(b.as_ptr(), l) };
         }
     }
 
