@@ -327,6 +327,7 @@ impl Shared {
     }
 
     /// Whether the calling thread holds this runtime's core.
+    #[inline]
     pub(crate) fn is_core_thread(&self) -> bool {
         std::ptr::eq(CORE_OF.with(|c| c.get()), self)
     }
