@@ -97,6 +97,7 @@ mod placement;
 mod queue;
 mod schedule;
 pub(crate) mod state;
+mod task_slab;
 mod trace;
 mod waker;
 

@@ -27,8 +27,7 @@ use core::future::Future;
 use core::marker::PhantomData;
 use core::panic::Location;
 
-use slab::Slab;
-
+use super::task_slab::TaskSlab;
 use super::{spawn_unchecked_at, JoinHandle, Notified, Schedule, Task, TaskInfo};
 use crate::sync::cache_line::CacheLine;
 use crate::sync::lock::Lock;
@@ -57,7 +56,7 @@ fn too_many_tasks() -> ! {
 
 /// The tasks of one shard.
 struct Shard<S: 'static> {
-    tasks: Slab<Task<S>>,
+    tasks: TaskSlab<S>,
     /// Set at shutdown; binding then cancels the new task at once.
     closed: bool,
 }
@@ -65,7 +64,7 @@ struct Shard<S: 'static> {
 impl<S: 'static> Shard<S> {
     const fn new() -> Shard<S> {
         Shard {
-            tasks: Slab::new(),
+            tasks: TaskSlab::new(),
             closed: false,
         }
     }
@@ -79,25 +78,21 @@ impl<S: 'static> Shard<S> {
         if self.closed {
             return Err(task);
         }
-        let entry = self.tasks.vacant_entry();
         // SAFETY: the list that owns the task writes its key once, before
         // the task is first queued (the caller queues it after we return),
         // under the exclusive access the `&mut Shard` proves.
-        unsafe { task.set_owner_key(stored_key(key_of(entry.key()))) };
-        entry.insert(task);
+        unsafe { task.set_owner_key(stored_key(key_of(self.tasks.next_key()))) };
+        self.tasks.insert(task);
         Ok(())
     }
 
     fn remove_slot(&mut self, slot: usize, task: &Task<S>) -> Option<Task<S>> {
-        match self.tasks.get(slot) {
-            Some(t) if t.addr() == task.addr() => Some(self.tasks.remove(slot)),
-            _ => None,
-        }
+        self.tasks.remove_if(slot, task.addr())
     }
 
     fn close_and_drain(&mut self) -> Vec<Task<S>> {
         self.closed = true;
-        self.tasks.drain().collect()
+        self.tasks.drain()
     }
 }
 
@@ -310,9 +305,7 @@ impl<S: Schedule> OwnedTasks<S> {
     pub fn for_each_info(&self, mut f: impl FnMut(TaskInfo)) {
         for index in 0..self.num_shards() {
             let shard = self.shard(index).lock();
-            for (_, task) in shard.tasks.iter() {
-                f(task.info());
-            }
+            shard.tasks.for_each(|task| f(task.info()));
         }
     }
 
@@ -449,9 +442,7 @@ impl<S: Schedule> LocalOwnedTasks<S> {
     /// Calls `f` with what a task dump shows of each listed task; `f` must
     /// not spawn onto, or complete a task of, this list.
     pub fn for_each_info(&self, mut f: impl FnMut(TaskInfo)) {
-        for (_, task) in self.shard.borrow().tasks.iter() {
-            f(task.info());
-        }
+        self.shard.borrow().tasks.for_each(|task| f(task.info()));
     }
 
     /// Number of live tasks.
